@@ -1,0 +1,180 @@
+"""Bearer-token authentication and hierarchical authorisation primitives.
+
+A token carries ``sub`` (who), ``role`` and ``satker`` (the organisation code the person belongs
+to). Authorisation follows the satker tree: everybody reads their own satker and the satker
+under it; who may change what is decided by :func:`ensure_allowed`. Services pass the *path*
+of the satker a request touches (root ... satker, as the registry returns it), so this module
+needs no knowledge of the tree itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kernel.errors import Forbidden, Unauthorized
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    KANWIL_MANAGER = "kanwil_manager"
+    SATKER_OPERATOR = "satker_operator"
+    REVIEWER = "reviewer"
+    VIEWER = "viewer"
+    SERVICE = "service"
+
+
+class Action(StrEnum):
+    READ = "read"
+    WRITE = "write"  # enter targets, measures, upload evidence
+    REVIEW = "review"  # verify / reject evidence
+    MANAGE = "manage"  # agreements, satker tree, rule sets, reopening closed periods
+
+
+#: Who may do what, and how far down the tree. "subtree": own satker and everything under it;
+#: "own": own satker only; "all": everywhere. Missing = never.
+POLICY: dict[Role, dict[Action, str]] = {
+    Role.ADMIN: {Action.READ: "all", Action.WRITE: "all", Action.REVIEW: "all", Action.MANAGE: "all"},
+    Role.SERVICE: {Action.READ: "all", Action.WRITE: "all"},
+    Role.KANWIL_MANAGER: {Action.READ: "subtree", Action.WRITE: "subtree"},
+    Role.SATKER_OPERATOR: {Action.READ: "own", Action.WRITE: "own"},
+    Role.REVIEWER: {Action.READ: "subtree", Action.REVIEW: "subtree"},
+    Role.VIEWER: {Action.READ: "subtree"},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    satker: str | None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    token: str = ""  # the raw bearer token, forwarded on service-to-service calls
+
+    def reach(self, action: Action) -> str | None:
+        return POLICY[self.role].get(action)
+
+    def allows(self, action: Action, satker_path: Sequence[str]) -> bool:
+        """Whether this principal may perform ``action`` on the satker at the end of ``satker_path``."""
+        reach = self.reach(action)
+        if reach is None:
+            return False
+        if reach == "all":
+            return not self.scopes or f"{action.value}" in self.scopes or "*" in self.scopes
+        if not self.satker or not satker_path:
+            return False
+        if reach == "own":
+            return satker_path[-1] == self.satker
+        return self.satker in satker_path
+
+
+def ensure_allowed(principal: Principal, action: Action, satker_path: Sequence[str]) -> None:
+    if not principal.allows(action, satker_path):
+        target = satker_path[-1] if satker_path else "(system)"
+        raise Forbidden(f"role {principal.role.value} of satker {principal.satker or '-'} may not {action.value} {target}")
+
+
+class TokenVerifier:
+    """Verifies bearer tokens: HS256 with a local secret, or an OIDC provider's JWKS."""
+
+    def __init__(
+        self,
+        *,
+        secret: str | None,
+        jwks_url: str | None = None,
+        issuer: str = "kinerja",
+        audience: str = "kinerja",
+        algorithms: Sequence[str] = ("RS256", "ES256"),
+        leeway: int = 30,
+    ) -> None:
+        if not secret and not jwks_url:
+            raise ValueError("a token verifier needs a secret or a JWKS URL")
+        self._secret = secret
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._issuer = issuer
+        self._audience = audience
+        self._algorithms = list(algorithms)
+        self._leeway = leeway
+
+    def mint(
+        self,
+        *,
+        subject: str,
+        role: Role | str,
+        satker: str | None = None,
+        ttl_seconds: int = 8 * 3600,
+        scopes: Sequence[str] = (),
+    ) -> str:
+        """Sign a token with the local secret (embedded mode, tests and the ``kinerja token`` CLI)."""
+        if not self._secret:
+            raise RuntimeError("tokens are issued by the OIDC provider in this deployment")
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": subject,
+            "role": Role(role).value,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
+        if satker:
+            claims["satker"] = satker
+        if scopes:
+            claims["scope"] = " ".join(scopes)
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+                algorithms = self._algorithms
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["sub", "exp", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from exc
+        try:
+            role = Role(claims.get("role", ""))
+        except ValueError as exc:
+            raise Unauthorized(f"invalid token: unknown role {claims.get('role')!r}") from exc
+        satker = claims.get("satker")
+        if role not in (Role.ADMIN, Role.SERVICE) and not satker:
+            raise Unauthorized(f"invalid token: role {role.value} needs a satker claim")
+        scopes = frozenset(str(claims.get("scope", "")).split())
+        return Principal(subject=str(claims["sub"]), role=role, satker=satker, scopes=scopes, token=token)
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT issued by kinerja (embedded) or the OIDC provider")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """FastAPI dependency: the authenticated caller (401 without a valid bearer token)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,217 @@
+"""One error hierarchy, rendered as RFC 9457 ``application/problem+json``.
+
+Services raise a subclass of :class:`ProblemError`; the handlers installed by
+:func:`install_problem_handlers` turn it (and FastAPI's own validation and HTTP errors) into a
+problem document with a stable ``type``, a human ``detail`` and, where a field is at fault,
+``errors: [{"field": ..., "reason": ...}]``. Nothing a client sends may produce a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "/problems/"  # relative URI reference (RFC 9457 §3.1.1), resolved against the API
+log = logging.getLogger("kinerja.errors")
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """The RFC 9457 problem document (documented in every route's ``responses=``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status_code: int = 500
+    slug: str = "internal"
+    title: str = "Internal error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        field: str | None = None,
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        found = list(errors or [])
+        if field is not None:
+            found.insert(0, FieldError(field=field, reason=self.detail))
+        self.errors = found or None
+        self.headers = headers
+        self.extra = extra or {}
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        body = Problem(
+            type=TYPE_BASE + self.slug,
+            title=self.title,
+            status=self.status_code,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        ).model_dump(exclude_none=True)
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(ProblemError):
+    status_code, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(ProblemError):
+    status_code, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="kinerja"'})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(ProblemError):
+    status_code, slug, title = 403, "forbidden", "Out of scope"
+
+
+class NotFound(ProblemError):
+    status_code, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status_code, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status_code, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PreconditionRequired(ProblemError):
+    status_code, slug, title = 428, "precondition-required", "Precondition required"
+
+
+class PayloadTooLarge(ProblemError):
+    status_code, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status_code, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class Unprocessable(ProblemError):
+    """A well-formed request that breaks a domain rule (names the field at fault)."""
+
+    status_code, slug, title = 422, "unprocessable", "Invalid input"
+
+
+class TooManyRequests(ProblemError):
+    status_code, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class ServiceUnavailable(ProblemError):
+    status_code, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class UpstreamError(ProblemError):
+    status_code, slug, title = 502, "bad-gateway", "Upstream service failed"
+
+
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc_to_field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+_STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Out of scope"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    416: ("range-not-satisfiable", "Range not satisfiable"),
+    422: ("unprocessable", "Invalid input"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error of ``app`` as problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(exc.status_code, exc.to_problem(request.url.path), exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            FieldError(field=_loc_to_field(e.get("loc", ())), reason=str(e.get("msg", "invalid")))
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else None
+        detail = f"{first.field}: {first.reason}" if first else "Invalid request"
+        err = Unprocessable(detail, errors=errors)
+        err.slug = "validation"
+        return problem_response(422, err.to_problem(request.url.path))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        body = Problem(
+            type=TYPE_BASE + slug,
+            title=title,
+            status=exc.status_code,
+            detail=str(exc.detail) if exc.detail else title,
+            instance=request.url.path,
+        ).model_dump(exclude_none=True)
+        return problem_response(exc.status_code, body, getattr(exc, "headers", None))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = Problem(
+            type=TYPE_BASE + "internal",
+            title="Internal error",
+            status=500,
+            detail="An unexpected error occurred; it has been logged.",
+            instance=request.url.path,
+        ).model_dump(exclude_none=True)
+        return problem_response(500, body)
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+#: ``responses=`` fragment documenting the problem shape for the usual error codes.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": _STATUS_SLUGS[code][1]}
+    for code in (401, 403, 404, 422)
+}

@@ -1,0 +1,1 @@
+"""The registry service: satker, strategy maps, IKU and their manuals, targets with addenda, measures."""

@@ -13,6 +13,7 @@ from kernel.auth import TokenVerifier
 from kernel.client import Peers, ServiceClient
 from kernel.db import Database, readiness, run_migrations
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+from services.registry.api import build_router
 from services.registry.settings import RegistrySettings
 
 SERVICE = "registry"
@@ -53,10 +54,14 @@ def create_app(
     )
     secret = resolve_auth_secret(auth, common)
     app.state.token_verifier = TokenVerifier(
-        secret=secret, jwks_url=auth.jwks_url, issuer=auth.issuer, audience=auth.audience,
-        algorithms=auth.algorithms, leeway=auth.leeway_seconds,
+        secret=secret,
+        jwks_url=auth.jwks_url,
+        issuer=auth.issuer,
+        audience=auth.audience,
+        algorithms=auth.algorithms,
+        leeway=auth.leeway_seconds,
     )
     app.state.settings = settings
     app.state.peers = peers
-    # routers are included here (see services/registry/api/)
+    app.include_router(build_router())
     return app

@@ -21,3 +21,8 @@ class RegistrySettings(BaseSettings):
 
 def load() -> tuple[RegistrySettings, CommonSettings, AuthSettings]:
     return RegistrySettings(), CommonSettings(), AuthSettings()
+
+
+def database_url() -> str:
+    """The registry's database URL from the environment (used by the Alembic environment)."""
+    return RegistrySettings().resolved_database_url(CommonSettings())

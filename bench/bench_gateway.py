@@ -1,0 +1,133 @@
+"""Gateway overhead: the same small JSON request straight to the registry and through the gateway.
+
+Two requests: a registry read (``GET /api/v1/registry/satkers?limit=1``: auth, database, JSON) and
+the worst case for a proxy, a path the registry answers with a 404 problem without any work.
+
+Every part runs as its own uvicorn process on loopback (uvloop + httptools, no access log), the
+registry on SQLite in a temporary folder. A bounded closed-loop load (fixed concurrency, fixed
+duration) is driven by aiohttp from this process against each target in turn; the printed
+ratio is gateway req/s ÷ direct req/s, measured in the same run. The httpx forwarder is
+measured too: it is why the gateway forwards with aiohttp (ADR 0006).
+
+    python -m bench.bench_gateway [--seconds 3] [--concurrency 32] [--no-httpx]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import aiohttp
+
+from gateway.processes import served
+from kernel.auth import TokenVerifier
+
+SECRET = "bench-secret-not-for-production-0123456789abcdef"
+#: preferred endpoint: a registry read (database round trip); fallback: a 404 problem from the registry
+READ_PATH = "/api/v1/registry/satkers?limit=1"
+FALLBACK_PATH = "/api/v1/registry/bench-not-found"
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+async def _load(url: str, headers: dict[str, str], *, seconds: float, concurrency: int, expect: int) -> Result:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def one() -> int:
+            async with session.get(url) as r:
+                await r.read()
+                return r.status
+
+        for _ in range(concurrency * 4):  # warm the pools on both sides
+            await one()
+        done = errors = 0
+        stop = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done, errors
+            while time.perf_counter() < stop:
+                status = await one()
+                done += 1
+                errors += status != expect
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return Result(url, done, time.perf_counter() - started, errors)
+
+
+def _pick_path(base: str, headers: dict[str, str]) -> tuple[str, int]:
+    import httpx
+
+    r = httpx.get(base + READ_PATH, headers=headers)
+    return (READ_PATH, 200) if r.status_code == 200 else (FALLBACK_PATH, 404)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
+    p = argparse.ArgumentParser(prog="bench_gateway")
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--no-httpx", action="store_true", help="skip measuring the httpx forwarder (slow)")
+    args = p.parse_args(argv)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
+    token = TokenVerifier(secret=SECRET).mint(subject="bench", role="admin", ttl_seconds=3600)
+    headers = {"Authorization": f"Bearer {token}"}
+    with tempfile.TemporaryDirectory() as data, ExitStack() as stack:
+        common = {"KINERJA_DATA_DIR": data, "KINERJA_AUTH_SECRET": SECRET, "KINERJA_ENVIRONMENT": "test"}
+        registry = stack.enter_context(served("registry", common))
+        gw_env = common | {
+            "KINERJA_GATEWAY_REGISTRY_URL": registry.url,
+            "KINERJA_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000000",  # limiter on, never limiting
+        }
+        clients = ["h1", "aiohttp"] + ([] if args.no_httpx else ["httpx"])
+        gateways = {
+            c: stack.enter_context(served("gateway", gw_env | {"KINERJA_GATEWAY_HTTP_CLIENT": c})) for c in clients
+        }
+        cases = [_pick_path(registry.url, headers)]
+        if cases[0][0] != FALLBACK_PATH:
+            cases.append((FALLBACK_PATH, 404))  # worst case: the service does almost nothing
+        out: dict[str, float] = {}
+        for path, expect in cases:
+
+            def run(base: str, path: str = path, expect: int = expect) -> Result:
+                return asyncio.run(
+                    _load(base + path, headers, seconds=args.seconds, concurrency=args.concurrency, expect=expect)
+                )
+
+            direct = run(registry.url)
+            through = {name: run(g.url) for name, g in gateways.items()}
+            print(f"bench_gateway: GET {path} (expect {expect}), {args.concurrency} concurrent, {args.seconds:.0f}s")
+            print(f"  direct to registry       {direct.rps:8.0f} req/s  ({direct.errors} unexpected)")
+            key = "read" if path == READ_PATH else "light"
+            out[f"{key}_direct_rps"] = direct.rps
+            for name, res in through.items():
+                ratio = res.rps / direct.rps
+                line = f"  through gateway/{name:8s} {res.rps:8.0f} req/s  ({res.errors} unexpected)"
+                print(f"{line}  ratio {ratio:.2f}x")
+                out[f"{key}_gateway_{name}_rps"] = res.rps
+                out[f"{key}_ratio_{name}"] = ratio
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Embedded mode: every service in one process on SQLite + local files, with the demo data.
+
+``create_embedded_app()`` builds the system (every service present in ``services/``), wraps it
+in the gateway (requests handed to the service apps in-process) and, at first start, loads the
+Kalbagtim 2024 demo document into the registry through the same in-process client the services
+use (so it goes through the registry's API, its validation and its authorisation).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+
+from gateway.app import available_services, create_app
+from gateway.composition import System, build_system
+from gateway.settings import GatewaySettings
+from kernel.auth import TokenVerifier
+from kernel.errors import ProblemError
+from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+
+log = logging.getLogger("kinerja.embedded")
+
+#: The registry's bulk import endpoint (the seed document goes through the API like any import).
+SEED_IMPORT_PATH = "/api/v1/registry/import"
+SATKER_LIST_PATH = "/api/v1/registry/satkers"
+
+
+def admin_token(system: System, *, ttl_seconds: int = 300) -> str:
+    secret = resolve_auth_secret(system.auth, system.common)
+    verifier = TokenVerifier(secret=secret, issuer=system.auth.issuer, audience=system.auth.audience)
+    return verifier.mint(subject="kinerja-seed", role="admin", ttl_seconds=ttl_seconds)
+
+
+def _route_exists(app: FastAPI, path: str, method: str) -> bool:
+    # the OpenAPI document lists every route, including those of included routers (app.routes may not)
+    return method.lower() in app.openapi().get("paths", {}).get(path, {})
+
+
+async def seed_demo_data(system: System) -> str:
+    """Load the demo document when the registry is empty. Returns what happened (also logged)."""
+    registry = system.apps.get("registry")
+    if registry is None:
+        return _note("demo data not loaded: no registry service in this system")
+    try:
+        seed: Any = importlib.import_module("services.registry.seed")
+    except ModuleNotFoundError:
+        return _note("demo data not loaded: services.registry.seed does not exist yet")
+    if not _route_exists(registry, SEED_IMPORT_PATH, "POST") or not _route_exists(registry, SATKER_LIST_PATH, "GET"):
+        return _note(f"demo data not loaded: the registry has no POST {SEED_IMPORT_PATH} / GET {SATKER_LIST_PATH} yet")
+    client = system.peers["registry"]
+    token = admin_token(system)
+    try:
+        listing = await client.get_json(SATKER_LIST_PATH, token=token, params={"limit": 1})
+        if int(listing.get("total", len(listing.get("items", [])))) > 0:
+            return _note("demo data present: the registry already has satker", logging.INFO)
+        await client.request("POST", SEED_IMPORT_PATH, token=token, json=seed.load_seed_document())
+    except ProblemError as exc:
+        log.error("loading the demo data failed: %s %s", exc.status_code, exc.detail)
+        return f"demo data failed: {exc.detail}"
+    return _note("demo data loaded into the registry", logging.INFO)
+
+
+def _note(message: str, level: int = logging.WARNING) -> str:
+    log.log(level, message)
+    return message
+
+
+def create_embedded_app(
+    *,
+    common: CommonSettings | None = None,
+    auth: AuthSettings | None = None,
+    gateway: GatewaySettings | None = None,
+    services: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    seed: bool = True,
+) -> FastAPI:
+    common = common or CommonSettings()
+    common.data_dir.mkdir(parents=True, exist_ok=True)  # SQLite files and local objects live here
+    system = build_system(
+        common=common,
+        auth=auth or AuthSettings(),
+        settings=settings,
+        services=services if services is not None else available_services(),
+    )
+    return create_app(gateway, system=system, on_startup=seed_demo_data if seed else None)

@@ -1,0 +1,1 @@
+"""The evidence service: documents that prove realisations (upload, scan, store, review, aggregate)."""

@@ -1,0 +1,270 @@
+"""Documents: streamed upload, metadata, revisions, review workflow, ranged download, audit trail."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from kernel.auth import Action
+from kernel.db import SessionDep
+from kernel.errors import PROBLEM_RESPONSES, ProblemError
+from kernel.pagination import Page, PageDep
+from services.evidence.api.deps import ActorDep, MetadataDep, RuntimeDep, content_length
+from services.evidence.domain import repository as repo
+from services.evidence.domain import service
+from services.evidence.domain.kinds import KINDS
+from services.evidence.domain.schemas import AuditEventOut, DocumentOut, ReviewIn
+
+router = APIRouter(prefix="/api/v1/evidence", tags=["documents"])
+
+_UPLOAD_RESPONSES = PROBLEM_RESPONSES | {
+    409: {"description": "duplicate file or number, closed period"},
+    413: {"description": "file larger than the upload limit"},
+    415: {"description": "file type not allowed for the kind"},
+    503: {"description": "scanner or storage unavailable (fail closed)"},
+}
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the raw file bytes (streamed; metadata in the X-Evidence-Metadata header)",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+class RangeNotSatisfiable(ProblemError):
+    status_code, slug, title = 416, "range-not-satisfiable", "Range not satisfiable"
+
+
+@router.post(
+    "/satkers/{code}/documents",
+    status_code=201,
+    response_model=DocumentOut,
+    responses=_UPLOAD_RESPONSES,
+    openapi_extra=_UPLOAD_BODY,
+    summary="Upload a document (raw body, metadata in X-Evidence-Metadata)",
+)
+async def upload(
+    code: str,
+    request: Request,
+    rt: RuntimeDep,
+    who: ActorDep,
+    meta: MetadataDep,
+    submit: Annotated[bool, Query(description="send to review at once (else stays 'scanned')")] = True,
+) -> DocumentOut:
+    doc = await service.upload(
+        rt,
+        who,
+        satker=code,
+        meta=meta,
+        body=request.stream(),
+        content_length=content_length(request),
+        declared_type=request.headers.get("content-type"),
+        submit=submit,
+    )
+    return DocumentOut.model_validate(doc)
+
+
+@router.post(
+    "/documents/{document_id}/revisions",
+    status_code=201,
+    response_model=DocumentOut,
+    responses=_UPLOAD_RESPONSES,
+    openapi_extra=_UPLOAD_BODY,
+    summary="Correct a document: upload a new immutable revision (goes back to review)",
+)
+async def revise(
+    document_id: uuid.UUID,
+    request: Request,
+    rt: RuntimeDep,
+    who: ActorDep,
+    meta: MetadataDep,
+    session: SessionDep,
+    submit: Annotated[bool, Query()] = True,
+) -> DocumentOut:
+    old = await service.load(session, document_id)
+    doc = await service.upload(
+        rt,
+        who,
+        satker=old.satker,
+        meta=meta,
+        body=request.stream(),
+        content_length=content_length(request),
+        declared_type=request.headers.get("content-type"),
+        submit=submit,
+        supersedes=old,
+    )
+    return DocumentOut.model_validate(doc)
+
+
+@router.get("/satkers/{code}/documents", response_model=Page[DocumentOut], responses=PROBLEM_RESPONSES)
+async def list_documents(
+    code: str,
+    rt: RuntimeDep,
+    who: ActorDep,
+    session: SessionDep,
+    page: PageDep,
+    indicator: str | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    all_revisions: bool = False,
+) -> Page[DocumentOut]:
+    await service.authorize(rt, who.principal, Action.READ, code)
+    rows, total = await repo.search(
+        session,
+        satker=code,
+        indicator=indicator,
+        year=year,
+        kind=kind,
+        status=status,
+        current_only=not all_revisions,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(items=[DocumentOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/kinds", summary="Document kinds, number prefixes, allowed file types and parents")
+async def kinds(who: ActorDep) -> list[dict[str, object]]:
+    return [
+        {
+            "code": k.code,
+            "name": k.name,
+            "number_prefixes": list(k.prefixes),
+            "media_types": sorted(k.media_types),
+            "parents": sorted(k.parents),
+            "fields": k.fields.model_json_schema() if k.fields else None,
+        }
+        for k in KINDS.values()
+    ]
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
+async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
+    doc = await service.load(session, document_id)
+    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    return DocumentOut.model_validate(doc)
+
+
+@router.get("/documents/{document_id}/revisions", response_model=list[DocumentOut], responses=PROBLEM_RESPONSES)
+async def list_revisions(
+    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep
+) -> list[DocumentOut]:
+    doc = await service.load(session, document_id)
+    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    return [DocumentOut.model_validate(d) for d in await repo.revisions(session, doc.lineage_id)]
+
+
+@router.post("/documents/{document_id}/submit", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
+async def submit(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
+    doc = await service.load(session, document_id)
+    return DocumentOut.model_validate(await service.submit(rt, session, who, doc))
+
+
+@router.post("/documents/{document_id}/review", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
+async def review(
+    document_id: uuid.UUID, body: ReviewIn, rt: RuntimeDep, who: ActorDep, session: SessionDep
+) -> DocumentOut:
+    """Verify or reject (reason required). Nobody reviews their own upload."""
+    doc = await service.load(session, document_id)
+    return DocumentOut.model_validate(await service.review(rt, session, who, doc, body))
+
+
+@router.get("/documents/{document_id}/audit", response_model=list[AuditEventOut], responses=PROBLEM_RESPONSES)
+async def document_audit(
+    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep
+) -> list[AuditEventOut]:
+    doc = await service.load(session, document_id)
+    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    revs = await repo.revisions(session, doc.lineage_id)
+    return [AuditEventOut.model_validate(e) for e in await repo.events_of(session, [r.id for r in revs])]
+
+
+@router.get("/satkers/{code}/audit", response_model=Page[AuditEventOut], responses=PROBLEM_RESPONSES)
+async def satker_audit(
+    code: str, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep, action: str | None = None
+) -> Page[AuditEventOut]:
+    await service.authorize(rt, who.principal, Action.READ, code)
+    rows, total = await repo.events(session, satker=code, action=action, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[AuditEventOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """One byte range (RFC 9110 §14.1.2) → (start, end) inclusive; None = whole file.
+
+    Multiple ranges are answered with the whole file (allowed by the RFC); an unsatisfiable
+    range is a 416.
+    """
+    if not header:
+        return None
+    m = _RANGE.match(header.strip())
+    if not m:
+        return None  # unknown unit or several ranges: ignore, send everything
+    first, last = m.group(1), m.group(2)
+    if not first and not last:
+        return None
+    if not first:  # suffix: the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            raise RangeNotSatisfiable(f"range {header} not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+        return max(0, size - n), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable(f"range {header} not satisfiable", headers={"Content-Range": f"bytes */{size}"})
+    return start, min(end, size - 1)
+
+
+@router.get(
+    "/documents/{document_id}/content",
+    responses=PROBLEM_RESPONSES | {206: {"description": "partial content"}, 416: {"description": "bad range"}},
+    response_class=StreamingResponse,
+    summary="Download the file (streamed; Range supported; logged in the audit log)",
+)
+async def download(
+    document_id: uuid.UUID, request: Request, rt: RuntimeDep, who: ActorDep, session: SessionDep
+) -> Response:
+    doc = await service.load(session, document_id)
+    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    rng = parse_range(request.headers.get("range"), doc.size)
+    start, end = rng if rng else (0, doc.size - 1)
+    await service.record(
+        rt,
+        service.event(
+            who,
+            "downloaded",
+            satker=doc.satker,
+            doc=doc,
+            range=f"{start}-{end}" if rng else None,
+            bytes=end - start + 1,
+        ),
+    )
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{doc.sha256}"',
+        "Content-Length": str(end - start + 1),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    status = 200
+    if rng:
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{doc.size}"
+    return StreamingResponse(
+        service.read_object(rt, doc, start, end if rng else None),
+        status_code=status,
+        media_type=doc.media_type,
+        headers=headers,
+    )

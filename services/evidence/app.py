@@ -1,0 +1,143 @@
+"""``create_app()`` of the evidence service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+
+from kernel.app import new_service_app
+from kernel.auth import TokenVerifier
+from kernel.client import Peers, ServiceClient
+from kernel.db import Database, readiness, run_migrations
+from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+from services.evidence.api import documents, reports
+from services.evidence.domain.service import Runtime, sweep
+from services.evidence.scanner import ClamdScanner, DisabledScanner, Scanner
+from services.evidence.settings import EvidenceSettings
+from services.evidence.storage import LocalStorage, S3Storage
+
+SERVICE = "evidence"
+log = logging.getLogger("kinerja.evidence")
+
+
+def build_storage(settings: EvidenceSettings, common: CommonSettings) -> LocalStorage | S3Storage:
+    if settings.storage == "s3":
+        return S3Storage(
+            endpoint_url=settings.s3_endpoint_url,
+            bucket=settings.s3_bucket,
+            region=settings.s3_region,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            prefix=settings.s3_prefix,
+            create_bucket=settings.s3_create_bucket,
+        )
+    return LocalStorage(settings.resolved_storage_dir(common))
+
+
+def build_scanner(settings: EvidenceSettings) -> Scanner:
+    if settings.scanner == "disabled":
+        return DisabledScanner()
+    return ClamdScanner(
+        socket_path=None if settings.clamd_host else settings.clamd_socket,
+        host=settings.clamd_host,
+        port=settings.clamd_port,
+        timeout=settings.scan_timeout_seconds,
+    )
+
+
+def create_app(
+    settings: EvidenceSettings | None = None,
+    *,
+    common: CommonSettings | None = None,
+    auth: AuthSettings | None = None,
+    peers: Peers | None = None,
+) -> FastAPI:
+    settings = settings or EvidenceSettings()
+    common = common or CommonSettings()
+    auth = auth or AuthSettings()
+    peers = peers if peers is not None else Peers()
+    url = settings.resolved_database_url(common)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await anyio.to_thread.run_sync(lambda: run_migrations(SERVICE, url, schema=settings.database_schema))
+        if settings.registry_url and not peers.has("registry"):
+            peers.add(ServiceClient("registry", base_url=settings.registry_url))
+        db = Database.create(url, schema=settings.database_schema)
+        storage = build_storage(settings, common)
+        await storage.open()
+        scanner = build_scanner(settings)
+        if settings.scanner == "disabled":
+            log.warning(
+                "malware scanning is DISABLED (KINERJA_EVIDENCE_SCANNER=disabled): "
+                "every document will be recorded as not_scanned"
+            )
+        else:
+            log.info("malware scanning with clamd at %s", settings.clamd_host or settings.clamd_socket)
+        spool_dir = settings.resolved_spool_dir(common)
+        quarantine_dir = settings.resolved_quarantine_dir(common)
+        for d in (spool_dir, quarantine_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        rt = Runtime(
+            settings=settings,
+            db=db,
+            storage=storage,
+            scanner=scanner,
+            peers=peers,
+            spool_dir=spool_dir,
+            quarantine_dir=quarantine_dir,
+        )
+        app.state.evidence = rt
+        app.state.db = db
+        app.state.readiness_checks.extend([lambda: readiness(db), storage.ping, scanner.ping])
+        await sweep(rt)  # finish/undo what a previous process left behind
+        sweeper: asyncio.Task[None] | None = None
+        if settings.sweep_interval_seconds > 0:
+            sweeper = asyncio.create_task(_sweep_forever(rt, settings.sweep_interval_seconds))
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await storage.aclose()
+            await db.dispose()
+
+    app = new_service_app(
+        service=SERVICE,
+        title="kinerja evidence",
+        description="Evidence documents: streamed upload, malware scan, content-addressed storage, "
+        "review workflow, audit log, evidence packs and aggregates for scoring.",
+        lifespan=lifespan,
+    )
+    secret = resolve_auth_secret(auth, common)
+    app.state.token_verifier = TokenVerifier(
+        secret=secret,
+        jwks_url=auth.jwks_url,
+        issuer=auth.issuer,
+        audience=auth.audience,
+        algorithms=auth.algorithms,
+        leeway=auth.leeway_seconds,
+    )
+    app.state.settings = settings
+    app.state.peers = peers
+    app.include_router(documents.router)
+    app.include_router(reports.router)
+    return app
+
+
+async def _sweep_forever(rt: Runtime, interval: int) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await sweep(rt)
+        except Exception:  # keep sweeping; a storage hiccup must not kill the loop
+            log.exception("sweeper run failed")

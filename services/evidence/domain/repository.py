@@ -1,0 +1,157 @@
+"""All SQL of the evidence service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.evidence.domain.models import AuditEvent, Document, DocumentStatus
+from services.evidence.storage import STAGING
+
+
+async def get(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
+    return await session.get(Document, document_id)
+
+
+async def current_of_lineage(session: AsyncSession, lineage_id: uuid.UUID) -> Document | None:
+    q = sa.select(Document).where(Document.lineage_id == lineage_id, Document.is_current.is_(True))
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def revisions(session: AsyncSession, lineage_id: uuid.UUID) -> Sequence[Document]:
+    q = sa.select(Document).where(Document.lineage_id == lineage_id).order_by(Document.revision)
+    return (await session.execute(q)).scalars().all()
+
+
+async def by_sha256(session: AsyncSession, sha256: str) -> Document | None:
+    return (await session.execute(sa.select(Document).where(Document.sha256 == sha256))).scalar_one_or_none()
+
+
+async def by_number(session: AsyncSession, kind: str, number: str, issuer: str) -> Document | None:
+    q = sa.select(Document).where(
+        Document.kind == kind, Document.number == number, Document.issuer == issuer, Document.is_current.is_(True)
+    )
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    satker: str,
+    indicator: str | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    current_only: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[Sequence[Document], int]:
+    conds: list[sa.ColumnElement[bool]] = [Document.satker == satker]
+    if current_only:
+        conds.append(Document.is_current.is_(True))
+    if indicator is not None:
+        conds.append(Document.indicator == indicator)
+    if year is not None:
+        conds.append(Document.year == year)
+    if kind is not None:
+        conds.append(Document.kind == kind)
+    if status is not None:
+        conds.append(Document.status == status)
+    if date_from is not None:
+        conds.append(Document.document_date >= date_from)
+    if date_to is not None:
+        conds.append(Document.document_date <= date_to)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(Document).where(*conds))).scalar_one()
+    q = (
+        sa.select(Document)
+        .where(*conds)
+        .order_by(Document.document_date, Document.kind, Document.number)
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.execute(q)).scalars().all(), int(total)
+
+
+async def verified_roots(
+    session: AsyncSession,
+    *,
+    satker: str,
+    indicator: str,
+    year: int,
+    kinds: Iterable[str],
+    date_from: date,
+    date_to: date,
+    as_of: datetime | None,
+) -> Sequence[Document]:
+    q = sa.select(Document).where(
+        Document.satker == satker,
+        Document.indicator == indicator,
+        Document.year == year,
+        Document.kind.in_(list(kinds)),
+        Document.document_date.between(date_from, date_to),
+        *_verified(as_of),
+    )
+    return (await session.execute(q.order_by(Document.document_date, Document.number))).scalars().all()
+
+
+async def verified_children(
+    session: AsyncSession, satker: str, parent_lineages: Iterable[uuid.UUID], as_of: datetime | None
+) -> Sequence[Document]:
+    ids = list(parent_lineages)
+    if not ids:
+        return []
+    q = sa.select(Document).where(Document.satker == satker, Document.parent_lineage_id.in_(ids), *_verified(as_of))
+    return (await session.execute(q)).scalars().all()
+
+
+def _verified(as_of: datetime | None) -> list[sa.ColumnElement[bool]]:
+    conds: list[sa.ColumnElement[bool]] = [
+        Document.is_current.is_(True),
+        Document.status == DocumentStatus.VERIFIED,
+    ]
+    if as_of is not None:
+        conds.append(Document.reviewed_at <= as_of)
+    return conds
+
+
+async def unpromoted(session: AsyncSession) -> Sequence[Document]:
+    return (await session.execute(sa.select(Document).where(Document.storage_key.startswith(STAGING)))).scalars().all()
+
+
+async def storage_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    ks = list(keys)
+    if not ks:
+        return set()
+    q = sa.select(Document.storage_key).where(Document.storage_key.in_(ks))
+    return set((await session.execute(q)).scalars().all())
+
+
+async def add_event(session: AsyncSession, event: AuditEvent) -> None:
+    session.add(event)
+
+
+async def events_of(session: AsyncSession, document_ids: Iterable[uuid.UUID]) -> Sequence[AuditEvent]:
+    ids = list(document_ids)
+    if not ids:
+        return []
+    q = sa.select(AuditEvent).where(AuditEvent.document_id.in_(ids)).order_by(AuditEvent.id)
+    return (await session.execute(q)).scalars().all()
+
+
+async def events(
+    session: AsyncSession, *, satker: str | None = None, action: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[Sequence[AuditEvent], int]:
+    conds: list[sa.ColumnElement[bool]] = []
+    if satker is not None:
+        conds.append(AuditEvent.satker == satker)
+    if action is not None:
+        conds.append(AuditEvent.action == action)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(*conds))).scalar_one()
+    q = sa.select(AuditEvent).where(*conds).order_by(AuditEvent.id).limit(limit).offset(offset)
+    return (await session.execute(q)).scalars().all(), int(total)

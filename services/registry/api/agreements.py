@@ -1,0 +1,241 @@
+"""Agreements, addenda, targets, manuals, closed periods, bundles and export.
+
+Routes live under ``/api/v1/registry/satkers/{code}/agreements/{year}``; each authorises the
+caller against the satker's path before touching anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import yaml
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+
+from kernel.auth import Action, PrincipalDep, ensure_allowed
+from kernel.db import SessionDep
+from services.registry.api.deps import AsOfQuery, authorize, ensure_may_close, manual_validator, resolve_as_of, utcnow
+from services.registry.domain import agreements as service
+from services.registry.domain import bundles as bundles_service
+from services.registry.domain import transfer as transfer_service
+from services.registry.domain.periods import MeasurePeriod
+from services.registry.domain.schemas import (
+    AddendumCreate,
+    AgreementCreate,
+    AgreementListItem,
+    AgreementSummary,
+    Bundle,
+    Bundles,
+    ClosureOut,
+    DocumentOut,
+    ManualOut,
+    TargetRow,
+    TargetsOut,
+)
+
+router = APIRouter(tags=["agreements"])
+BASE = "/satkers/{code}/agreements/{year}"
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+@router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
+async def list_agreements(code: str, session: SessionDep, principal: PrincipalDep) -> list[AgreementListItem]:
+    await authorize(session, principal, Action.READ, code)
+    return await service.list_for_satker(session=session, satker_code=code)
+
+
+@router.post("/satkers/{code}/agreements", status_code=status.HTTP_201_CREATED, summary="Create an agreement (admin)")
+async def create_agreement(
+    code: str, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
+) -> AgreementSummary:
+    await authorize(session, principal, Action.MANAGE, code)
+    now = utcnow()
+    agreement = await service.create(session=session, satker_code=code, data=body, actor=principal.subject, now=now)
+    return await service.summary(session=session, agreement=agreement, as_of=now)
+
+
+@router.get(BASE, summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods")
+async def get_agreement(
+    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> AgreementSummary:
+    await authorize(session, principal, Action.READ, code)
+    at = resolve_as_of(as_of)
+    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
+    return await service.summary(session=session, agreement=agreement, as_of=at)
+
+
+@router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
+async def get_documents(
+    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> list[DocumentOut]:
+    await authorize(session, principal, Action.READ, code)
+    at = resolve_as_of(as_of)
+    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
+    return await service.documents(session=session, agreement=agreement, as_of=at)
+
+
+@router.post(f"{BASE}/addenda", status_code=status.HTTP_201_CREATED, summary="Record an addendum (admin)")
+async def add_addendum(
+    code: str, year: int, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
+) -> DocumentOut:
+    await authorize(session, principal, Action.MANAGE, code)
+    agreement = await service.get(session=session, satker_code=code, year=year)
+    doc = await service.add_addendum(
+        session=session, agreement=agreement, data=body, actor=principal.subject, now=utcnow()
+    )
+    return service.document_out(doc)
+
+
+@router.get(f"{BASE}/indicators/{{iku}}/targets", summary="Targets in force at as_of (null = '-')")
+async def get_targets(
+    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> TargetsOut:
+    await authorize(session, principal, Action.READ, code)
+    at = resolve_as_of(as_of)
+    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
+    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+    return await service.targets(session=session, indicator=indicator, as_of=at)
+
+
+@router.get(f"{BASE}/indicators/{{iku}}/targets/history", summary="Every target row ever recorded")
+async def get_target_history(
+    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep
+) -> list[TargetRow]:
+    await authorize(session, principal, Action.READ, code)
+    agreement = await service.get(session=session, satker_code=code, year=year)
+    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+    return await service.target_history(session=session, indicator=indicator)
+
+
+@router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
+async def get_manual(
+    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> ManualOut:
+    await authorize(session, principal, Action.READ, code)
+    at = resolve_as_of(as_of)
+    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
+    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+    return await service.manual(session=session, indicator=indicator, as_of=at)
+
+
+@router.get(f"{BASE}/indicators/{{iku}}/manual/versions", summary="Every version of the manual")
+async def get_manual_versions(
+    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep
+) -> list[ManualOut]:
+    await authorize(session, principal, Action.READ, code)
+    agreement = await service.get(session=session, satker_code=code, year=year)
+    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+    return await service.manual_versions(session=session, indicator=indicator)
+
+
+@router.put(f"{BASE}/indicators/{{iku}}/manual", summary="Store a new manual version (validated by scoring; admin)")
+async def put_manual(
+    code: str,
+    year: int,
+    iku: str,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    document: dict[str, Any] = Body(...),
+) -> ManualOut:
+    await authorize(session, principal, Action.MANAGE, code)
+    agreement = await service.get(session=session, satker_code=code, year=year)
+    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+    return await service.store_manual(
+        session=session,
+        indicator=indicator,
+        document=document,
+        validator=manual_validator(request, principal),
+        actor=principal.subject,
+        now=utcnow(),
+    )
+
+
+@router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
+async def get_periods(
+    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> list[ClosureOut]:
+    await authorize(session, principal, Action.READ, code)
+    at = resolve_as_of(as_of)
+    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
+    return await service.periods(session=session, agreement=agreement, as_of=at)
+
+
+@router.post(f"{BASE}/periods/{{period}}/close", summary="Close a period (admin or kanwil_manager)")
+async def close_period(
+    code: str, year: int, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+) -> ClosureOut:
+    lineage = await authorize(session, principal, Action.READ, code)
+    ensure_may_close(principal, [s.code for s in lineage])
+    agreement = await service.get(session=session, satker_code=code, year=year)
+    return await service.close_period(
+        session=session, agreement=agreement, period=period, actor=principal.subject, now=utcnow()
+    )
+
+
+@router.post(f"{BASE}/periods/{{period}}/reopen", summary="Reopen a closed period (admin)")
+async def reopen_period(
+    code: str, year: int, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+) -> ClosureOut:
+    await authorize(session, principal, Action.MANAGE, code)
+    agreement = await service.get(session=session, satker_code=code, year=year)
+    return await service.reopen_period(
+        session=session, agreement=agreement, period=period, actor=principal.subject, now=utcnow()
+    )
+
+
+@router.get(f"{BASE}/bundle", summary="Everything scoring needs about one agreement (contracts.md §6)")
+async def get_bundle(
+    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> Bundle:
+    await authorize(session, principal, Action.READ, code)
+    return await bundles_service.bundle(session=session, code=code, year=year, as_of=resolve_as_of(as_of))
+
+
+@router.get(f"{BASE}/bundles", summary="Bundles of the satker and every satker under it with an agreement")
+async def get_bundles(
+    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> Bundles:
+    await authorize(session, principal, Action.READ, code)
+    at = resolve_as_of(as_of)
+    items = await bundles_service.subtree_bundles(session=session, code=code, year=year, as_of=at)
+    for item in items:  # a partial subtree would silently skew a regional roll-up: refuse instead
+        ensure_allowed(principal, Action.READ, item.satker.path)
+    return Bundles(as_of=at, items=items)
+
+
+@router.get(
+    f"{BASE}/export",
+    summary="The whole agreement in the import format (JSON or YAML)",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "application/yaml": {}}}},
+)
+async def export_agreement(
+    code: str,
+    year: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: AsOfQuery = None,
+    format: Annotated[Literal["json", "yaml"] | None, Query(description="overrides the Accept header")] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    await authorize(session, principal, Action.READ, code)
+    doc = await transfer_service.export_document(
+        session=session, satker_code=code, year=year, as_of=resolve_as_of(as_of)
+    )
+    data = doc.model_dump(mode="json")
+    wants_yaml = format == "yaml" or (format is None and any(t in (accept or "") for t in YAML_TYPES))
+    filename = f"{code}-{year}"
+    if wants_yaml:
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return Response(
+            text,
+            media_type="application/yaml",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.yaml"'},
+        )
+    import orjson
+
+    return Response(
+        orjson.dumps(data),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.json"'},
+    )

@@ -1,0 +1,133 @@
+"""Measures: ``.../indicators/{iku}/measures[/{period}]`` with ETag / If-Match."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.auth import Action, Principal, PrincipalDep
+from kernel.db import SessionDep
+from kernel.errors import PreconditionRequired
+from services.registry.api.deps import AsOfQuery, authorize, resolve_as_of, utcnow
+from services.registry.domain import agreements as agreements_service
+from services.registry.domain import measures as service
+from services.registry.domain.models import Agreement, Indicator
+from services.registry.domain.periods import MeasurePeriod
+from services.registry.domain.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
+
+router = APIRouter(tags=["measures"])
+BASE = "/satkers/{code}/agreements/{year}/indicators/{iku}/measures"
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag of the last GET (required)")]
+
+
+async def _load(
+    session: AsyncSession,
+    principal: Principal,
+    action: Action,
+    code: str,
+    year: int,
+    iku: str,
+    as_of: datetime | None = None,
+) -> tuple[Agreement, Indicator]:
+    await authorize(session, principal, action, code)
+    agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
+    indicator = await agreements_service.indicator(session=session, agreement=agreement, code=iku)
+    return agreement, indicator
+
+
+@router.get(BASE, summary="All measures of an IKU at as_of, by period")
+async def get_measures(
+    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> MeasuresOut:
+    at = resolve_as_of(as_of)
+    _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
+    return await service.read_all(session=session, indicator=indicator, as_of=at)
+
+
+@router.get(f"{BASE}/{{period}}", summary="The parts of one period (with its ETag)")
+async def get_measure(
+    code: str,
+    year: int,
+    iku: str,
+    period: MeasurePeriod,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: AsOfQuery = None,
+) -> MeasureOut:
+    at = resolve_as_of(as_of)
+    _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
+    out, etag = await service.read(session=session, indicator=indicator, period=period, as_of=at)
+    response.headers["ETag"] = etag
+    return out
+
+
+@router.get(f"{BASE}/{{period}}/history", summary="Every row of the period ever recorded")
+async def get_measure_history(
+    code: str, year: int, iku: str, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+) -> list[MeasureRow]:
+    _, indicator = await _load(session, principal, Action.READ, code, year, iku)
+    return await service.history(session=session, indicator=indicator, period=period)
+
+
+async def _write(
+    mode: Literal["put", "patch"],
+    code: str,
+    year: int,
+    iku: str,
+    period: str,
+    body: MeasureWrite,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+    if_match: str | None,
+) -> MeasureOut:
+    if not if_match:
+        raise PreconditionRequired("send If-Match with the ETag of your last GET", field="If-Match")
+    agreement, indicator = await _load(session, principal, Action.WRITE, code, year, iku)
+    out, etag = await service.write(
+        session=session,
+        agreement=agreement,
+        indicator=indicator,
+        period=period,
+        parts=body.parts,
+        mode=mode,
+        if_match=if_match,
+        actor=principal.subject,
+        now=utcnow(),
+    )
+    response.headers["ETag"] = etag
+    return out
+
+
+@router.put(f"{BASE}/{{period}}", summary="Replace the parts of a period (If-Match required)")
+async def put_measure(
+    code: str,
+    year: int,
+    iku: str,
+    period: MeasurePeriod,
+    body: MeasureWrite,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    if_match: IfMatch = None,
+) -> MeasureOut:
+    return await _write("put", code, year, iku, period, body, response, session, principal, if_match)
+
+
+@router.patch(f"{BASE}/{{period}}", summary="Change some parts of a period; null removes a part (If-Match required)")
+async def patch_measure(
+    code: str,
+    year: int,
+    iku: str,
+    period: MeasurePeriod,
+    body: MeasureWrite,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    if_match: IfMatch = None,
+) -> MeasureOut:
+    return await _write("patch", code, year, iku, period, body, response, session, principal, if_match)

@@ -1,0 +1,85 @@
+"""Satker tree: ``/api/v1/registry/satkers``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel
+
+from kernel.auth import Action, PrincipalDep, ensure_allowed
+from kernel.db import SessionDep
+from kernel.errors import NotFound
+from kernel.pagination import Page, PageDep
+from services.registry.api.deps import authorize, utcnow
+from services.registry.domain import satkers as service
+from services.registry.domain.repositories import SatkerRepository
+from services.registry.domain.schemas import SatkerCreate, SatkerOut, SatkerUpdate
+
+router = APIRouter(tags=["satkers"])
+
+
+class PathOut(BaseModel):
+    code: str
+    path: list[str]
+
+
+@router.get("/satkers", summary="List the satker the caller may read")
+async def list_satkers(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    parent: Annotated[str | None, Query(description="only the children of this satker")] = None,
+) -> Page[SatkerOut]:
+    items = [
+        s
+        for s in await service.all_with_paths(session=session)
+        if principal.allows(Action.READ, s.path) and (parent is None or s.parent == parent)
+    ]
+    return Page(
+        items=items[page.offset : page.offset + page.limit], total=len(items), limit=page.limit, offset=page.offset
+    )
+
+
+@router.post("/satkers", status_code=status.HTTP_201_CREATED, summary="Create a satker (admin)")
+async def create_satker(body: SatkerCreate, session: SessionDep, principal: PrincipalDep) -> SatkerOut:
+    parent_path = [s.code for s in await SatkerRepository(session).lineage(body.parent)] if body.parent else []
+    ensure_allowed(principal, Action.MANAGE, [*parent_path, body.code])
+    return await service.create(session=session, data=body, now=utcnow())
+
+
+@router.get("/satkers/{code}", summary="A satker with its path root..satker")
+async def get_satker(code: str, session: SessionDep, principal: PrincipalDep) -> SatkerOut:
+    lineage = await authorize(session, principal, Action.READ, code)
+    return service.to_out(lineage[-1], [s.code for s in lineage])
+
+
+@router.patch("/satkers/{code}", summary="Rename, re-parent or re-size a satker (admin)")
+async def update_satker(code: str, body: SatkerUpdate, session: SessionDep, principal: PrincipalDep) -> SatkerOut:
+    await authorize(session, principal, Action.MANAGE, code)
+    if body.parent is not None:
+        parents = await SatkerRepository(session).lineage(body.parent)
+        if parents:
+            ensure_allowed(principal, Action.MANAGE, [s.code for s in parents])
+    return await service.update(session=session, code=code, data=body, now=utcnow())
+
+
+@router.get("/satkers/{code}/path", summary="The path root..satker")
+async def get_path(code: str, session: SessionDep, principal: PrincipalDep) -> PathOut:
+    lineage = await authorize(session, principal, Action.READ, code)
+    return PathOut(code=code, path=[s.code for s in lineage])
+
+
+@router.get("/satkers/{code}/children", summary="The direct children the caller may read")
+async def get_children(code: str, session: SessionDep, principal: PrincipalDep) -> list[SatkerOut]:
+    await authorize(session, principal, Action.READ, code)
+    return [s for s in await service.children(session=session, code=code) if principal.allows(Action.READ, s.path)]
+
+
+@router.get("/satkers/{code}/subtree", summary="The satker and everything under it (tree order)")
+async def get_subtree(code: str, session: SessionDep, principal: PrincipalDep) -> list[SatkerOut]:
+    await authorize(session, principal, Action.READ, code)
+    items = [s for s in await service.subtree(session=session, code=code) if principal.allows(Action.READ, s.path)]
+    if not items:
+        raise NotFound(f"unknown satker {code}", field="code")
+    return items

@@ -1,0 +1,222 @@
+"""Tables of the registry (SQLModel). No schema name: PostgreSQL's ``search_path`` picks ``registry``.
+
+The registry has its own SQLAlchemy ``registry`` / ``MetaData`` (not SQLModel's global one), so the
+evidence service's tables never show up in this service's Alembic environment and vice versa.
+
+Temporal rows (ADR 0003): ``target``, ``measure`` and ``period_closure`` are never updated in
+place. A change inserts a new row (``recorded_at`` = the time of the change) and stamps the row
+it replaces with ``superseded_at`` (closures: ``reopened_at``). The row current at instant ``t``
+is the one with ``recorded_at <= t < coalesce(superseded_at, infinity)``; a partial unique
+index guarantees at most one current row per key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry as sa_registry
+from sqlmodel import Field, SQLModel
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class RegistryTable(SQLModel, registry=sa_registry(metadata=metadata)):
+    """Base of every registry table (own metadata, see module docstring)."""
+
+
+TS = sa.DateTime(timezone=True)
+NUM = sa.Numeric()
+
+
+class Satker(RegistryTable, table=True):
+    __tablename__ = "satker"
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    parent_code: str | None = Field(default=None, foreign_key="satker.code", index=True, max_length=32)
+    staff: int | None = Field(default=None)
+    created_at: datetime = Field(sa_type=TS)
+    updated_at: datetime = Field(sa_type=TS)
+
+
+class RuleSet(RegistryTable, table=True):
+    __tablename__ = "rule_set"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64)
+    version: int
+    document: dict[str, Any] = Field(sa_type=sa.JSON)
+    recorded_at: datetime = Field(sa_type=TS)
+    recorded_by: str = Field(max_length=200)
+
+
+class Agreement(RegistryTable, table=True):
+    """A performance agreement (Perjanjian Kinerja): one per satker and year."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (sa.UniqueConstraint("satker_code", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    satker_code: str = Field(foreign_key="satker.code", max_length=32)
+    year: int
+    number: str = Field(max_length=64, unique=True)
+    level: str = Field(max_length=64)
+    rule_set_id: int = Field(foreign_key="rule_set.id")
+    recorded_at: datetime = Field(sa_type=TS)
+    recorded_by: str = Field(max_length=200)
+
+
+class AgreementDocument(RegistryTable, table=True):
+    """The signed documents of an agreement: the original (version 1) and each addendum (2, 3, ...)."""
+
+    __tablename__ = "agreement_document"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    version: int
+    number: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=16)  # original | addendum
+    signed_on: date | None = Field(default=None)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    recorded_at: datetime = Field(sa_type=TS)
+    recorded_by: str = Field(max_length=200)
+
+
+class Objective(RegistryTable, table=True):
+    """A strategic objective (SS) of an agreement."""
+
+    __tablename__ = "objective"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
+    code: str = Field(max_length=32)
+    name: str = Field(sa_type=sa.Text)
+    perspective: str = Field(max_length=64)
+    weight: Decimal = Field(sa_type=NUM)
+    position: int
+
+
+class Indicator(RegistryTable, table=True):
+    """An IKU of an agreement (belongs to one objective)."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
+    objective_id: int = Field(foreign_key="objective.id", index=True)
+    code: str = Field(max_length=32)
+    name: str = Field(sa_type=sa.Text)
+    polarity: str = Field(max_length=16)
+    unit: str = Field(max_length=32)
+    scale: Decimal | None = Field(default=None, sa_type=NUM)
+    consolidation: str = Field(max_length=32)
+    validity_control: str | None = Field(default=None, max_length=16)
+    weight: Decimal = Field(sa_type=NUM)
+    region_aggregation: str = Field(max_length=32)
+    position: int
+
+
+class Manual(RegistryTable, table=True):
+    """A version of an IKU manual (a JSON document interpreted by the scoring service)."""
+
+    __tablename__ = "manual"
+    __table_args__ = (sa.UniqueConstraint("indicator_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id")
+    version: int
+    document: dict[str, Any] = Field(sa_type=sa.JSON)
+    recorded_at: datetime = Field(sa_type=TS)
+    recorded_by: str = Field(max_length=200)
+
+
+class Target(RegistryTable, table=True):
+    """A target of an IKU for a period, as set by one agreement document (temporal row)."""
+
+    __tablename__ = "target"
+    __table_args__ = (
+        sa.Index(
+            "uq_target_current",
+            "indicator_id",
+            "period",
+            unique=True,
+            postgresql_where=sa.text("superseded_at IS NULL"),
+            sqlite_where=sa.text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    period: str = Field(max_length=8)
+    value: Decimal | None = Field(default=None, sa_type=NUM)  # None = "-" in the agreement
+    document_id: int = Field(foreign_key="agreement_document.id")
+    recorded_at: datetime = Field(sa_type=TS)
+    recorded_by: str = Field(max_length=200)
+    superseded_at: datetime | None = Field(default=None, sa_type=TS)
+
+
+class Measure(RegistryTable, table=True):
+    """One named part of a reported measure of an IKU for a period (temporal row)."""
+
+    __tablename__ = "measure"
+    __table_args__ = (
+        sa.Index(
+            "uq_measure_current",
+            "indicator_id",
+            "period",
+            "part",
+            unique=True,
+            postgresql_where=sa.text("superseded_at IS NULL"),
+            sqlite_where=sa.text("superseded_at IS NULL"),
+        ),
+        sa.Index("ix_measure_indicator_period", "indicator_id", "period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id")
+    period: str = Field(max_length=8)
+    part: str = Field(max_length=64)
+    value: Decimal = Field(sa_type=NUM)
+    recorded_at: datetime = Field(sa_type=TS)
+    recorded_by: str = Field(max_length=200)
+    superseded_at: datetime | None = Field(default=None, sa_type=TS)
+
+
+class PeriodClosure(RegistryTable, table=True):
+    """A period of an agreement closed for measure writes, until reopened (temporal row)."""
+
+    __tablename__ = "period_closure"
+    __table_args__ = (
+        sa.Index(
+            "uq_period_closure_current",
+            "agreement_id",
+            "period",
+            unique=True,
+            postgresql_where=sa.text("reopened_at IS NULL"),
+            sqlite_where=sa.text("reopened_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    period: str = Field(max_length=8)
+    closed_at: datetime = Field(sa_type=TS)
+    closed_by: str = Field(max_length=200)
+    reopened_at: datetime | None = Field(default=None, sa_type=TS)
+    reopened_by: str | None = Field(default=None, max_length=200)

@@ -1,0 +1,291 @@
+"""All SQL of the registry. Services call these; nothing else builds a query.
+
+Reads that feed the bundle take *lists* of ids and return everything in one query per table,
+so a bundle costs a fixed number of round trips whatever the number of IKU or satker (no N+1).
+Temporal reads take ``as_of`` and select the rows current at that instant (ADR 0003).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.errors import Conflict
+from services.registry.domain.models import (
+    Agreement,
+    AgreementDocument,
+    Indicator,
+    Manual,
+    Measure,
+    Objective,
+    PeriodClosure,
+    RuleSet,
+    Satker,
+    Target,
+)
+
+_MAX_DEPTH = 32  # guards the recursive queries against a cycle that slipped in by hand
+
+
+def _current(model: Any, as_of: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(model.recorded_at <= as_of, sa.or_(model.superseded_at.is_(None), model.superseded_at > as_of))
+
+
+async def flush(session: AsyncSession) -> None:
+    """Flush, turning a unique-constraint race into a 409 instead of a 500."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"conflicting concurrent change: {exc.orig.__class__.__name__}") from exc
+
+
+class SatkerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, code: str) -> Satker | None:
+        return await self.session.get(Satker, code)
+
+    async def lineage(self, code: str) -> list[Satker]:
+        """The satker and its ancestors, root first (one recursive query)."""
+        s = sa.table("satker", sa.column("code"), sa.column("parent_code"))
+        up = (
+            sa.select(s.c.code, s.c.parent_code, sa.literal(0).label("depth"))
+            .where(s.c.code == code)
+            .cte("up", recursive=True)
+        )
+        up = up.union_all(
+            sa.select(s.c.code, s.c.parent_code, (up.c.depth + 1).label("depth"))
+            .join(up, s.c.code == up.c.parent_code)
+            .where(up.c.depth < _MAX_DEPTH)
+        )
+        stmt = sa.select(Satker).join(up, Satker.code == up.c.code).order_by(up.c.depth.desc())  # type: ignore[arg-type]
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def subtree(self, code: str) -> list[tuple[Satker, int]]:
+        """The satker and everything under it with the depth below it (one recursive query)."""
+        s = sa.table("satker", sa.column("code"), sa.column("parent_code"))
+        down = sa.select(s.c.code, sa.literal(0).label("depth")).where(s.c.code == code).cte("down", recursive=True)
+        down = down.union_all(
+            sa.select(s.c.code, (down.c.depth + 1).label("depth"))
+            .join(down, s.c.parent_code == down.c.code)
+            .where(down.c.depth < _MAX_DEPTH)
+        )
+        stmt = (
+            sa.select(Satker, down.c.depth)
+            .join(down, Satker.code == down.c.code)  # type: ignore[arg-type]
+            .order_by(down.c.depth, Satker.code)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+
+    async def children(self, code: str) -> list[Satker]:
+        stmt = sa.select(Satker).where(Satker.parent_code == code).order_by(Satker.code)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def all(self) -> list[Satker]:
+        return list((await self.session.execute(sa.select(Satker).order_by(Satker.code))).scalars())
+
+    async def add(self, satker: Satker) -> Satker:
+        self.session.add(satker)
+        await flush(self.session)
+        return satker
+
+
+class RuleSetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, code: str, version: int) -> RuleSet | None:
+        stmt = sa.select(RuleSet).where(RuleSet.code == code, RuleSet.version == version)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, RuleSet]:
+        if not ids:
+            return {}
+        stmt = sa.select(RuleSet).where(RuleSet.id.in_(ids))  # type: ignore[union-attr]
+        return {r.id: r for r in (await self.session.execute(stmt)).scalars() if r.id is not None}
+
+    async def list(self, code: str | None = None) -> list[RuleSet]:
+        stmt = sa.select(RuleSet).order_by(RuleSet.code, RuleSet.version)
+        if code is not None:
+            stmt = stmt.where(RuleSet.code == code)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def add(self, rule_set: RuleSet) -> RuleSet:
+        self.session.add(rule_set)
+        await flush(self.session)
+        return rule_set
+
+
+class AgreementRepository:
+    """Agreements, their documents, objectives, indicators, manuals, targets and closures."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # agreements and documents
+
+    async def get(self, satker_code: str, year: int) -> Agreement | None:
+        stmt = sa.select(Agreement).where(Agreement.satker_code == satker_code, Agreement.year == year)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def for_satkers(self, codes: Sequence[str], year: int) -> list[Agreement]:
+        stmt = sa.select(Agreement).where(Agreement.satker_code.in_(codes), Agreement.year == year)  # type: ignore[attr-defined]
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def list_for_satker(self, satker_code: str) -> list[Agreement]:
+        stmt = sa.select(Agreement).where(Agreement.satker_code == satker_code).order_by(Agreement.year)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def number_taken(self, number: str) -> bool:
+        q1 = sa.select(AgreementDocument.id).where(AgreementDocument.number == number)
+        q2 = sa.select(Agreement.id).where(Agreement.number == number)
+        return (await self.session.execute(sa.union_all(q1, q2).limit(1))).first() is not None
+
+    async def documents(self, agreement_ids: Sequence[int], as_of: datetime | None = None) -> list[AgreementDocument]:
+        stmt = sa.select(AgreementDocument).where(AgreementDocument.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
+        if as_of is not None:
+            stmt = stmt.where(AgreementDocument.recorded_at <= as_of)
+        stmt = stmt.order_by(AgreementDocument.agreement_id, AgreementDocument.version)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def last_document(self, agreement_id: int) -> AgreementDocument | None:
+        stmt = (
+            sa.select(AgreementDocument)
+            .where(AgreementDocument.agreement_id == agreement_id)
+            .order_by(AgreementDocument.version.desc())  # type: ignore[attr-defined]
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def lock(self, agreement_id: int) -> None:
+        """Serialise writers of one agreement (addenda, closures, measures): row lock on PostgreSQL."""
+        await self.session.execute(sa.select(Agreement.id).where(Agreement.id == agreement_id).with_for_update())
+
+    # structure
+
+    async def objectives(self, agreement_ids: Sequence[int]) -> list[Objective]:
+        stmt = (
+            sa.select(Objective)
+            .where(Objective.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
+            .order_by(Objective.agreement_id, Objective.position)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def indicators(self, agreement_ids: Sequence[int]) -> list[Indicator]:
+        stmt = (
+            sa.select(Indicator)
+            .where(Indicator.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
+            .order_by(Indicator.agreement_id, Indicator.position)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def indicator(self, agreement_id: int, code: str) -> Indicator | None:
+        stmt = sa.select(Indicator).where(Indicator.agreement_id == agreement_id, Indicator.code == code)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add(self, *rows: Any) -> None:
+        self.session.add_all(rows)
+        await flush(self.session)
+
+    # manuals
+
+    async def manuals(self, indicator_ids: Sequence[int], as_of: datetime) -> dict[int, Manual]:
+        """The manual version in force at ``as_of`` per indicator (the highest version recorded by then)."""
+        if not indicator_ids:
+            return {}
+        latest = (
+            sa.select(Manual.indicator_id, sa.func.max(Manual.version).label("version"))
+            .where(Manual.indicator_id.in_(indicator_ids), Manual.recorded_at <= as_of)  # type: ignore[attr-defined]
+            .group_by(Manual.indicator_id)
+            .subquery()
+        )
+        stmt = sa.select(Manual).join(
+            latest, sa.and_(Manual.indicator_id == latest.c.indicator_id, Manual.version == latest.c.version)
+        )
+        return {m.indicator_id: m for m in (await self.session.execute(stmt)).scalars()}
+
+    async def manual_versions(self, indicator_id: int) -> list[Manual]:
+        stmt = sa.select(Manual).where(Manual.indicator_id == indicator_id).order_by(Manual.version)
+        return list((await self.session.execute(stmt)).scalars())
+
+    # targets
+
+    async def targets(self, indicator_ids: Sequence[int], as_of: datetime) -> list[tuple[Target, AgreementDocument]]:
+        if not indicator_ids:
+            return []
+        stmt = (
+            sa.select(Target, AgreementDocument)
+            .join(AgreementDocument, AgreementDocument.id == Target.document_id)  # type: ignore[arg-type]
+            .where(Target.indicator_id.in_(indicator_ids), _current(Target, as_of))  # type: ignore[attr-defined]
+        )
+        return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
+
+    async def target_history(self, indicator_ids: Sequence[int]) -> list[tuple[Target, AgreementDocument]]:
+        stmt = (
+            sa.select(Target, AgreementDocument)
+            .join(AgreementDocument, AgreementDocument.id == Target.document_id)  # type: ignore[arg-type]
+            .where(Target.indicator_id.in_(indicator_ids))  # type: ignore[attr-defined]
+            .order_by(Target.indicator_id, Target.recorded_at, Target.id)
+        )
+        return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
+
+    async def supersede_target(self, indicator_id: int, period: str, at: datetime) -> None:
+        stmt = (
+            sa.update(Target)
+            .where(Target.indicator_id == indicator_id, Target.period == period, Target.superseded_at.is_(None))  # type: ignore[union-attr]
+            .values(superseded_at=at)
+        )
+        await self.session.execute(stmt)
+
+    # closures
+
+    async def closures(self, agreement_ids: Sequence[int], as_of: datetime) -> list[PeriodClosure]:
+        if not agreement_ids:
+            return []
+        stmt = sa.select(PeriodClosure).where(
+            PeriodClosure.agreement_id.in_(agreement_ids),  # type: ignore[attr-defined]
+            PeriodClosure.closed_at <= as_of,
+            sa.or_(PeriodClosure.reopened_at.is_(None), PeriodClosure.reopened_at > as_of),  # type: ignore[union-attr,operator]
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def open_closure(self, agreement_id: int, period: str) -> PeriodClosure | None:
+        stmt = sa.select(PeriodClosure).where(
+            PeriodClosure.agreement_id == agreement_id,
+            PeriodClosure.period == period,
+            PeriodClosure.reopened_at.is_(None),  # type: ignore[union-attr]
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class MeasureRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def at(self, indicator_ids: Sequence[int], as_of: datetime, period: str | None = None) -> list[Measure]:
+        if not indicator_ids:
+            return []
+        stmt = sa.select(Measure).where(Measure.indicator_id.in_(indicator_ids), _current(Measure, as_of))  # type: ignore[attr-defined]
+        if period is not None:
+            stmt = stmt.where(Measure.period == period)
+        return list((await self.session.execute(stmt.order_by(Measure.indicator_id, Measure.part))).scalars())
+
+    async def history(self, indicator_id: int, period: str | None = None) -> list[Measure]:
+        stmt = sa.select(Measure).where(Measure.indicator_id == indicator_id)
+        if period is not None:
+            stmt = stmt.where(Measure.period == period)
+        return list((await self.session.execute(stmt.order_by(Measure.recorded_at, Measure.id))).scalars())
+
+    async def supersede(self, ids: Sequence[int], at: datetime) -> None:
+        if ids:
+            await self.session.execute(sa.update(Measure).where(Measure.id.in_(ids)).values(superseded_at=at))  # type: ignore[union-attr]
+
+    async def add(self, rows: Sequence[Measure]) -> None:
+        self.session.add_all(rows)
+        await flush(self.session)

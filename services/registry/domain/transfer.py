@@ -1,0 +1,220 @@
+"""Import and export of a whole agreement (format ``kinerja.agreement/v1``, JSON or YAML).
+
+The import runs inside the request's one transaction and writes as it goes; any error raises,
+the request session rolls back, and nothing is left half-written. Errors name the JSON path in
+the imported document (``$.agreement.indicators[3].polarity``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.errors import FieldError, ProblemError, Unprocessable
+from services.registry.domain import agreements as agreements_service
+from services.registry.domain import measures as measures_service
+from services.registry.domain import satkers as satkers_service
+from services.registry.domain.agreements import ManualValidator
+from services.registry.domain.models import Indicator
+from services.registry.domain.periods import period_order
+from services.registry.domain.repositories import (
+    AgreementRepository,
+    MeasureRepository,
+    RuleSetRepository,
+    SatkerRepository,
+)
+from services.registry.domain.schemas import (
+    AddendumCreate,
+    ImportAgreement,
+    ImportDocument,
+    ImportResult,
+    IndicatorIn,
+    ObjectiveIn,
+    RuleSetRef,
+    SatkerCreate,
+    SatkerKind,
+)
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def json_path(loc: Sequence[Any], root: str = "$") -> str:
+    out = root
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENT.match(str(part)):
+            out += f".{part}"
+        else:
+            out += f"['{part}']"
+    return out
+
+
+def parse(raw: Any) -> ImportDocument:
+    try:
+        return ImportDocument.model_validate(raw)
+    except ValidationError as exc:
+        errors = [FieldError(field=json_path(e["loc"]), reason=e["msg"]) for e in exc.errors()]
+        raise Unprocessable(f"{errors[0].field}: {errors[0].reason}", errors=errors) from None
+
+
+async def planned_path(*, session: AsyncSession, doc: ImportDocument) -> list[str]:
+    """The path the agreement's satker will have once imported (for authorisation before writing)."""
+    repo = SatkerRepository(session)
+    code: str | None = doc.agreement.satker
+    declared = {s.code: s.parent for s in doc.satkers}
+    new: list[str] = []  # codes not yet in the database, from the satker upwards
+    while code is not None and code not in new:
+        existing = await repo.lineage(code)
+        if existing:
+            return [s.code for s in existing] + new[::-1]
+        new.append(code)
+        code = declared.get(code)
+    return new[::-1]
+
+
+async def import_document(
+    *, session: AsyncSession, doc: ImportDocument, validator: ManualValidator, actor: str, now: datetime
+) -> ImportResult:
+    satkers = SatkerRepository(session)
+    created: list[str] = []
+    for i, s in enumerate(doc.satkers):
+        if await satkers.get(s.code) is None:  # existing satker are kept as they are
+            await satkers_service.create(session=session, data=s, now=now, field_prefix=f"$.satkers[{i}].")
+            created.append(s.code)
+
+    a = doc.agreement
+    prefix = "$.agreement."
+    agreement = await agreements_service.create(
+        session=session, satker_code=a.satker, data=a, actor=actor, now=now, prefix=prefix
+    )
+    for j, addendum in enumerate(a.addenda):
+        await agreements_service.add_addendum(
+            session=session, agreement=agreement, data=addendum, actor=actor, now=now, prefix=f"{prefix}addenda[{j}]."
+        )
+    assert agreement.id is not None
+    indicators = {i.code: i for i in await AgreementRepository(session).indicators([agreement.id])}
+
+    def known(section: str, code: str) -> Indicator:
+        if code not in indicators:
+            raise Unprocessable(f"unknown IKU {code}", field=json_path(["agreement", section, code]))
+        return indicators[code]
+
+    for code, manual in a.manuals.items():
+        ind = known("manuals", code)
+        try:
+            await agreements_service.store_manual(
+                session=session, indicator=ind, document=manual, validator=validator, actor=actor, now=now
+            )
+        except ProblemError as exc:
+            if exc.status_code != 422:
+                raise
+            base = json_path(["agreement", "manuals", code])
+            errors = [FieldError(field=base + _tail(e.field), reason=e.reason) for e in exc.errors or []]
+            raise Unprocessable(
+                f"manual of {code}: {exc.detail}", errors=errors or [FieldError(field=base, reason=exc.detail)]
+            ) from exc
+
+    rows = [
+        (known("measures", code), period, part, value)
+        for code, periods in a.measures.items()
+        for period, parts in periods.items()
+        for part, value in parts.items()
+    ]
+    for code, period, part, value in rows:
+        if not value.is_finite():
+            raise Unprocessable(
+                "must be a finite number", field=json_path(["agreement", "measures", code.code, period, part])
+            )
+    count = await measures_service.bulk_insert(session=session, rows=rows, actor=actor, now=now)
+    for period in a.closed_periods:
+        await agreements_service.close_period(session=session, agreement=agreement, period=period, actor=actor, now=now)
+    return ImportResult(
+        satkers_created=created,
+        agreement=agreement.number,
+        year=agreement.year,
+        indicators=len(indicators),
+        targets=sum(len(i.targets) for i in a.indicators)
+        + sum(len(p) for ad in a.addenda for p in ad.targets.values()),
+        addenda=len(a.addenda),
+        manuals=len(a.manuals),
+        measures=count,
+    )
+
+
+def _tail(field: str) -> str:
+    """A field named by the scoring service inside a manual, appended to the manual's JSON path."""
+    if field.startswith("$"):
+        return field[1:]
+    if not field:
+        return ""
+    return field if field.startswith("[") else "." + field
+
+
+async def export_document(*, session: AsyncSession, satker_code: str, year: int, as_of: datetime) -> ImportDocument:
+    """The agreement as an import document: original targets, each addendum's changes, state at ``as_of``."""
+    lineage = await satkers_service.lineage(session=session, code=satker_code)
+    agreement = await agreements_service.get(session=session, satker_code=satker_code, year=year, as_of=as_of)
+    assert agreement.id is not None
+    repo = AgreementRepository(session)
+    rule_set = (await RuleSetRepository(session).by_ids([agreement.rule_set_id]))[agreement.rule_set_id]
+    docs = await repo.documents([agreement.id], as_of)
+    doc_ids = {d.id for d in docs}
+    objectives = await repo.objectives([agreement.id])
+    codes = {o.id: o.code for o in objectives}
+    indicators = await repo.indicators([agreement.id])
+    ind_ids = [i.id for i in indicators if i.id is not None]
+    by_id = {i.id: i for i in indicators}
+    per_doc: dict[int, dict[str, dict[str, Any]]] = {}
+    for t, d in sorted(await repo.target_history(ind_ids), key=lambda r: period_order(r[0].period)):
+        if d.id in doc_ids:
+            per_doc.setdefault(d.id or 0, {}).setdefault(by_id[t.indicator_id].code, {})[t.period] = t.value
+    original = docs[0]
+    manuals = await repo.manuals(ind_ids, as_of)
+    measures: dict[str, dict[str, dict[str, Any]]] = {}
+    for m in sorted(await MeasureRepository(session).at(ind_ids, as_of), key=lambda m: period_order(m.period)):
+        measures.setdefault(by_id[m.indicator_id].code, {}).setdefault(m.period, {})[m.part] = m.value
+    closures = await repo.closures([agreement.id], as_of)
+    first = per_doc.get(original.id or 0, {})
+    return ImportDocument(
+        satkers=[
+            SatkerCreate(code=s.code, name=s.name, kind=SatkerKind(s.kind), parent=s.parent_code, staff=s.staff)
+            for s in lineage
+        ],
+        agreement=ImportAgreement(
+            satker=satker_code,
+            year=agreement.year,
+            number=agreement.number,
+            level=agreement.level,
+            rule_set=RuleSetRef(code=rule_set.code, version=rule_set.version),
+            signed_on=original.signed_on,
+            recorded_at=original.recorded_at,
+            objectives=[
+                ObjectiveIn(code=o.code, name=o.name, perspective=o.perspective, weight=o.weight) for o in objectives
+            ],
+            indicators=[
+                IndicatorIn(
+                    **agreements_service.indicator_fields(i, codes[i.objective_id]), targets=first.get(i.code, {})
+                )
+                for i in indicators
+            ],
+            addenda=[
+                AddendumCreate(
+                    number=d.number,
+                    note=d.note,
+                    signed_on=d.signed_on,
+                    recorded_at=d.recorded_at,
+                    targets=per_doc.get(d.id or 0, {}),
+                )
+                for d in docs[1:]
+            ],
+            manuals={by_id[k].code: m.document for k, m in manuals.items()},
+            measures=measures,
+            closed_periods=agreements_service.closed_list(closures),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Routers of the scoring service (thin: parse, authorise, call domain, shape)."""

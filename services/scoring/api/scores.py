@@ -1,0 +1,130 @@
+"""Score routers: scores, consolidated view, explain, report check, what-it-takes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from kernel.auth import PrincipalDep
+from kernel.errors import PROBLEM_RESPONSES, NotFound
+from kernel.types import Number
+from services.scoring.domain import service
+from services.scoring.domain.present import iku_json, scorecard_json
+from services.scoring.engine.analysis import (
+    explain_indicator,
+    explain_scorecard,
+    plain,
+    report_check,
+    what_it_takes,
+)
+from services.scoring.engine.numbers import display
+from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
+
+router = APIRouter(prefix="/api/v1/scoring", tags=["scores"], responses=PROBLEM_RESPONSES)
+
+Code = Annotated[str, Path(min_length=1, max_length=32, description="org code of the satker, e.g. WBC.16")]
+Year = Annotated[int, Query(ge=2000, le=2100, description="agreement year")]
+Period = Annotated[ScorePeriod, Query(description="Q1, Q2, S1, Q3, TQ3, Q4 or Y")]
+AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as recorded at that moment")]
+
+
+@router.get("/satkers/{code}/scores", summary="NKO, perspectives, SS and IKU indices of one satker")
+async def get_scores(
+    request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y", as_of: AsOf = None
+) -> dict[str, Any]:
+    prepared = await service.load(request, principal, code, year, as_of)
+    return scorecard_json(await service.scorecard(request, principal, prepared, period))
+
+
+@router.get("/satkers/{code}/consolidated", summary="A Kanwil: own NKO, every satker under it, region-wide IKU")
+async def get_consolidated(
+    request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y", as_of: AsOf = None
+) -> dict[str, Any]:
+    members = await service.load_subtree(request, principal, code, year, as_of)
+    own = next(p for p in members if p.satker.get("code") == code)
+    cards = {p.satker["code"]: await service.scorecard(request, principal, p, period) for p in members}
+    own_card = cards[code]
+    table = []
+    for p in sorted(members, key=lambda x: (len(x.satker.get("path") or []), x.satker["code"])):
+        c = cards[p.satker["code"]]
+        table.append({
+            "code": p.satker["code"], "name": p.satker.get("name"), "kind": p.satker.get("kind"),
+            "path": p.satker.get("path"), "nko": plain(c.nko), "nko_display": display(c.nko),
+            "predicate": c.predicate, "partial": c.partial,
+            "statuses": {s.indicator.code: s.achievement.status for s in c.indicators},
+        })
+    region = [plain(service.region_value(own, members, ind, period)) for ind in own.indicators]
+    return {
+        "satker": scorecard_json(own_card)["satker"], "period": period, "year": year,
+        "nko": plain(own_card.nko), "nko_display": display(own_card.nko), "predicate": own_card.predicate,
+        "satkers": table, "region": region,
+    }
+
+
+@router.get("/satkers/{code}/explain", summary="Every number with its derivation")
+async def get_explain(
+    request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y",
+    indicator: Annotated[str | None, Query(max_length=32, description="IKU code; omit for the roll-up")] = None,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    prepared = await service.load(request, principal, code, year, as_of)
+    if indicator is not None and prepared.indicator(indicator) is None:
+        raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
+    card = await service.scorecard(request, principal, prepared, period, trace=True)
+    body = explain_scorecard(card)
+    if indicator is not None:
+        s = card.iku(indicator)
+        assert s is not None
+        body = {"indicator": explain_indicator(card, s), "score": iku_json(s), "roll_up": body}
+    return plain(body)  # type: ignore[no-any-return]
+
+
+class IndicatorPrinted(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    index: Number | None = None
+    realization: Number | None = None
+    target: Number | None = None
+
+
+class PrintedReport(BaseModel):
+    """Values as a printed report (LAKIN) shows them, to be checked against the recomputation."""
+
+    model_config = ConfigDict(extra="forbid")
+    period: ScorePeriod = "Y"
+    nko: Number | None = None
+    predicate: str | None = None
+    perspectives: dict[str, Number] = Field(default_factory=dict)
+    objectives: dict[str, Number] = Field(default_factory=dict)
+    indicators: dict[str, dict[ScorePeriod, IndicatorPrinted]] = Field(default_factory=dict)
+
+
+@router.post("/satkers/{code}/report-check", summary="Where printed values differ from the recomputation")
+async def post_report_check(
+    request: Request, principal: PrincipalDep, code: Code, year: Year, body: PrintedReport, as_of: AsOf = None
+) -> dict[str, Any]:
+    prepared = await service.load(request, principal, code, year, as_of)
+    printed = body.model_dump(exclude_none=True)
+    printed["indicators"] = {
+        c: {p: v.model_dump(exclude_unset=True) for p, v in per.items()} for c, per in body.indicators.items()
+    }
+    evidence = {p: (await service.evidence_for(request, principal, prepared, p))[0] for p in SCORE_PERIODS}
+    return plain(report_check(prepared, printed, evidence=evidence))  # type: ignore[no-any-return]
+
+
+@router.get("/satkers/{code}/what-it-takes", summary="Realisation needed for a given index")
+async def get_what_it_takes(
+    request: Request, principal: PrincipalDep, code: Code, year: Year,
+    indicator: Annotated[str, Query(max_length=32)],
+    target_index: Annotated[Decimal, Query(ge=0, le=1000, description="the index to reach, e.g. 100 or 120")],
+    period: Period = "Y", as_of: AsOf = None,
+) -> dict[str, Any]:
+    prepared = await service.load(request, principal, code, year, as_of)
+    if prepared.indicator(indicator) is None:
+        raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
+    evidence, _ = await service.evidence_for(request, principal, prepared, period)
+    result = what_it_takes(prepared, indicator, period, target_index, evidence=evidence.get(indicator))
+    return plain(result)  # type: ignore[no-any-return]
+

@@ -1,0 +1,144 @@
+"""The scoring service layer: one bulk read of the registry, evidence when a manual needs it, the engine.
+
+No cache of scores: every request reads the registry bundle (ONE request) and recomputes, so a
+changed target, measure, manual or rule set shows in the next answer. Parsed manuals are cached
+by content only (see :mod:`services.scoring.domain.manuals`), which cannot go stale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request
+
+from kernel.auth import Action, Principal, ensure_allowed
+from kernel.errors import FieldError as KFieldError
+from kernel.errors import ProblemError, ServiceUnavailable, Unprocessable
+from services.scoring.engine.evaluate import Evidence
+from services.scoring.engine.numbers import ZERO
+from services.scoring.engine.rules import achievement
+from services.scoring.engine.scorecard import (
+    BundleError,
+    Indicator,
+    Prepared,
+    Scorecard,
+    prepare,
+    realise,
+    score,
+)
+
+log = logging.getLogger("kinerja.scoring")
+
+BUNDLE = "/api/v1/registry/satkers/{code}/agreements/{year}/bundle"
+BUNDLES = "/api/v1/registry/satkers/{code}/agreements/{year}/bundles"
+AGGREGATES = "/api/v1/evidence/satkers/{code}/aggregates"
+
+
+def _prepare(request: Request, bundle: Mapping[str, Any]) -> Prepared:
+    try:
+        return prepare(bundle, parse=request.app.state.manuals.get)
+    except BundleError as exc:
+        raise Unprocessable(
+            "the agreement's data cannot be scored: " + str(exc),
+            errors=[KFieldError(field=p, reason=r) for p, r in exc.errors],
+        ) from None
+
+
+async def load(request: Request, principal: Principal, code: str, year: int, as_of: str | None) -> Prepared:
+    """The satker's bundle (one registry request; the caller's token is forwarded)."""
+    params = {"as_of": as_of} if as_of else None
+    bundle = await request.app.state.peers["registry"].get_json(
+        BUNDLE.format(code=code, year=year), token=principal.token, params=params
+    )
+    ensure_allowed(principal, Action.READ, bundle["satker"]["path"])
+    return _prepare(request, bundle)
+
+
+async def load_subtree(
+    request: Request, principal: Principal, code: str, year: int, as_of: str | None
+) -> list[Prepared]:
+    """The satker and every satker under it with an agreement that year (one registry request)."""
+    params = {"as_of": as_of} if as_of else None
+    body = await request.app.state.peers["registry"].get_json(
+        BUNDLES.format(code=code, year=year), token=principal.token, params=params
+    )
+    items = [b for b in body.get("items", []) if principal.allows(Action.READ, b["satker"]["path"])]
+    if not any(b["satker"]["code"] == code for b in items):
+        from kernel.errors import NotFound
+
+        raise NotFound(f"satker {code} has no agreement for {year}")
+    root = next(b for b in items if b["satker"]["code"] == code)
+    ensure_allowed(principal, Action.READ, root["satker"]["path"])
+    return [_prepare(request, b) for b in items]
+
+
+async def evidence_for(
+    request: Request, principal: Principal, prepared: Prepared, period: str
+) -> tuple[dict[str, Evidence], list[str]]:
+    """Evidence aggregates for the IKU whose manual reads evidence (contracts §8).
+
+    Only when the evidence service is part of the deployment; if it cannot answer, the manuals
+    fall back to the reported realisation and the answer carries a note saying so.
+    """
+    peers = request.app.state.peers
+    wanted = [i for i in prepared.indicators if i.uses_evidence]
+    if not wanted or not peers.has("evidence"):
+        return {}, []
+    out: dict[str, Evidence] = {}
+    notes: list[str] = []
+    year = prepared.agreement.get("year")
+    for ind in wanted:
+        params: dict[str, Any] = {"year": year, "period": period, "indicator": ind.code}
+        if prepared.as_of:
+            params["as_of"] = prepared.as_of
+        try:
+            out[ind.code] = await peers["evidence"].get_json(
+                AGGREGATES.format(code=prepared.satker["code"]), token=principal.token, params=params
+            )
+        except (ServiceUnavailable, ProblemError) as exc:
+            if exc.status_code in (401, 403):
+                raise
+            notes.append(f"{ind.code}: evidence aggregates unavailable ({exc.detail}); reported realisation used")
+    return out, notes
+
+
+async def scorecard(
+    request: Request, principal: Principal, prepared: Prepared, period: str, *, trace: bool = False
+) -> Scorecard:
+    evidence, notes = await evidence_for(request, principal, prepared, period)
+    card = score(prepared, period, evidence=evidence, trace=trace)
+    card.notes.extend(notes)
+    return card
+
+
+def region_value(own: Prepared, members: list[Prepared], ind: Indicator, period: str) -> dict[str, Any]:
+    """Region-wide realisation/index of one IKU per its ``region_aggregation``:
+    ``sum_of_parts`` adds every satker's parts per period, then applies the Kanwil's manual (a
+    ratio stays a ratio of sums); ``mean`` averages the satker realisations; ``own`` is the Kanwil's."""
+    how = ind.region_aggregation
+    holders = [(p, p.indicator(ind.code)) for p in members]
+    holders = [(p, i) for p, i in holders if i is not None]
+    value: Decimal | None
+    if how == "sum_of_parts":
+        merged: dict[str, dict[str, Decimal]] = {}
+        for _, i in holders:
+            for per, parts in i.measures.items():  # type: ignore[union-attr]
+                slot = merged.setdefault(per, {})
+                for k, v in parts.items():
+                    slot[k] = slot.get(k, ZERO) + v
+        value = realise(ind, period, measures=merged)[0]
+    elif how == "mean":
+        values = [realise(i, period)[0] for _, i in holders]  # type: ignore[arg-type]
+        known = [v for v in values if v is not None]
+        value = sum(known, ZERO) / len(known) if known else None
+    else:
+        value = realise(ind, period)[0]
+    target = ind.targets.get(period)
+    ach = achievement(rules=own.rules, polarity=ind.polarity, realization=value,
+                      target=target.value if target else None, manual=ind.manual)
+    return {"code": ind.code, "aggregation": how, "satkers": len(holders), "realization": value,
+            "target": target.value if target else None, "index": ach.index, "status": ach.status,
+            "reason": ach.reason}

@@ -1,0 +1,153 @@
+"""docker-compose.yml, the Dockerfile and deploy/k8s: checked with what runs here (no Docker engine).
+
+Schemas: the compose specification (PyPI ``compose-spec``) and the Kubernetes OpenAPI schemas
+(PyPI ``kubernetes-validate``, strict: unknown fields fail). Then what a schema cannot see:
+health checks and probes on every long-running part, probe paths that the apps really serve,
+references that resolve (ConfigMap, HPA targets, PDB selectors), and no literal secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gateway.app import create_app
+from gateway.composition import SERVICES
+from gateway.settings import GatewaySettings
+from kernel.settings import AuthSettings, CommonSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+K8S = ROOT / "deploy" / "k8s"
+SECRETISH = re.compile(r"(PASSWORD|SECRET|TOKEN|ACCESS_KEY|DATABASE_URL|JWKS)", re.I)
+INFRA = {"postgres", "seaweedfs", "clamav"}
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _k8s() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def _served_paths() -> set[str]:
+    app = create_app(GatewaySettings(), common=CommonSettings(environment="test"), auth=AuthSettings(secret="x" * 40))
+    return {getattr(r, "path", "") for r in app.routes}
+
+
+def test_compose_follows_the_compose_specification() -> None:
+    compose_spec = pytest.importorskip("compose_spec", reason="pip install compose-spec (dev dependency)")
+    compose_spec.PyCompose.from_json(json.dumps(_compose()))  # raises on unknown keys or bad values
+
+
+def test_compose_parts_are_complete() -> None:
+    services = _compose()["services"]
+    assert set(SERVICES) | {"gateway", "migrations"} | INFRA <= set(services)
+    for name, svc in services.items():
+        assert svc.get("image"), f"{name} has no image"
+        if name == "migrations":
+            assert svc["restart"] == "no"
+            assert "upgrade head" in " ".join(svc["command"])
+            continue
+        assert svc.get("healthcheck", {}).get("test"), f"{name} has no health check"
+        assert not svc["healthcheck"].get("disable"), name
+    for name in (*SERVICES, "gateway"):
+        cmd = services[name]["command"]
+        assert cmd[:2] == ["serve", name], cmd
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"])
+        conditions = {c["condition"] for c in services[name].get("depends_on", {}).values()}
+        assert conditions <= {"service_healthy", "service_completed_successfully"}, name
+    for name in SERVICES:  # every data owner starts only after the migrations job
+        if name != "scoring":
+            assert services[name]["depends_on"]["migrations"]["condition"] == "service_completed_successfully"
+
+
+def test_compose_has_no_literal_secrets() -> None:
+    doc = _compose()
+    for name, svc in doc["services"].items():
+        env = svc.get("environment", {})
+        items = env.items() if isinstance(env, dict) else (e.split("=", 1) for e in env)
+        for key, _value in items:
+            if SECRETISH.search(key):
+                assert key.endswith("_FILE"), f"{name}: {key} must come from a secret file, not the compose file"
+    for secret in doc.get("secrets", {}).values():
+        assert "file" in secret or "external" in secret
+    env_files = {f for svc in doc["services"].values() for f in svc.get("env_file", [])}
+    for f in env_files:
+        path = ROOT / f
+        if path.exists() and "secret" not in path.name:
+            for line in path.read_text().splitlines():
+                if not line.strip() or line.startswith("#"):
+                    continue
+                key = line.split("=", 1)[0]
+                assert not SECRETISH.search(key), f"{f}: {key} belongs in secrets.env"
+    ignored = (ROOT / "deploy" / ".gitignore").read_text()
+    assert "compose/secrets.env" in ignored and "compose/secrets/" in ignored
+
+
+def test_kubernetes_manifests_follow_the_schemas() -> None:
+    kv = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate (dev dependency)")
+    for doc in _k8s():
+        kv.validate(doc, kv.latest_version(), strict=True)
+
+
+def test_kubernetes_references_probes_and_budgets() -> None:
+    docs = _k8s()
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    deployments = by_kind["Deployment"]
+    assert set(deployments) == {f"kinerja-{p}" for p in (*SERVICES, "gateway")}
+    assert "kinerja-migrations" in by_kind["Job"]
+    served = _served_paths()
+    for name, dep in deployments.items():
+        pod = dep["spec"]["template"]
+        assert dep["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+        for c in pod["spec"]["containers"]:
+            assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+            assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+            assert {c["readinessProbe"]["httpGet"]["path"], c["livenessProbe"]["httpGet"]["path"]} <= served
+            assert c["resources"]["requests"]["cpu"], name  # the HPA needs a CPU request
+            refs = {next(iter(e.values()))["name"] for e in c["envFrom"]}
+            assert refs == {"kinerja-config", "kinerja-secrets"}
+            assert "kinerja-config" in by_kind["ConfigMap"]
+            for e in c.get("env", []):
+                assert not (SECRETISH.search(e["name"]) and "value" in e), f"{name}: literal {e['name']}"
+        hpa = by_kind["HorizontalPodAutoscaler"][name]
+        assert hpa["spec"]["scaleTargetRef"]["name"] == name
+        pdb = by_kind["PodDisruptionBudget"][name]
+        assert pdb["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+        assert dep["spec"]["replicas"] > pdb["spec"]["minAvailable"]
+    assert "Secret" not in by_kind, "secrets are created out of band, never committed"
+    for key in by_kind["ConfigMap"]["kinerja-config"]["data"]:
+        assert not SECRETISH.search(key), key
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    assert set(kustomization["resources"]) == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+def test_service_probe_paths_exist_in_every_service_app() -> None:
+    from gateway.app import available_services
+    from gateway.openapi import service_apps_for_docs
+
+    for name, app in service_apps_for_docs(available_services()).items():
+        paths = set(app.openapi()["paths"])
+        assert {"/healthz", "/readyz"} <= paths, name
+
+
+def test_dockerfile_runs_the_kinerja_command_unprivileged() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["kinerja"]' in text
+    assert re.search(r"^USER (?!root|0\b)", text, re.M)
+    assert "HEALTHCHECK" in text and "/healthz" in text
+    assert "requirements.lock" in text
+    assert not SECRETISH.search(" ".join(line for line in text.splitlines() if line.startswith(("ENV", "ARG"))))

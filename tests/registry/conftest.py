@@ -1,0 +1,125 @@
+"""Registry test fixtures: one running registry+scoring system on PostgreSQL, the seed imported once.
+
+The database is a sibling of the session's ``pg_url`` database on the same server (created here,
+dropped at the end), so other services' tests that import the seed into ``pg_url`` cannot collide
+with these. Tests that change data use their own satker/years/agreement numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from gateway.composition import System, build_system, running
+from kernel.settings import AuthSettings, CommonSettings
+from services.registry.seed import load_seed_document
+from services.registry.settings import RegistrySettings
+from tests.conftest import Mint, bearer
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def sibling_database(pg_url: str, suffix: str) -> Iterator[str]:
+    url = make_url(pg_url)
+    name = f"{url.database}_{suffix}"
+    with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def registry_url(pg_url: str) -> Iterator[str]:
+    yield from sibling_database(pg_url, "registry")
+
+
+@pytest.fixture(scope="session")
+async def system(
+    registry_url: str, auth: AuthSettings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[System]:
+    common = CommonSettings(environment="test", data_dir=Path(tmp_path_factory.mktemp("registry-data")))
+    built = build_system(
+        common=common,
+        auth=auth,
+        settings={"registry": RegistrySettings(database_url=registry_url)},
+        services=("registry", "scoring"),
+    )
+    async with running(built):
+        yield built
+
+
+@pytest.fixture(scope="session")
+async def api(system: System, mint: Mint) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the registry app, with the Kalbagtim 2024 seed imported (once per session)."""
+    transport = httpx.ASGITransport(app=system.apps["registry"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+        r = await client.post("/api/v1/registry/import", json=load_seed_document(), headers=bearer(mint("admin")))
+        assert r.status_code == 201, r.text
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin(mint: Mint) -> dict[str, str]:
+    return bearer(mint("admin", sub="admin@kanwil"))
+
+
+def mini_document(satker: str, year: int, number: str, *, parent: str | None = "WBC.16") -> dict[str, Any]:
+    """A small agreement (2 SS, 3 IKU) for tests that change data; imported with its satker."""
+    return {
+        "format": "kinerja.agreement/v1",
+        "satkers": [{"code": satker, "name": f"Test office {satker}", "kind": "kppbc_tmp_c", "parent": parent}],
+        "agreement": {
+            "satker": satker,
+            "year": year,
+            "number": number,
+            "rule_set": {"code": "KMK-300-2022", "version": 1},
+            "objectives": [
+                {"code": "SS-1", "name": "Economy", "perspective": "stakeholder"},
+                {"code": "SS-4", "name": "Satisfaction", "perspective": "customer"},
+            ],
+            "indicators": [
+                {
+                    "code": "1a-N",
+                    "objective": "SS-1",
+                    "name": "Clearance time",
+                    "polarity": "min",
+                    "unit": "days",
+                    "region_aggregation": "sum_of_parts",
+                    "targets": {"Q1": 0.75, "Y": 0.75},
+                },
+                {
+                    "code": "1b-N",
+                    "objective": "SS-1",
+                    "name": "UMKM",
+                    "polarity": "max",
+                    "unit": "percent",
+                    "targets": {"Q1": 6, "Y": 82},
+                },
+                {
+                    "code": "4a-N",
+                    "objective": "SS-4",
+                    "name": "Satisfaction",
+                    "polarity": "max",
+                    "unit": "index_scale_4",
+                    "scale": 4,
+                    "targets": {"Q1": None, "Y": 3},
+                },
+            ],
+        },
+    }
+
+
+def seed_copy() -> dict[str, Any]:
+    return copy.deepcopy(load_seed_document())

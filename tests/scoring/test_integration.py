@@ -1,0 +1,108 @@
+"""Registry + scoring composed in-process (gateway.composition), the shipped seed imported
+through the registry API, the reference numbers asserted through the scoring API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from gateway.composition import System, build_system, running
+from kernel.settings import AuthSettings, CommonSettings
+from services.registry.seed import load_seed_document
+from services.registry.settings import RegistrySettings
+from tests.conftest import Mint, bearer
+
+pytestmark = pytest.mark.anyio
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def scoring_db(pg_url: str) -> Iterator[str]:
+    """A sibling database of ``pg_url`` of our own, so other folders' seed imports cannot collide."""
+    url = make_url(pg_url)
+    name = f"{url.database}_scoring"
+    with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def system(scoring_db: str, auth: AuthSettings, tmp_path_factory: pytest.TempPathFactory,
+                 mint: Mint) -> AsyncIterator[System]:
+    common = CommonSettings(environment="test", data_dir=Path(tmp_path_factory.mktemp("scoring-data")))
+    built = build_system(common=common, auth=auth, settings={"registry": RegistrySettings(database_url=scoring_db)},
+                         services=("registry", "scoring"))
+    async with running(built):
+        transport = httpx.ASGITransport(app=built.apps["registry"])
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as reg:
+            r = await reg.post("/api/v1/registry/import", json=load_seed_document(), headers=bearer(mint("admin")))
+            assert r.status_code == 201, r.text
+        yield built
+
+
+@pytest.fixture
+async def scoring(system: System) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=system.apps["scoring"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://scoring.test") as client:
+        yield client
+
+
+async def test_shipped_data_scores_like_the_report(scoring: httpx.AsyncClient, mint: Mint) -> None:
+    r = await scoring.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": "Y"},
+                          headers=bearer(mint("kanwil_manager", "WBC.16")))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert round(body["nko"], 4) == 118.2973 and body["nko_display"] == "118.30"
+    assert body["predicate"] == "Istimewa"
+    assert [p["index_display"] for p in body["perspectives"]] == ["116.54", "117.55", "119.79", "119.50"]
+    ss = {o["code"]: o["index_display"] for o in body["objectives"]}
+    assert ss["SS-9"] == "119.17" and ss["SS-10"] == "119.01"
+    import json
+
+    reference = json.loads(Path("/work/shared/reference/lakin-2024-kalbagtim.json").read_text())
+    got = {i["code"]: i["index_display"] for i in body["indicators"]}
+    assert got == {i["code"]: f"{i['printed_index']:.2f}" for i in reference["indicators"]}
+
+
+@pytest.mark.parametrize(
+    ("period", "value"),
+    [("Q1", "0.5201"), ("Q2", "0.5844"), ("S1", "0.5532"), ("Q3", "0.3285"), ("TQ3", "0.4695"),
+     ("Q4", "0.1991"), ("Y", "0.3969")],
+)
+async def test_clearance_time_windows_through_the_api(
+    scoring: httpx.AsyncClient, mint: Mint, period: str, value: str
+) -> None:
+    r = await scoring.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": period},
+                          headers=bearer(mint()))
+    assert r.status_code == 200, r.text
+    iku = {i["code"]: i for i in r.json()["indicators"]}
+    assert iku["1a-N"]["realization_display"] == value
+
+
+async def test_registry_errors_are_relayed(scoring: httpx.AsyncClient, mint: Mint) -> None:
+    unknown = await scoring.get("/api/v1/scoring/satkers/NOPE.1/scores", params={"year": 2024},
+                                headers=bearer(mint()))
+    assert unknown.status_code == 404
+    foreign = await scoring.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024},
+                                headers=bearer(mint("kanwil_manager", "WBC.17")))
+    assert foreign.status_code == 403
+
+
+async def test_consolidated_view_of_the_kanwil(scoring: httpx.AsyncClient, mint: Mint) -> None:
+    r = await scoring.get("/api/v1/scoring/satkers/WBC.16/consolidated", params={"year": 2024},
+                          headers=bearer(mint("kanwil_manager", "WBC.16")))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["nko_display"] == "118.30" and body["satkers"][0]["code"] == "WBC.16"

@@ -280,19 +280,24 @@ async def bench_api(requests: int) -> None:
                 doc = copy.deepcopy(seed)
                 doc["agreement"]["satker"] = child
                 doc["agreement"]["number"] = f"PK-{child}/2024"
+                for i, addendum in enumerate(doc["agreement"].get("addenda") or []):
+                    addendum["number"] = f"PK-{child}-A{i}/2024"
                 r = await reg.post("/api/v1/registry/import", json=doc, headers=headers)
                 assert r.status_code == 201, r.text
-            cases = [("scores, one satker", "/api/v1/scoring/satkers/WBC.16/scores", requests),
-                     ("consolidated, Kanwil + 6 offices", "/api/v1/scoring/satkers/WBC.16/consolidated",
-                      max(20, requests // 4))]
+            bundle_path = "/api/v1/registry/satkers/WBC.16/agreements/2024/bundle"
+            cases = [("registry bundle alone (its share)", reg, bundle_path, requests, {}),
+                     ("scores, one satker", sc, "/api/v1/scoring/satkers/WBC.16/scores", requests,
+                      {"year": 2024, "period": "Y"}),
+                     ("consolidated, Kanwil + 6 offices", sc, "/api/v1/scoring/satkers/WBC.16/consolidated",
+                      max(20, requests // 4), {"year": 2024, "period": "Y"})]
             print("API, in-process ASGI (registry on PostgreSQL, bundle read + engine per request):")
-            for name, path, n in cases:
+            for name, client, path, n, params in cases:
                 for _ in range(10):
-                    await sc.get(path, params={"year": 2024, "period": "Y"}, headers=headers)
+                    await client.get(path, params=params, headers=headers)
                 samples = []
                 for _ in range(n):
                     t0 = time.perf_counter()
-                    resp = await sc.get(path, params={"year": 2024, "period": "Y"}, headers=headers)
+                    resp = await client.get(path, params=params, headers=headers)
                     samples.append(time.perf_counter() - t0)
                     assert resp.status_code == 200, resp.text
                 print(f"  {name:34s} n={n:4d}  p50 {_pct(samples, 0.5) * 1000:6.2f} ms  "

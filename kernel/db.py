@@ -109,6 +109,8 @@ def run_migrations(service: str, url: str, *, schema: str | None, revision: str 
     from alembic import command
     from alembic.config import Config
 
+    if is_sqlite(url):
+        Path(make_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
     cfg = Config(str(MIGRATIONS_INI), ini_section=service)
     cfg.attributes["database_url"] = sync_url(url)
     cfg.attributes["schema"] = schema

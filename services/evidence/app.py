@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from kernel.app import new_service_app
 from kernel.auth import TokenVerifier
 from kernel.client import Peers, ServiceClient
-from kernel.db import Database, readiness, run_migrations
+from kernel.db import Database, is_sqlite, readiness, run_migrations
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 from services.evidence.api import documents, reports
 from services.evidence.domain.service import Runtime, sweep
@@ -66,6 +66,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if is_sqlite(url):  # embedded: the data folder may not exist yet at first start
+            common.data_dir.mkdir(parents=True, exist_ok=True)
         if settings.auto_migrate:
             await anyio.to_thread.run_sync(lambda: run_migrations(SERVICE, url, schema=settings.database_schema))
         if settings.registry_url and not peers.has("registry"):

@@ -49,8 +49,12 @@ def settings_for(
     if storage == "s3":
         assert s3 is not None
         extra = dict(
-            storage="s3", s3_endpoint_url=s3.endpoint, s3_access_key=s3.access_key, s3_secret_key=s3.secret_key,
-            s3_bucket=f"ev-{schema.replace('_', '-')}", s3_create_bucket=True,
+            storage="s3",
+            s3_endpoint_url=s3.endpoint,
+            s3_access_key=s3.access_key,
+            s3_secret_key=s3.secret_key,
+            s3_bucket=f"ev-{schema.replace('_', '-')}",
+            s3_create_bucket=True,
         )
     return EvidenceSettings(
         database_url=pg_url,
@@ -90,9 +94,12 @@ def evidence(
         peers = Peers()
         peers.add(ServiceClient("registry", app=registry.app()))
         app = create_app(settings, common=common, auth=auth, peers=peers)
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://evidence") as c:
-                yield c, app
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://evidence") as c,
+        ):
+            yield c, app
         await peers.aclose()
 
     return _make

@@ -13,8 +13,16 @@ from tests.conftest import bearer
 BASE = "/api/v1/evidence"
 
 
-def meta(kind: str = "ND", number: str | None = None, *, date: str = "2024-02-10", period: str = "Q1",
-         indicator: str = "3a-CP", satker: str = "KBC.1602", **kw: Any) -> dict[str, Any]:
+def meta(
+    kind: str = "ND",
+    number: str | None = None,
+    *,
+    date: str = "2024-02-10",
+    period: str = "Q1",
+    indicator: str = "3a-CP",
+    satker: str = "KBC.1602",
+    **kw: Any,
+) -> dict[str, Any]:
     prefix = {"BA Tegah": "BA", "BA Segel": "BA", "BA Riksa": "BA", "BA Titip": "BA"}.get(kind, kind)
     number = number or f"{prefix}-{random.randint(1, 10**7)}/{satker}/{date[:4]}"
     return {"kind": kind, "number": number, "document_date": date, "period": period, "indicator": indicator} | kw
@@ -25,10 +33,18 @@ def headers(token: str, metadata: dict[str, Any], content_type: str = "applicati
 
 
 async def upload(
-    c: httpx.AsyncClient, token: str, content: Any, metadata: dict[str, Any], *, satker: str = "KBC.1602",
-    submit: bool = True, content_type: str = "application/pdf",
+    c: httpx.AsyncClient,
+    token: str,
+    content: Any,
+    metadata: dict[str, Any],
+    *,
+    satker: str = "KBC.1602",
+    submit: bool = True,
+    content_type: str = "application/pdf",
 ) -> httpx.Response:
     return await c.post(
-        f"{BASE}/satkers/{satker}/documents", params={"submit": str(submit).lower()}, content=content,
+        f"{BASE}/satkers/{satker}/documents",
+        params={"submit": str(submit).lower()},
+        content=content,
         headers=headers(token, metadata, content_type),
     )

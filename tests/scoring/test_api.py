@@ -32,9 +32,7 @@ def _child(bundle: dict[str, Any], code: str, factor: float) -> dict[str, Any]:
     for ind in b["indicators"]:
         for parts in ind["measures"].values():
             for k in list(parts):
-                if k.endswith("_docs") or k.endswith("_days"):
-                    parts[k] = parts[k] * factor
-                elif k == "realization":
+                if k.endswith("_docs") or k.endswith("_days") or k == "realization":
                     parts[k] = parts[k] * factor
     return b
 

@@ -25,7 +25,7 @@ from services.registry.domain.models import (
     Satker,
     Target,
 )
-from services.registry.domain.periods import TARGET_PERIODS, period_order
+from services.registry.domain.periods import MEASURE_PERIODS, period_order
 from services.registry.domain.repositories import AgreementRepository, RuleSetRepository, SatkerRepository, flush
 from services.registry.domain.schemas import (
     AddendumCreate,
@@ -422,8 +422,6 @@ async def manual_versions(*, session: AsyncSession, indicator: Indicator) -> lis
 
 
 async def periods(*, session: AsyncSession, agreement: Agreement, as_of: datetime) -> list[ClosureOut]:
-    from services.registry.domain.periods import MEASURE_PERIODS
-
     assert agreement.id is not None
     closed = {c.period: c for c in await AgreementRepository(session).closures([agreement.id], as_of)}
     return [
@@ -462,7 +460,3 @@ async def reopen_period(
     row.reopened_at, row.reopened_by = now, actor
     await flush(session)
     return ClosureOut(period=period, closed=False, closed_at=None, closed_by=None)
-
-
-def is_target_period(period: str) -> bool:
-    return period in TARGET_PERIODS

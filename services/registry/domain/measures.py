@@ -146,7 +146,7 @@ async def write(
 
 
 async def bulk_insert(
-    *, session: AsyncSession, rows: list[tuple[Indicator, str, str, Decimal]], actor: str, now: datetime
+    *, session: AsyncSession, rows: Sequence[tuple[Indicator, str, str, Decimal]], actor: str, now: datetime
 ) -> int:
     """Measures of an imported (brand new) agreement: no history to supersede, no closures yet."""
     await MeasureRepository(session).add(

@@ -12,7 +12,7 @@ index guarantees at most one current row per key.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,8 +35,52 @@ class RegistryTable(SQLModel, registry=sa_registry(metadata=metadata)):
     """Base of every registry table (own metadata, see module docstring)."""
 
 
-TS = sa.DateTime(timezone=True)
-NUM = sa.Numeric()
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware timestamps on every backend: ``timestamptz`` on PostgreSQL, naive UTC text on SQLite.
+
+    SQLite keeps no zone, so values are normalised to UTC on the way in and marked UTC on the
+    way out; ``as_of`` comparisons then compare like with like on both backends.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the registry stores aware timestamps only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class ExactDecimal(sa.TypeDecorator[Decimal]):
+    """``NUMERIC`` as ``Decimal``: native on PostgreSQL; on SQLite (embedded demo mode) the value
+    travels as text and comes back through its shortest repr, exact for the <= 15 significant
+    digits of the domain, and without SQLAlchemy's float-conversion warning."""
+
+    impl = sa.Numeric()
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        return dialect.type_descriptor(sa.String() if dialect.name == "sqlite" else sa.Numeric())
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return str(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+
+
+TS = UTCDateTime()
+NUM = ExactDecimal()
 
 
 class Satker(RegistryTable, table=True):

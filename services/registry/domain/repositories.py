@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from kernel.errors import Conflict
 from services.registry.domain.models import (
@@ -64,7 +65,7 @@ class SatkerRepository:
             .join(up, s.c.code == up.c.parent_code)
             .where(up.c.depth < _MAX_DEPTH)
         )
-        stmt = sa.select(Satker).join(up, Satker.code == up.c.code).order_by(up.c.depth.desc())  # type: ignore[arg-type]
+        stmt = sa.select(Satker).join(up, col(Satker.code) == up.c.code).order_by(up.c.depth.desc())
         return list((await self.session.execute(stmt)).scalars())
 
     async def subtree(self, code: str) -> list[tuple[Satker, int]]:
@@ -78,17 +79,17 @@ class SatkerRepository:
         )
         stmt = (
             sa.select(Satker, down.c.depth)
-            .join(down, Satker.code == down.c.code)  # type: ignore[arg-type]
-            .order_by(down.c.depth, Satker.code)
+            .join(down, col(Satker.code) == down.c.code)
+            .order_by(down.c.depth, col(Satker.code))
         )
         return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
 
     async def children(self, code: str) -> list[Satker]:
-        stmt = sa.select(Satker).where(Satker.parent_code == code).order_by(Satker.code)
+        stmt = sa.select(Satker).where(col(Satker.parent_code) == code).order_by(col(Satker.code))
         return list((await self.session.execute(stmt)).scalars())
 
     async def all(self) -> list[Satker]:
-        return list((await self.session.execute(sa.select(Satker).order_by(Satker.code))).scalars())
+        return list((await self.session.execute(sa.select(Satker).order_by(col(Satker.code)))).scalars())
 
     async def add(self, satker: Satker) -> Satker:
         self.session.add(satker)
@@ -101,19 +102,19 @@ class RuleSetRepository:
         self.session = session
 
     async def get(self, code: str, version: int) -> RuleSet | None:
-        stmt = sa.select(RuleSet).where(RuleSet.code == code, RuleSet.version == version)
+        stmt = sa.select(RuleSet).where(col(RuleSet.code) == code, col(RuleSet.version) == version)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def by_ids(self, ids: Sequence[int]) -> dict[int, RuleSet]:
         if not ids:
             return {}
-        stmt = sa.select(RuleSet).where(RuleSet.id.in_(ids))  # type: ignore[union-attr]
+        stmt = sa.select(RuleSet).where(col(RuleSet.id).in_(ids))
         return {r.id: r for r in (await self.session.execute(stmt)).scalars() if r.id is not None}
 
     async def list(self, code: str | None = None) -> list[RuleSet]:
-        stmt = sa.select(RuleSet).order_by(RuleSet.code, RuleSet.version)
+        stmt = sa.select(RuleSet).order_by(col(RuleSet.code), col(RuleSet.version))
         if code is not None:
-            stmt = stmt.where(RuleSet.code == code)
+            stmt = stmt.where(col(RuleSet.code) == code)
         return list((await self.session.execute(stmt)).scalars())
 
     async def add(self, rule_set: RuleSet) -> RuleSet:
@@ -131,62 +132,64 @@ class AgreementRepository:
     # agreements and documents
 
     async def get(self, satker_code: str, year: int) -> Agreement | None:
-        stmt = sa.select(Agreement).where(Agreement.satker_code == satker_code, Agreement.year == year)
+        stmt = sa.select(Agreement).where(col(Agreement.satker_code) == satker_code, col(Agreement.year) == year)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def for_satkers(self, codes: Sequence[str], year: int) -> list[Agreement]:
-        stmt = sa.select(Agreement).where(Agreement.satker_code.in_(codes), Agreement.year == year)  # type: ignore[attr-defined]
+        stmt = sa.select(Agreement).where(col(Agreement.satker_code).in_(codes), col(Agreement.year) == year)
         return list((await self.session.execute(stmt)).scalars())
 
     async def list_for_satker(self, satker_code: str) -> list[Agreement]:
-        stmt = sa.select(Agreement).where(Agreement.satker_code == satker_code).order_by(Agreement.year)
+        stmt = sa.select(Agreement).where(col(Agreement.satker_code) == satker_code).order_by(col(Agreement.year))
         return list((await self.session.execute(stmt)).scalars())
 
     async def number_taken(self, number: str) -> bool:
-        q1 = sa.select(AgreementDocument.id).where(AgreementDocument.number == number)
-        q2 = sa.select(Agreement.id).where(Agreement.number == number)
+        q1 = sa.select(col(AgreementDocument.id)).where(col(AgreementDocument.number) == number)
+        q2 = sa.select(col(Agreement.id)).where(col(Agreement.number) == number)
         return (await self.session.execute(sa.union_all(q1, q2).limit(1))).first() is not None
 
     async def documents(self, agreement_ids: Sequence[int], as_of: datetime | None = None) -> list[AgreementDocument]:
-        stmt = sa.select(AgreementDocument).where(AgreementDocument.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
+        stmt = sa.select(AgreementDocument).where(col(AgreementDocument.agreement_id).in_(agreement_ids))
         if as_of is not None:
-            stmt = stmt.where(AgreementDocument.recorded_at <= as_of)
-        stmt = stmt.order_by(AgreementDocument.agreement_id, AgreementDocument.version)
+            stmt = stmt.where(col(AgreementDocument.recorded_at) <= as_of)
+        stmt = stmt.order_by(col(AgreementDocument.agreement_id), col(AgreementDocument.version))
         return list((await self.session.execute(stmt)).scalars())
 
     async def last_document(self, agreement_id: int) -> AgreementDocument | None:
         stmt = (
             sa.select(AgreementDocument)
-            .where(AgreementDocument.agreement_id == agreement_id)
-            .order_by(AgreementDocument.version.desc())  # type: ignore[attr-defined]
+            .where(col(AgreementDocument.agreement_id) == agreement_id)
+            .order_by(col(AgreementDocument.version).desc())
             .limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def lock(self, agreement_id: int) -> None:
         """Serialise writers of one agreement (addenda, closures, measures): row lock on PostgreSQL."""
-        await self.session.execute(sa.select(Agreement.id).where(Agreement.id == agreement_id).with_for_update())
+        await self.session.execute(
+            sa.select(col(Agreement.id)).where(col(Agreement.id) == agreement_id).with_for_update()
+        )
 
     # structure
 
     async def objectives(self, agreement_ids: Sequence[int]) -> list[Objective]:
         stmt = (
             sa.select(Objective)
-            .where(Objective.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
-            .order_by(Objective.agreement_id, Objective.position)
+            .where(col(Objective.agreement_id).in_(agreement_ids))
+            .order_by(col(Objective.agreement_id), col(Objective.position))
         )
         return list((await self.session.execute(stmt)).scalars())
 
     async def indicators(self, agreement_ids: Sequence[int]) -> list[Indicator]:
         stmt = (
             sa.select(Indicator)
-            .where(Indicator.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
-            .order_by(Indicator.agreement_id, Indicator.position)
+            .where(col(Indicator.agreement_id).in_(agreement_ids))
+            .order_by(col(Indicator.agreement_id), col(Indicator.position))
         )
         return list((await self.session.execute(stmt)).scalars())
 
     async def indicator(self, agreement_id: int, code: str) -> Indicator | None:
-        stmt = sa.select(Indicator).where(Indicator.agreement_id == agreement_id, Indicator.code == code)
+        stmt = sa.select(Indicator).where(col(Indicator.agreement_id) == agreement_id, col(Indicator.code) == code)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def add(self, *rows: Any) -> None:
@@ -200,18 +203,18 @@ class AgreementRepository:
         if not indicator_ids:
             return {}
         latest = (
-            sa.select(Manual.indicator_id, sa.func.max(Manual.version).label("version"))
-            .where(Manual.indicator_id.in_(indicator_ids), Manual.recorded_at <= as_of)  # type: ignore[attr-defined]
-            .group_by(Manual.indicator_id)
+            sa.select(col(Manual.indicator_id), sa.func.max(col(Manual.version)).label("version"))
+            .where(col(Manual.indicator_id).in_(indicator_ids), col(Manual.recorded_at) <= as_of)
+            .group_by(col(Manual.indicator_id))
             .subquery()
         )
         stmt = sa.select(Manual).join(
-            latest, sa.and_(Manual.indicator_id == latest.c.indicator_id, Manual.version == latest.c.version)
+            latest, sa.and_(col(Manual.indicator_id) == latest.c.indicator_id, col(Manual.version) == latest.c.version)
         )
         return {m.indicator_id: m for m in (await self.session.execute(stmt)).scalars()}
 
     async def manual_versions(self, indicator_id: int) -> list[Manual]:
-        stmt = sa.select(Manual).where(Manual.indicator_id == indicator_id).order_by(Manual.version)
+        stmt = sa.select(Manual).where(col(Manual.indicator_id) == indicator_id).order_by(col(Manual.version))
         return list((await self.session.execute(stmt)).scalars())
 
     # targets
@@ -221,24 +224,28 @@ class AgreementRepository:
             return []
         stmt = (
             sa.select(Target, AgreementDocument)
-            .join(AgreementDocument, AgreementDocument.id == Target.document_id)  # type: ignore[arg-type]
-            .where(Target.indicator_id.in_(indicator_ids), _current(Target, as_of))  # type: ignore[attr-defined]
+            .join(AgreementDocument, col(AgreementDocument.id) == col(Target.document_id))
+            .where(col(Target.indicator_id).in_(indicator_ids), _current(Target, as_of))
         )
         return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
 
     async def target_history(self, indicator_ids: Sequence[int]) -> list[tuple[Target, AgreementDocument]]:
         stmt = (
             sa.select(Target, AgreementDocument)
-            .join(AgreementDocument, AgreementDocument.id == Target.document_id)  # type: ignore[arg-type]
-            .where(Target.indicator_id.in_(indicator_ids))  # type: ignore[attr-defined]
-            .order_by(Target.indicator_id, Target.recorded_at, Target.id)
+            .join(AgreementDocument, col(AgreementDocument.id) == col(Target.document_id))
+            .where(col(Target.indicator_id).in_(indicator_ids))
+            .order_by(col(Target.indicator_id), col(Target.recorded_at), col(Target.id))
         )
         return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
 
     async def supersede_target(self, indicator_id: int, period: str, at: datetime) -> None:
         stmt = (
             sa.update(Target)
-            .where(Target.indicator_id == indicator_id, Target.period == period, Target.superseded_at.is_(None))  # type: ignore[union-attr]
+            .where(
+                col(Target.indicator_id) == indicator_id,
+                col(Target.period) == period,
+                col(Target.superseded_at).is_(None),
+            )
             .values(superseded_at=at)
         )
         await self.session.execute(stmt)
@@ -249,17 +256,17 @@ class AgreementRepository:
         if not agreement_ids:
             return []
         stmt = sa.select(PeriodClosure).where(
-            PeriodClosure.agreement_id.in_(agreement_ids),  # type: ignore[attr-defined]
-            PeriodClosure.closed_at <= as_of,
-            sa.or_(PeriodClosure.reopened_at.is_(None), PeriodClosure.reopened_at > as_of),  # type: ignore[union-attr,operator]
+            col(PeriodClosure.agreement_id).in_(agreement_ids),
+            col(PeriodClosure.closed_at) <= as_of,
+            sa.or_(col(PeriodClosure.reopened_at).is_(None), col(PeriodClosure.reopened_at) > as_of),
         )
         return list((await self.session.execute(stmt)).scalars())
 
     async def open_closure(self, agreement_id: int, period: str) -> PeriodClosure | None:
         stmt = sa.select(PeriodClosure).where(
-            PeriodClosure.agreement_id == agreement_id,
-            PeriodClosure.period == period,
-            PeriodClosure.reopened_at.is_(None),  # type: ignore[union-attr]
+            col(PeriodClosure.agreement_id) == agreement_id,
+            col(PeriodClosure.period) == period,
+            col(PeriodClosure.reopened_at).is_(None),
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
@@ -271,20 +278,20 @@ class MeasureRepository:
     async def at(self, indicator_ids: Sequence[int], as_of: datetime, period: str | None = None) -> list[Measure]:
         if not indicator_ids:
             return []
-        stmt = sa.select(Measure).where(Measure.indicator_id.in_(indicator_ids), _current(Measure, as_of))  # type: ignore[attr-defined]
+        stmt = sa.select(Measure).where(col(Measure.indicator_id).in_(indicator_ids), _current(Measure, as_of))
         if period is not None:
-            stmt = stmt.where(Measure.period == period)
-        return list((await self.session.execute(stmt.order_by(Measure.indicator_id, Measure.part))).scalars())
+            stmt = stmt.where(col(Measure.period) == period)
+        return list((await self.session.execute(stmt.order_by(col(Measure.indicator_id), col(Measure.part)))).scalars())
 
     async def history(self, indicator_id: int, period: str | None = None) -> list[Measure]:
-        stmt = sa.select(Measure).where(Measure.indicator_id == indicator_id)
+        stmt = sa.select(Measure).where(col(Measure.indicator_id) == indicator_id)
         if period is not None:
-            stmt = stmt.where(Measure.period == period)
-        return list((await self.session.execute(stmt.order_by(Measure.recorded_at, Measure.id))).scalars())
+            stmt = stmt.where(col(Measure.period) == period)
+        return list((await self.session.execute(stmt.order_by(col(Measure.recorded_at), col(Measure.id)))).scalars())
 
     async def supersede(self, ids: Sequence[int], at: datetime) -> None:
         if ids:
-            await self.session.execute(sa.update(Measure).where(Measure.id.in_(ids)).values(superseded_at=at))  # type: ignore[union-attr]
+            await self.session.execute(sa.update(Measure).where(col(Measure.id).in_(ids)).values(superseded_at=at))
 
     async def add(self, rows: Sequence[Measure]) -> None:
         self.session.add_all(rows)

@@ -36,7 +36,9 @@ def paths_of(satkers: list[Satker]) -> dict[str, list[str]]:
     parent = {s.code: s.parent_code for s in satkers}
     out: dict[str, list[str]] = {}
     for s in satkers:
-        path, cur, seen = [], s.code, set()
+        path: list[str] = []
+        seen: set[str] = set()
+        cur: str | None = s.code
         while cur is not None and cur not in seen:
             seen.add(cur)
             path.append(cur)

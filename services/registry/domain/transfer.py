@@ -126,10 +126,10 @@ async def import_document(
         for period, parts in periods.items()
         for part, value in parts.items()
     ]
-    for code, period, part, value in rows:
+    for ind, period, part, value in rows:
         if not value.is_finite():
             raise Unprocessable(
-                "must be a finite number", field=json_path(["agreement", "measures", code.code, period, part])
+                "must be a finite number", field=json_path(["agreement", "measures", ind.code, period, part])
             )
     count = await measures_service.bulk_insert(session=session, rows=rows, actor=actor, now=now)
     for period in a.closed_periods:

@@ -34,6 +34,10 @@ def _last_known_order() -> dict[str, tuple[str, ...]]:
 LAST_KNOWN = _last_known_order()
 
 
+def part_names(measures: Measures) -> frozenset[str]:
+    return frozenset(name for parts in measures.values() for name in parts)
+
+
 def normalise_measures(raw: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Decimal]]:
     """Bundle measures (JSON numbers) → Decimals; ``null`` values are dropped (= not reported)."""
     out: dict[str, dict[str, Decimal]] = {}
@@ -58,16 +62,20 @@ class Evaluator:
     tables: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
     trace: list[Step] | None = None
     used: dict[str, dict[str, Decimal]] | None = None  # inputs read (explain), period → part → value
+    names: frozenset[str] | None = None  # every part name present in any period (skips hopeless window walks)
 
     # -- inputs --------------------------------------------------------------------------
     def _read(self, period: str, name: str) -> Decimal | None:
-        v = self.measures.get(period, {}).get(name)
+        parts = self.measures.get(period)
+        v = parts.get(name) if parts else None
         if v is not None and self.used is not None:
             self.used.setdefault(period, {})[name] = v
         return v
 
     def part(self, name: str, period: str) -> Decimal | None:
         """An additive part over the window: reported for the period itself, else Σ months, else Σ quarters."""
+        if self.names is not None and name not in self.names:
+            return None
         v = self._read(period, name)
         if v is not None:
             return v
@@ -88,6 +96,8 @@ class Evaluator:
 
     def reported(self, name: str, period: str) -> Decimal | None:
         """A reported value, consolidated over the window per the IKU's consolidation rule."""
+        if self.names is not None and name not in self.names:
+            return None
         v = self._read(period, name)
         if v is not None:
             return v
@@ -142,17 +152,23 @@ def _const(ev: Evaluator, n: m.Const, p: str, path: str) -> Result:
 
 def _part(ev: Evaluator, n: m.Part, p: str, path: str) -> Result:
     v = ev.part(n.name, p)
+    if ev.trace is None:
+        return v, None
     return v, (f"part {n.name} over {p}" if v is not None else f"part {n.name} not reported for {p}")
 
 
 def _reported(ev: Evaluator, n: m.Reported, p: str, path: str) -> Result:
     v = ev.reported(n.name, p)
+    if ev.trace is None:
+        return v, None
     return v, (f"reported {n.name} ({ev.consolidation})" if v is not None else f"no {n.name} reported for {p}")
 
 
 def _dig(obj: Any, path: str) -> Any:
+    if "." not in path:
+        return obj.get(path) if isinstance(obj, dict) else None
     for key in path.split("."):
-        if not isinstance(obj, Mapping):
+        if not isinstance(obj, dict):
             return None
         obj = obj.get(key)
     return obj
@@ -160,7 +176,7 @@ def _dig(obj: Any, path: str) -> Any:
 
 def _evidence(ev: Evaluator, n: m.EvidenceValue, p: str, path: str) -> Result:
     raw = _dig(ev.evidence.get(n.input), n.field)
-    if raw is None or isinstance(raw, (Mapping, list)):
+    if raw is None or isinstance(raw, (dict, list)):
         return None, f"no evidence {n.input}.{n.field}"
     return to_decimal(raw), f"evidence {n.input}.{n.field}"
 
@@ -179,12 +195,12 @@ def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
 
 def _select(ev: Evaluator, n: m.Items | m.ScoreDocuments) -> list[Mapping[str, Any]] | None:
     section = ev.evidence.get(n.input)
-    items = section.get("items") if isinstance(section, Mapping) else None
+    items = section.get("items") if isinstance(section, dict) else None
     if not isinstance(items, list):
         return None
-    out = []
+    out: list[Mapping[str, Any]] = []
     for item in items:
-        if not isinstance(item, Mapping) or not all(_holds(item, c) for c in n.where):
+        if not isinstance(item, dict) or (n.where and not all(_holds(item, c) for c in n.where)):
             continue
         if n.any_of is not None and not any(all(_holds(item, c) for c in group) for group in n.any_of):
             continue
@@ -197,7 +213,7 @@ def _items(ev: Evaluator, n: m.Items, p: str, path: str) -> Result:
     if items is None:
         return None, f"no evidence items {n.input}"
     if n.reduce == "count":
-        return Decimal(len(items)), f"{len(items)} {n.input} items"
+        return Decimal(len(items)), None
     raw = (_dig(i, n.field or "") for i in items)
     values = [to_decimal(v) for v in raw if v is not None and not isinstance(v, bool)]
     if not values:
@@ -214,10 +230,10 @@ def _codes(raw: Any) -> list[str]:
         return []
     if isinstance(raw, str):
         return [raw]
-    if isinstance(raw, Mapping):  # counts per code
+    if isinstance(raw, dict):  # counts per code
         return [str(k) for k, v in raw.items() if v]
     if isinstance(raw, list):
-        return [str(x.get("type")) if isinstance(x, Mapping) else str(x) for x in raw]
+        return [str(x.get("type")) if isinstance(x, dict) else str(x) for x in raw]
     return []
 
 
@@ -225,7 +241,7 @@ def _sum(ev: Evaluator, n: m.Sum, p: str, path: str) -> Result:
     vals = ev._args(n, p, path)
     if any(v is None for v in vals):
         return None, "an argument has no value"
-    return sum(vals, ZERO), None  # type: ignore[arg-type]
+    return sum((v for v in vals if v is not None), ZERO), None
 
 
 def _product(ev: Evaluator, n: m.Product, p: str, path: str) -> Result:
@@ -253,7 +269,7 @@ def _ratio(ev: Evaluator, n: m.Ratio, p: str, path: str) -> Result:
         return None, "numerator or denominator has no value"
     if den == 0:
         return None, "denominator is 0: not computable"
-    return num / den * n.scale, f"{num} / {den} × {n.scale}"
+    return num / den * n.scale, (f"{num} / {den} × {n.scale}" if ev.trace is not None else None)
 
 
 def _mean(ev: Evaluator, n: m.Mean, p: str, path: str) -> Result:

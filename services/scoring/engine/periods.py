@@ -48,8 +48,11 @@ SAME_END: dict[str, tuple[str, ...]] = {
 }
 
 
+_WINDOW_MONTHS: dict[str, tuple[str, ...]] = {p: tuple(f"M{m:02d}" for m in ms) for p, ms in WINDOWS.items()}
+
+
 def window_months(period: str) -> tuple[str, ...]:
-    return tuple(f"M{m:02d}" for m in WINDOWS[period])
+    return _WINDOW_MONTHS[period]
 
 
 def is_score_period(period: str) -> bool:

@@ -17,7 +17,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from services.scoring.engine import manual as m
-from services.scoring.engine.evaluate import Evaluator, Evidence, Step, normalise_measures
+from services.scoring.engine.evaluate import Evaluator, Evidence, Step, normalise_measures, part_names
 from services.scoring.engine.manual import Manual, Reported, parse_manual
 from services.scoring.engine.numbers import CONTEXT, ZERO, rounded, to_decimal
 from services.scoring.engine.rules import Achievement, RuleSet, achievement, parse_rule_set
@@ -47,6 +47,7 @@ class Indicator:
     targets: dict[str, Target]
     measures: dict[str, dict[str, Decimal]]
     uses_evidence: bool = False  # the manual reads evidence aggregates (fetched only then)
+    part_names: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -121,6 +122,7 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual) -> Prepared:
             targets=targets, measures=normalise_measures(ind.get("measures")),
             uses_evidence=_uses_evidence(manual),
         ))
+        indicators[-1].part_names = part_names(indicators[-1].measures)
     objectives = [
         Objective(o["code"], o.get("name", o["code"]), o["perspective"], to_decimal(o.get("weight", 1) or 1))
         for o in bundle.get("objectives") or []
@@ -185,6 +187,7 @@ def realise(
     ev = Evaluator(
         measures=measures if measures is not None else ind.measures, consolidation=ind.consolidation,
         evidence=evidence or {}, tables=ind.manual.tables, trace=[] if trace else None, used={} if trace else None,
+        names=ind.part_names if measures is None else part_names(measures),
     )
     value = ev.evaluate(ind.manual.realization, period)
     exact = value
@@ -222,14 +225,13 @@ def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
         objectives: list[ObjectiveScore] = []
         for o in prepared.objectives:
             members = by_obj.get(o.code, [])
-            inc = [s for s in members if s.achievement.index is not None]
+            inc = [(s, s.achievement.index) for s in members if s.achievement.index is not None]
             exc = [s.indicator.code for s in members if s.achievement.index is None]
             if exc:
                 notes.append(f"{o.code}: {', '.join(exc)} without index, excluded from the mean")
-            wsum = sum((s.indicator.weight for s in inc), ZERO)
-            index = (sum((s.indicator.weight * s.achievement.index for s in inc), ZERO) / wsum  # type: ignore[misc]
-                     if inc and wsum else None)
-            objectives.append(ObjectiveScore(o, index, [s.indicator.code for s in inc], exc))
+            wsum = sum((s.indicator.weight for s, _ in inc), ZERO)
+            index = (sum((s.indicator.weight * i for s, i in inc), ZERO) / wsum if inc and wsum else None)
+            objectives.append(ObjectiveScore(o, index, [s.indicator.code for s, _ in inc], exc))
         perspectives: list[PerspectiveScore] = []
         for p in prepared.rules.perspectives:
             members_o = [os for os in objectives if os.objective.perspective == p.code]

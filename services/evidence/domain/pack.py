@@ -40,6 +40,9 @@ class _Sink:
     def seekable(self) -> bool:
         return False
 
+    def close(self) -> None:
+        return None
+
     def drain(self) -> bytes:
         out = b"".join(self._parts)
         self._parts.clear()
@@ -61,7 +64,7 @@ async def stream_pack(
     header: dict[str, Any],
 ) -> AsyncIterator[bytes]:
     sink = _Sink()
-    zf = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)  # type: ignore[arg-type]
+    zf = zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True)
     by_doc: dict[Any, list[dict[str, Any]]] = {}
     for ev in trail:
         if ev.action in {"downloaded", "pack_downloaded"}:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kernel.settings import AuthSettings, CommonSettings
@@ -34,8 +34,18 @@ class EvidenceSettings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_bucket: str = "kinerja-evidence"
     s3_region: str = "us-east-1"
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
+    s3_access_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "s3_access_key", "KINERJA_EVIDENCE_S3_ACCESS_KEY", "KINERJA_EVIDENCE_S3_ACCESS_KEY_ID"
+        ),
+    )
+    s3_secret_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "s3_secret_key", "KINERJA_EVIDENCE_S3_SECRET_KEY", "KINERJA_EVIDENCE_S3_SECRET_ACCESS_KEY"
+        ),
+    )
     s3_prefix: str = ""
     s3_create_bucket: bool = False
 

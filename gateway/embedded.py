@@ -68,6 +68,21 @@ def _note(message: str, level: int = logging.WARNING) -> str:
     return message
 
 
+def embedded_evidence_settings() -> Any:
+    """Evidence settings of the embedded mode: no clamd is assumed on a newcomer's machine.
+
+    Malware scanning is switched off *explicitly* (the evidence service logs a warning at start
+    and records ``scan_status = "not_scanned"`` on every document) unless the environment asks for
+    a scanner (``KINERJA_EVIDENCE_SCANNER=clamd``), in which case that choice stands.
+    """
+    from services.evidence.settings import EvidenceSettings
+
+    found = EvidenceSettings()
+    if "scanner" not in found.model_fields_set:
+        found = found.model_copy(update={"scanner": "disabled"})
+    return found
+
+
 def create_embedded_app(
     *,
     common: CommonSettings | None = None,
@@ -79,10 +94,14 @@ def create_embedded_app(
 ) -> FastAPI:
     common = common or CommonSettings()
     common.data_dir.mkdir(parents=True, exist_ok=True)  # SQLite files and local objects live here
+    settings = dict(settings or {})
+    chosen = services if services is not None else available_services()
+    if "evidence" in chosen and "evidence" not in settings:
+        settings["evidence"] = embedded_evidence_settings()
     system = build_system(
         common=common,
         auth=auth or AuthSettings(),
         settings=settings,
-        services=services if services is not None else available_services(),
+        services=chosen,
     )
     return create_app(gateway, system=system, on_startup=seed_demo_data if seed else None)

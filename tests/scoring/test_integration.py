@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
 from services.registry.seed import load_seed_document
+from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.scoring.reference import reference
@@ -43,8 +44,14 @@ def scoring_db(pg_url: str) -> Iterator[str]:
 async def system(scoring_db: str, auth: AuthSettings, tmp_path_factory: pytest.TempPathFactory,
                  mint: Mint) -> AsyncIterator[System]:
     common = CommonSettings(environment="test", data_dir=Path(tmp_path_factory.mktemp("scoring-data")))
-    built = build_system(common=common, auth=auth, settings={"registry": RegistrySettings(database_url=scoring_db)},
-                         services=("registry", "scoring"))
+    # The whole system, evidence included: with an evidence service that holds no verified
+    # documents, the evidence-driven manuals (3a-CP, 8a-N, 8b-N) must fall back to the reported
+    # realisation, not score an empty evidence set as 0 (a regression seen in embedded mode).
+    settings = {
+        "registry": RegistrySettings(database_url=scoring_db),
+        "evidence": EvidenceSettings(database_url=scoring_db, scanner="disabled"),
+    }
+    built = build_system(common=common, auth=auth, settings=settings, services=("registry", "evidence", "scoring"))
     async with running(built):
         transport = httpx.ASGITransport(app=built.apps["registry"])
         async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as reg:

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint typecheck migrate-check bench system-deps clean
+.PHONY: setup run run-distributed test lint typecheck migrate-check bench system-deps clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,6 +25,10 @@ system-deps:
 ## run: everything in one process on SQLite + local files, with the Kalbagtim 2024 demo data
 run: setup
 	$(BIN)/kinerja run --host $(HOST) --port $(PORT)
+
+## run-distributed: every part its own process (local PostgreSQL, SeaweedFS S3, clamd if running)
+run-distributed: setup
+	$(BIN)/kinerja run-distributed --host $(HOST) --port $(PORT)
 
 ## test: set up and run the whole test suite (PostgreSQL, real SeaweedFS, real clamd)
 test: setup system-deps

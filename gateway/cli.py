@@ -2,6 +2,8 @@
 
     kinerja run [--host 127.0.0.1] [--port 8000]      everything in one process (SQLite + ./data, demo data)
     kinerja serve <registry|evidence|scoring|gateway>  one part as its own process (distributed mode)
+    kinerja run-distributed [--host ...] [--port 8000] every part its own process on this machine
+                                                       (local PostgreSQL, SeaweedFS, clamd if running)
     kinerja token --role admin [--satker CODE]         a bearer token for the embedded system
     kinerja openapi [--write | --check]                the merged OpenAPI document (docs/openapi.json)
 
@@ -105,6 +107,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run_distributed(args: argparse.Namespace) -> int:
+    from gateway.distributed import run
+
+    return run(
+        host=args.host,
+        port=args.port,
+        admin_database_url=args.admin_database_url,
+        database=args.database,
+        seed=not args.no_seed,
+    )
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from gateway.app import available_services, create_app
     from gateway.openapi import CHECKED_IN, build_document, render, service_apps_for_docs
@@ -166,6 +180,20 @@ def parser() -> argparse.ArgumentParser:
     _server_args(s, 8000)
     s.add_argument("--workers", type=int, default=1)
     s.set_defaults(func=cmd_serve)
+
+    d = sub.add_parser(
+        "run-distributed",
+        help="every part its own process: local PostgreSQL, SeaweedFS S3, clamd when reachable, demo data",
+    )
+    d.add_argument("--host", default="127.0.0.1", help="where the gateway listens")
+    d.add_argument("--port", type=int, default=8000, help="the gateway's port")
+    d.add_argument(
+        "--admin-database-url",
+        help="PostgreSQL URL allowed to create the database (default KINERJA_DISTRIBUTED_ADMIN_DATABASE_URL)",
+    )
+    d.add_argument("--database", help="database name (default KINERJA_DISTRIBUTED_DATABASE, kinerja)")
+    d.add_argument("--no-seed", action="store_true", help="do not load the demo data into an empty registry")
+    d.set_defaults(func=cmd_run_distributed)
 
     o = sub.add_parser("openapi", help="print the merged OpenAPI document")
     mode = o.add_mutually_exclusive_group()

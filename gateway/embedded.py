@@ -18,6 +18,7 @@ from gateway.app import available_services, create_app
 from gateway.composition import System, build_system
 from gateway.settings import GatewaySettings
 from kernel.auth import TokenVerifier
+from kernel.client import ServiceClient
 from kernel.errors import ProblemError
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 
@@ -45,18 +46,24 @@ async def seed_demo_data(system: System) -> str:
     if registry is None:
         return _note("demo data not loaded: no registry service in this system")
     try:
-        seed: Any = importlib.import_module("services.registry.seed")
+        importlib.import_module("services.registry.seed")
     except ModuleNotFoundError:
         return _note("demo data not loaded: services.registry.seed does not exist yet")
     if not _route_exists(registry, SEED_IMPORT_PATH, "POST") or not _route_exists(registry, SATKER_LIST_PATH, "GET"):
         return _note(f"demo data not loaded: the registry has no POST {SEED_IMPORT_PATH} / GET {SATKER_LIST_PATH} yet")
-    client = system.peers["registry"]
-    token = admin_token(system)
+    return await load_demo_if_empty(system.peers["registry"], admin_token(system))
+
+
+async def load_demo_if_empty(client: ServiceClient, token: str) -> str:
+    """Import the demo document through ``client`` (the registry in process, or the gateway over
+    HTTP in ``kinerja run-distributed``) unless the registry already has satker."""
+    from services.registry.seed import load_seed_document
+
     try:
         listing = await client.get_json(SATKER_LIST_PATH, token=token, params={"limit": 1})
         if int(listing.get("total", len(listing.get("items", [])))) > 0:
             return _note("demo data present: the registry already has satker", logging.INFO)
-        await client.request("POST", SEED_IMPORT_PATH, token=token, json=seed.load_seed_document())
+        await client.request("POST", SEED_IMPORT_PATH, token=token, json=load_seed_document())
     except ProblemError as exc:
         log.error("loading the demo data failed: %s %s", exc.status_code, exc.detail)
         return f"demo data failed: {exc.detail}"

@@ -1,4 +1,4 @@
-"""A stand-in service for the gateway's streaming tests (raw ASGI, served by uvicorn in a subprocess).
+"""A stand-in service for the gateway's streaming timing checks (test_streaming.py; raw ASGI, uvicorn subprocess).
 
 ``POST .../echo-timing`` reports when each request chunk arrived; ``GET .../slow-download`` sends
 one chunk, waits, then the rest; ``GET .../headers`` returns the request headers it received.

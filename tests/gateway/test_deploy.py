@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -93,6 +94,54 @@ def test_compose_has_no_literal_secrets() -> None:
                 assert not SECRETISH.search(key), f"{f}: {key} belongs in secrets.env"
     ignored = (ROOT / "deploy" / ".gitignore").read_text()
     assert "compose/secrets.env" in ignored and "compose/secrets/" in ignored
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _evidence_uses_s3_and_clamd(settings: dict[str, str], where: str) -> None:
+    assert settings.get("KINERJA_EVIDENCE_STORAGE") == "s3", where
+    assert settings.get("KINERJA_EVIDENCE_S3_BUCKET"), where
+    assert settings.get("KINERJA_EVIDENCE_S3_ENDPOINT_URL", "").startswith("http"), where
+    assert settings.get("KINERJA_EVIDENCE_SCANNER") == "clamd", where
+    assert settings.get("KINERJA_EVIDENCE_CLAMD_HOST") or settings.get("KINERJA_EVIDENCE_CLAMD_SOCKET"), where
+
+
+def test_compose_evidence_stores_in_seaweedfs_and_scans_with_clamd() -> None:
+    doc = _compose()
+    evidence = doc["services"]["evidence"]
+    settings: dict[str, str] = {}
+    for f in evidence["env_file"]:
+        if "secret" not in f:
+            settings |= _env_file(ROOT / f)
+    env = evidence.get("environment", {})
+    settings |= env if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+    _evidence_uses_s3_and_clamd(settings, "compose evidence")
+    # the endpoint and the scanner are the compose services evidence waits for
+    endpoint = httpx.URL(settings["KINERJA_EVIDENCE_S3_ENDPOINT_URL"])
+    assert endpoint.host == "seaweedfs" and f"-s3.port={endpoint.port}" in doc["services"]["seaweedfs"]["command"]
+    assert settings["KINERJA_EVIDENCE_CLAMD_HOST"] == "clamav"
+    for infra in ("seaweedfs", "clamav"):
+        assert evidence["depends_on"][infra]["condition"] == "service_healthy"
+    # the S3 keys are credentials: only in the git-ignored secrets.env (its example names them)
+    assert not {k for k in settings if "S3_ACCESS" in k or "S3_SECRET" in k}
+    example = _env_file(ROOT / "deploy" / "compose" / "secrets.env.example")
+    assert {"KINERJA_EVIDENCE_S3_ACCESS_KEY_ID", "KINERJA_EVIDENCE_S3_SECRET_ACCESS_KEY"} <= set(example)
+
+
+def test_kubernetes_evidence_stores_in_s3_and_scans_with_clamd() -> None:
+    docs = _k8s()
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "kinerja-config")
+    _evidence_uses_s3_and_clamd(config["data"], "k8s kinerja-config")
+    assert not {k for k in config["data"] if "S3_ACCESS" in k or "S3_SECRET" in k}
+    evidence = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "kinerja-evidence")
+    (container,) = evidence["spec"]["template"]["spec"]["containers"]
+    assert {"configMapRef": {"name": "kinerja-config"}} in container["envFrom"]
+    assert {"secretRef": {"name": "kinerja-secrets"}} in container["envFrom"]  # the S3 keys
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    assert "KINERJA_EVIDENCE_S3_ACCESS_KEY_ID" in readme and "KINERJA_EVIDENCE_S3_SECRET_ACCESS_KEY" in readme
 
 
 def test_kubernetes_manifests_follow_the_schemas() -> None:

@@ -90,8 +90,8 @@ async def upload(
         f"{EV}/satkers/{satker}/documents",
         params={"submit": str(submit).lower()},
         content=pdf(),
-        headers=bearer(token) | {"X-Evidence-Metadata": metadata_header(kind, satker, **meta),
-                                 "Content-Type": "application/pdf"},
+        headers=bearer(token)
+        | {"X-Evidence-Metadata": metadata_header(kind, satker, **meta), "Content-Type": "application/pdf"},
     )
 
 
@@ -116,7 +116,11 @@ WorldFactory = Callable[[str], AbstractAsyncContextManager[World]]
 
 @pytest.fixture(scope="module")
 def world_factory(
-    pg_url: str, auth: AuthSettings, mint: Mint, tmp_path_factory: pytest.TempPathFactory, clamd_socket: Path  # noqa: F811
+    pg_url: str,
+    auth: AuthSettings,
+    mint: Mint,
+    tmp_path_factory: pytest.TempPathFactory,
+    clamd_socket: Path,  # noqa: F811
 ) -> WorldFactory:
     @asynccontextmanager
     async def make(name: str) -> AsyncIterator[World]:
@@ -128,7 +132,7 @@ def world_factory(
                 settings={
                     "registry": RegistrySettings(database_url=db_url),
                     "evidence": EvidenceSettings(
-                        database_url=db_url, clamd_socket=str(clamd_socket), sweep_interval_seconds=0
+                        database_url=db_url, scanner="clamd", clamd_socket=str(clamd_socket), sweep_interval_seconds=0
                     ),
                 },
                 services=("registry", "evidence", "scoring"),
@@ -145,7 +149,12 @@ def world_factory(
             app = create_app(gateway, system=system)
             async with (
                 app.router.lifespan_context(app),
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway", timeout=60) as c,
+                httpx.AsyncClient(
+                    # like a server: an unexpected exception is the 500 the app sent, not a test crash
+                    transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                    base_url="http://gateway",
+                    timeout=60,
+                ) as c,
             ):
                 world = World(app=app, client=c, mint=mint)
                 await populate(world)

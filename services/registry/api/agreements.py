@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 import yaml
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import SessionDep
-from services.registry.api.deps import AsOfQuery, authorize, ensure_may_close, manual_validator, resolve_as_of, utcnow
+from services.registry.api.deps import (
+    AsOfQuery,
+    YearPath,
+    authorize,
+    ensure_may_close,
+    manual_validator,
+    resolve_as_of,
+    utcnow,
+)
 from services.registry.domain import agreements as service
 from services.registry.domain import bundles as bundles_service
 from services.registry.domain import transfer as transfer_service
@@ -55,7 +64,7 @@ async def create_agreement(
 
 @router.get(BASE, summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods")
 async def get_agreement(
-    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> AgreementSummary:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -65,7 +74,7 @@ async def get_agreement(
 
 @router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
 async def get_documents(
-    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> list[DocumentOut]:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -75,7 +84,7 @@ async def get_documents(
 
 @router.post(f"{BASE}/addenda", status_code=status.HTTP_201_CREATED, summary="Record an addendum (admin)")
 async def add_addendum(
-    code: str, year: int, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
 ) -> DocumentOut:
     await authorize(session, principal, Action.MANAGE, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -87,7 +96,7 @@ async def add_addendum(
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets", summary="Targets in force at as_of (null = '-')")
 async def get_targets(
-    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> TargetsOut:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -98,7 +107,7 @@ async def get_targets(
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets/history", summary="Every target row ever recorded")
 async def get_target_history(
-    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep
 ) -> list[TargetRow]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -108,7 +117,7 @@ async def get_target_history(
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
 async def get_manual(
-    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> ManualOut:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -119,7 +128,7 @@ async def get_manual(
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual/versions", summary="Every version of the manual")
 async def get_manual_versions(
-    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep
 ) -> list[ManualOut]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -130,7 +139,7 @@ async def get_manual_versions(
 @router.put(f"{BASE}/indicators/{{iku}}/manual", summary="Store a new manual version (validated by scoring; admin)")
 async def put_manual(
     code: str,
-    year: int,
+    year: YearPath,
     iku: str,
     request: Request,
     session: SessionDep,
@@ -152,7 +161,7 @@ async def put_manual(
 
 @router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
 async def get_periods(
-    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> list[ClosureOut]:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -162,7 +171,7 @@ async def get_periods(
 
 @router.post(f"{BASE}/periods/{{period}}/close", summary="Close a period (admin or kanwil_manager)")
 async def close_period(
-    code: str, year: int, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
     lineage = await authorize(session, principal, Action.READ, code)
     ensure_may_close(principal, [s.code for s in lineage])
@@ -174,7 +183,7 @@ async def close_period(
 
 @router.post(f"{BASE}/periods/{{period}}/reopen", summary="Reopen a closed period (admin)")
 async def reopen_period(
-    code: str, year: int, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
     await authorize(session, principal, Action.MANAGE, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -183,24 +192,45 @@ async def reopen_period(
     )
 
 
-@router.get(f"{BASE}/bundle", summary="Everything scoring needs about one agreement (contracts.md §6)")
+def _bundle_json(body: Any) -> Response:
+    """The bundle serialised by orjson (the service built it in wire form; see domain/bundles.py).
+
+    Returning a ``Response`` skips FastAPI's validation + serialisation of the response model,
+    which for a bundle (hundreds of nested objects) cost more than reading it from the database;
+    ``response_model`` still documents the shape in OpenAPI.
+    """
+    return Response(orjson.dumps(body, option=bundles_service.ORJSON_OPTIONS), media_type="application/json")
+
+
+@router.get(
+    f"{BASE}/bundle",
+    summary="Everything scoring needs about one agreement (contracts.md §6)",
+    response_model=Bundle,
+)
 async def get_bundle(
-    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> Bundle:
-    await authorize(session, principal, Action.READ, code)
-    return await bundles_service.bundle(session=session, code=code, year=year, as_of=resolve_as_of(as_of))
+    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> Response:
+    lineage = await authorize(session, principal, Action.READ, code)
+    body = await bundles_service.bundle(
+        session=session, code=code, year=year, as_of=resolve_as_of(as_of), lineage=lineage
+    )
+    return _bundle_json(body)
 
 
-@router.get(f"{BASE}/bundles", summary="Bundles of the satker and every satker under it with an agreement")
+@router.get(
+    f"{BASE}/bundles",
+    summary="Bundles of the satker and every satker under it with an agreement",
+    response_model=Bundles,
+)
 async def get_bundles(
-    code: str, year: int, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> Bundles:
-    await authorize(session, principal, Action.READ, code)
+    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+) -> Response:
+    lineage = await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
-    items = await bundles_service.subtree_bundles(session=session, code=code, year=year, as_of=at)
+    items = await bundles_service.subtree_bundles(session=session, code=code, year=year, as_of=at, lineage=lineage)
     for item in items:  # a partial subtree would silently skew a regional roll-up: refuse instead
-        ensure_allowed(principal, Action.READ, item.satker.path)
-    return Bundles(as_of=at, items=items)
+        ensure_allowed(principal, Action.READ, item["satker"]["path"])
+    return _bundle_json({"as_of": at, "items": items})
 
 
 @router.get(
@@ -211,7 +241,7 @@ async def get_bundles(
 )
 async def export_agreement(
     code: str,
-    year: int,
+    year: YearPath,
     session: SessionDep,
     principal: PrincipalDep,
     as_of: AsOfQuery = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Action, Principal, Role, ensure_allowed
@@ -18,6 +18,11 @@ AsOfQuery = Annotated[
     datetime | None,
     Query(description="ISO-8601 instant: read the records as they stood then (default: now; no zone = UTC)"),
 ]
+
+#: Years an agreement may have (as AgreementCreate): out of range is a 422, never a database overflow.
+YearPath = Annotated[int, Path(ge=2000, le=2100, description="agreement year")]
+#: Versions are PostgreSQL INTEGER columns.
+VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 MANUAL_VALIDATE_PATH = "/api/v1/scoring/manuals/validate"
 

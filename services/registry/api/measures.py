@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import Action, Principal, PrincipalDep
 from kernel.db import SessionDep
 from kernel.errors import PreconditionRequired
-from services.registry.api.deps import AsOfQuery, authorize, resolve_as_of, utcnow
+from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
 from services.registry.domain import agreements as agreements_service
 from services.registry.domain import measures as service
 from services.registry.domain.models import Agreement, Indicator
@@ -28,7 +28,7 @@ async def _load(
     principal: Principal,
     action: Action,
     code: str,
-    year: int,
+    year: YearPath,
     iku: str,
     as_of: datetime | None = None,
 ) -> tuple[Agreement, Indicator]:
@@ -40,7 +40,7 @@ async def _load(
 
 @router.get(BASE, summary="All measures of an IKU at as_of, by period")
 async def get_measures(
-    code: str, year: int, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> MeasuresOut:
     at = resolve_as_of(as_of)
     _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
@@ -50,7 +50,7 @@ async def get_measures(
 @router.get(f"{BASE}/{{period}}", summary="The parts of one period (with its ETag)")
 async def get_measure(
     code: str,
-    year: int,
+    year: YearPath,
     iku: str,
     period: MeasurePeriod,
     response: Response,
@@ -67,7 +67,7 @@ async def get_measure(
 
 @router.get(f"{BASE}/{{period}}/history", summary="Every row of the period ever recorded")
 async def get_measure_history(
-    code: str, year: int, iku: str, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, iku: str, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> list[MeasureRow]:
     _, indicator = await _load(session, principal, Action.READ, code, year, iku)
     return await service.history(session=session, indicator=indicator, period=period)
@@ -76,7 +76,7 @@ async def get_measure_history(
 async def _write(
     mode: Literal["put", "patch"],
     code: str,
-    year: int,
+    year: YearPath,
     iku: str,
     period: str,
     body: MeasureWrite,
@@ -85,9 +85,9 @@ async def _write(
     principal: Principal,
     if_match: str | None,
 ) -> MeasureOut:
-    if not if_match:
-        raise PreconditionRequired("send If-Match with the ETag of your last GET", field="If-Match")
     agreement, indicator = await _load(session, principal, Action.WRITE, code, year, iku)
+    if not if_match:  # after the authorisation: a caller out of scope learns nothing, not even 428
+        raise PreconditionRequired("send If-Match with the ETag of your last GET", field="If-Match")
     out, etag = await service.write(
         session=session,
         agreement=agreement,
@@ -106,7 +106,7 @@ async def _write(
 @router.put(f"{BASE}/{{period}}", summary="Replace the parts of a period (If-Match required)")
 async def put_measure(
     code: str,
-    year: int,
+    year: YearPath,
     iku: str,
     period: MeasurePeriod,
     body: MeasureWrite,
@@ -121,7 +121,7 @@ async def put_measure(
 @router.patch(f"{BASE}/{{period}}", summary="Change some parts of a period; null removes a part (If-Match required)")
 async def patch_measure(
     code: str,
-    year: int,
+    year: YearPath,
     iku: str,
     period: MeasurePeriod,
     body: MeasureWrite,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, status
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import SessionDep
-from services.registry.api.deps import utcnow
+from services.registry.api.deps import VersionPath, utcnow
 from services.registry.domain import rule_sets as service
 from services.registry.domain.schemas import RuleSetOut
 
@@ -22,7 +22,7 @@ async def list_rule_sets(session: SessionDep, principal: PrincipalDep, code: str
 
 
 @router.get("/rule-sets/{code}/versions/{version}", summary="One rule set version")
-async def get_rule_set(code: str, version: int, session: SessionDep, principal: PrincipalDep) -> RuleSetOut:
+async def get_rule_set(code: str, version: VersionPath, session: SessionDep, principal: PrincipalDep) -> RuleSetOut:
     return service.to_out(await service.get(session=session, code=code, version=version))
 
 

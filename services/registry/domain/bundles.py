@@ -3,14 +3,26 @@
 Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1),
 then one query each for rule sets, documents, objectives, indicators, manuals, targets, measures
 and closures over *all* requested agreements at once, assembled in memory.
+
+Performance (every score request reads one bundle; bench/bench_scoring.py): the rows come from
+:class:`~services.registry.domain.repositories.BundleRepository` as plain tuples and the bundle
+is assembled here as plain dicts in its wire form (numbers as floats, exactly what
+``kernel.types.Number`` serialises to), with the stored JSON documents of the rule set and the
+manuals embedded verbatim as ``orjson.Fragment``. The router serialises it with orjson. Building
+and then validating ~1,000 pydantic objects per bundle cost more than the SQL; the pydantic
+models :class:`~services.registry.domain.schemas.Bundle` / ``Bundles`` remain the documented
+response shape (OpenAPI) and ``tests/registry`` pin the JSON.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import NotFound
@@ -18,51 +30,52 @@ from services.registry.domain import agreements as agreements_service
 from services.registry.domain import satkers as satkers_service
 from services.registry.domain.models import Agreement, Satker
 from services.registry.domain.periods import period_order
-from services.registry.domain.repositories import (
-    AgreementRepository,
-    MeasureRepository,
-    RuleSetRepository,
-    SatkerRepository,
-)
-from services.registry.domain.schemas import (
-    Bundle,
-    BundleAddendum,
-    BundleAgreement,
-    BundleIndicator,
-    BundleManual,
-    BundleRuleSet,
-    BundleSatker,
-    TargetOut,
-)
+from services.registry.domain.repositories import AgreementRepository, BundleRepository, SatkerRepository
+
+BundleBody = dict[str, Any]  # the wire form of schemas.Bundle (orjson-serialisable)
+
+#: ``orjson.dumps`` options for bundles: aware UTC datetimes as ``...Z`` (as pydantic writes them).
+ORJSON_OPTIONS = orjson.OPT_UTC_Z
+
+
+def _num(value: Decimal | None) -> float | None:
+    """A ``kernel.types.Number`` on the wire: a JSON number (float), ``None`` stays null."""
+    return None if value is None else float(value)
 
 
 async def assemble(
     *, session: AsyncSession, items: list[tuple[Satker, list[str], Agreement]], as_of: datetime
-) -> list[Bundle]:
+) -> list[BundleBody]:
     ids = [a.id for _, _, a in items if a.id is not None]
-    repo = AgreementRepository(session)
-    rule_sets = await RuleSetRepository(session).by_ids(sorted({a.rule_set_id for _, _, a in items}))
-    docs = defaultdict(list)
+    repo = BundleRepository(session)
+    rule_sets = {r.id: r for r in await repo.rule_sets(sorted({a.rule_set_id for _, _, a in items}))}
+    docs: dict[int, list[Any]] = defaultdict(list)
     for d in await repo.documents(ids, as_of):
         docs[d.agreement_id].append(d)
-    objectives = defaultdict(list)
+    objectives: dict[int, list[dict[str, Any]]] = defaultdict(list)
     objective_code: dict[int, str] = {}
     for o in await repo.objectives(ids):
-        objectives[o.agreement_id].append(o)
-        objective_code[o.id or 0] = o.code
+        objectives[o.agreement_id].append(
+            {"code": o.code, "name": o.name, "perspective": o.perspective, "weight": _num(o.weight)}
+        )
+        objective_code[o.id] = o.code
     indicators = await repo.indicators(ids)
-    ind_ids = [i.id for i in indicators if i.id is not None]
-    manuals = await repo.manuals(ind_ids, as_of)
-    targets: dict[int, dict[str, TargetOut]] = defaultdict(dict)
-    for t, d in sorted(await repo.targets(ind_ids, as_of), key=lambda r: period_order(r[0].period)):
-        targets[t.indicator_id][t.period] = TargetOut(value=t.value, document=d.number, version=d.version)
-    measures: dict[int, dict[str, dict[str, Decimal]]] = defaultdict(dict)
-    for m in sorted(await MeasureRepository(session).at(ind_ids, as_of), key=lambda m: period_order(m.period)):
-        measures[m.indicator_id].setdefault(m.period, {})[m.part] = m.value
-    closures = defaultdict(list)
+    ind_ids = [i.id for i in indicators]
+    manuals = {
+        m.indicator_id: {"version": m.version, "document": orjson.Fragment(m.document)}
+        for m in await repo.manuals(ind_ids, as_of)
+    }
+    targets: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for t in sorted(await repo.targets(ind_ids, as_of), key=lambda r: period_order(r.period)):
+        targets[t.indicator_id][t.period] = {"value": _num(t.value), "document": t.number, "version": t.version}
+    measures: dict[int, dict[str, dict[str, float | None]]] = defaultdict(dict)
+    # stable sort: periods in calendar order, parts in the SQL's order within a period
+    for m in sorted(await repo.measures(ind_ids, as_of), key=lambda r: period_order(r.period)):
+        measures[m.indicator_id].setdefault(m.period, {})[m.part] = _num(m.value)
+    closures: dict[int, set[str]] = defaultdict(set)
     for c in await repo.closures(ids, as_of):
-        closures[c.agreement_id].append(c)
-    by_agreement = defaultdict(list)
+        closures[c.agreement_id].add(c.period)
+    by_agreement: dict[int, list[Any]] = defaultdict(list)
     for i in indicators:
         by_agreement[i.agreement_id].append(i)
 
@@ -72,64 +85,77 @@ async def assemble(
         rs = rule_sets[agreement.rule_set_id]
         adocs = docs[aid]
         out.append(
-            Bundle(
-                as_of=as_of,
-                satker=BundleSatker(
-                    code=satker.code,
-                    name=satker.name,
-                    kind=satker.kind,
-                    parent=satker.parent_code,
-                    path=path,
-                    staff=satker.staff,
-                ),
-                agreement=BundleAgreement(
-                    number=agreement.number,
-                    year=agreement.year,
-                    level=agreement.level,
-                    version=max((d.version for d in adocs), default=1),
-                ),
-                rule_set=BundleRuleSet(code=rs.code, version=rs.version, document=rs.document),
-                addenda=[
-                    BundleAddendum(
-                        number=d.number,
-                        version=d.version,
-                        recorded_at=d.recorded_at,
-                        recorded_by=d.recorded_by,
-                        note=d.note,
-                    )
+            {
+                "as_of": as_of,
+                "satker": {
+                    "code": satker.code,
+                    "name": satker.name,
+                    "kind": satker.kind,
+                    "parent": satker.parent_code,
+                    "path": path,
+                    "staff": satker.staff,
+                },
+                "agreement": {
+                    "number": agreement.number,
+                    "year": agreement.year,
+                    "level": agreement.level,
+                    "version": max((d.version for d in adocs), default=1),
+                },
+                "rule_set": {"code": rs.code, "version": rs.version, "document": orjson.Fragment(rs.document)},
+                "addenda": [
+                    {
+                        "number": d.number,
+                        "version": d.version,
+                        "recorded_at": d.recorded_at,
+                        "recorded_by": d.recorded_by,
+                        "note": d.note,
+                    }
                     for d in adocs
                     if d.kind == "addendum"
                 ],
-                objectives=[agreements_service.objective_out(o) for o in objectives[aid]],
-                indicators=[
-                    BundleIndicator(
-                        **agreements_service.indicator_fields(i, objective_code[i.objective_id]),
-                        manual=(
-                            BundleManual(version=manuals[i.id].version, document=manuals[i.id].document)
-                            if i.id in manuals
-                            else None
-                        ),
-                        targets=targets.get(i.id or 0, {}),
-                        measures=measures.get(i.id or 0, {}),
-                    )
+                "objectives": objectives[aid],
+                "indicators": [
+                    {
+                        "code": i.code,
+                        "objective": objective_code[i.objective_id],
+                        "name": i.name,
+                        "polarity": i.polarity,
+                        "unit": i.unit,
+                        "scale": _num(i.scale),
+                        "consolidation": i.consolidation,
+                        "validity_control": i.validity_control,
+                        "weight": _num(i.weight),
+                        "region_aggregation": i.region_aggregation,
+                        "manual": manuals.get(i.id),
+                        "targets": targets.get(i.id, {}),
+                        "measures": measures.get(i.id, {}),
+                    }
                     for i in by_agreement[aid]
                 ],
-                closed_periods=agreements_service.closed_list(closures[aid]),
-            )
+                "closed_periods": sorted(closures[aid], key=period_order),
+            }
         )
     return out
 
 
-async def bundle(*, session: AsyncSession, code: str, year: int, as_of: datetime) -> Bundle:
-    lineage = await satkers_service.lineage(session=session, code=code)
+async def bundle(
+    *, session: AsyncSession, code: str, year: int, as_of: datetime, lineage: Sequence[Satker] | None = None
+) -> BundleBody:
+    """``lineage``: the satker's lineage when the caller already has it (the router authorised with
+    it), which saves the recursive query."""
+    if lineage is None:
+        lineage = await satkers_service.lineage(session=session, code=code)
     agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
     items = [(lineage[-1], [s.code for s in lineage], agreement)]
     return (await assemble(session=session, items=items, as_of=as_of))[0]
 
 
-async def subtree_bundles(*, session: AsyncSession, code: str, year: int, as_of: datetime) -> list[Bundle]:
+async def subtree_bundles(
+    *, session: AsyncSession, code: str, year: int, as_of: datetime, lineage: Sequence[Satker] | None = None
+) -> list[BundleBody]:
     """Bundles of the satker and every satker under it with an agreement that year (tree order)."""
-    lineage = await satkers_service.lineage(session=session, code=code)
+    if lineage is None:
+        lineage = await satkers_service.lineage(session=session, code=code)
     rows = await SatkerRepository(session).subtree(code)
     prefix = [s.code for s in lineage[:-1]]
     paths = satkers_service.paths_of([s for s, _ in rows])

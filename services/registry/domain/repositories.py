@@ -7,6 +7,7 @@ Temporal reads take ``as_of`` and select the rows current at that instant (ADR 0
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from sqlmodel import col
 
 from kernel.errors import Conflict
 from services.registry.domain.models import (
+    TS,
     Agreement,
     AgreementDocument,
     Indicator,
@@ -45,6 +47,24 @@ async def flush(session: AsyncSession) -> None:
         raise Conflict(f"conflicting concurrent change: {exc.orig.__class__.__name__}") from exc
 
 
+@functools.cache
+def _lineage_statement() -> sa.Select[Any]:
+    """Built once: every request authorises through the lineage, and building this recursive CTE
+    cost more than running it. ``code`` is a bind parameter."""
+    s = sa.table("satker", sa.column("code"), sa.column("parent_code"))
+    up = (
+        sa.select(s.c.code, s.c.parent_code, sa.literal(0).label("depth"))
+        .where(s.c.code == sa.bindparam("code", type_=sa.String()))
+        .cte("up", recursive=True)
+    )
+    up = up.union_all(
+        sa.select(s.c.code, s.c.parent_code, (up.c.depth + 1).label("depth"))
+        .join(up, s.c.code == up.c.parent_code)
+        .where(up.c.depth < _MAX_DEPTH)
+    )
+    return sa.select(Satker).join(up, col(Satker.code) == up.c.code).order_by(up.c.depth.desc())
+
+
 class SatkerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -54,19 +74,7 @@ class SatkerRepository:
 
     async def lineage(self, code: str) -> list[Satker]:
         """The satker and its ancestors, root first (one recursive query)."""
-        s = sa.table("satker", sa.column("code"), sa.column("parent_code"))
-        up = (
-            sa.select(s.c.code, s.c.parent_code, sa.literal(0).label("depth"))
-            .where(s.c.code == code)
-            .cte("up", recursive=True)
-        )
-        up = up.union_all(
-            sa.select(s.c.code, s.c.parent_code, (up.c.depth + 1).label("depth"))
-            .join(up, s.c.code == up.c.parent_code)
-            .where(up.c.depth < _MAX_DEPTH)
-        )
-        stmt = sa.select(Satker).join(up, col(Satker.code) == up.c.code).order_by(up.c.depth.desc())
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.session.execute(_lineage_statement(), {"code": code})).scalars())
 
     async def subtree(self, code: str) -> list[tuple[Satker, int]]:
         """The satker and everything under it with the depth below it (one recursive query)."""
@@ -296,3 +304,122 @@ class MeasureRepository:
     async def add(self, rows: Sequence[Measure]) -> None:
         self.session.add_all(rows)
         await flush(self.session)
+
+
+# --- the bundle's reads (contracts.md §6): Core rows, statements built once ---------------------
+#
+# The bundle is the hottest read of the system (every score request is one bundle). Profiling
+# showed that with ORM entities most of its time went to (1) building the same SQLAlchemy
+# expression trees on every call and (2) hydrating a few hundred ORM objects (identity map,
+# instrumented attributes) that are only read once and thrown away. So these reads select plain
+# columns (``Row`` tuples, no identity map) with statements built ONCE, parameterised by bind
+# parameters (``expanding`` for the id lists); SQLAlchemy's compiled cache does the rest.
+# The JSON documents (rule set, manuals) come back as their stored *text*: the bundle embeds
+# them verbatim (``orjson.Fragment``) instead of decoding and re-encoding kilobytes of JSON.
+# The SQL (tables, filters, orders) is the same as the ORM reads above, so results are identical.
+
+
+def _current_at(table: sa.Table, as_of: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        table.c.recorded_at <= as_of, sa.or_(table.c.superseded_at.is_(None), table.c.superseded_at > as_of)
+    )
+
+
+@functools.cache
+def _bundle_statements() -> dict[str, sa.Select[Any]]:
+    """The bundle's statements, built on first use (no work at import time) and then reused."""
+    rs, doc, obj = RuleSet.__table__, AgreementDocument.__table__, Objective.__table__  # type: ignore[attr-defined]
+    ind, man, tgt = Indicator.__table__, Manual.__table__, Target.__table__  # type: ignore[attr-defined]
+    mea, clo = Measure.__table__, PeriodClosure.__table__  # type: ignore[attr-defined]
+
+    def ids() -> sa.BindParameter[Any]:
+        return sa.bindparam("ids", expanding=True)
+
+    def at() -> sa.BindParameter[Any]:
+        return sa.bindparam("as_of", type_=TS)
+
+    as_of = at()
+    latest = (
+        sa.select(man.c.indicator_id, sa.func.max(man.c.version).label("version"))
+        .where(man.c.indicator_id.in_(ids()), man.c.recorded_at <= as_of)
+        .group_by(man.c.indicator_id)
+        .subquery()
+    )
+    as_of_t, as_of_m, as_of_c = at(), at(), at()
+    return {
+        "rule_sets": sa.select(rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document"))
+        .where(rs.c.id.in_(ids())),
+        "documents": sa.select(
+            doc.c.agreement_id, doc.c.version, doc.c.number, doc.c.kind, doc.c.note, doc.c.recorded_at,
+            doc.c.recorded_by,
+        )
+        .where(doc.c.agreement_id.in_(ids()), doc.c.recorded_at <= at())
+        .order_by(doc.c.agreement_id, doc.c.version),
+        "objectives": sa.select(obj.c.id, obj.c.agreement_id, obj.c.code, obj.c.name, obj.c.perspective, obj.c.weight)
+        .where(obj.c.agreement_id.in_(ids()))
+        .order_by(obj.c.agreement_id, obj.c.position),
+        "indicators": sa.select(
+            ind.c.id, ind.c.agreement_id, ind.c.objective_id, ind.c.code, ind.c.name, ind.c.polarity, ind.c.unit,
+            ind.c.scale, ind.c.consolidation, ind.c.validity_control, ind.c.weight, ind.c.region_aggregation,
+        )
+        .where(ind.c.agreement_id.in_(ids()))
+        .order_by(ind.c.agreement_id, ind.c.position),
+        "manuals": sa.select(man.c.indicator_id, man.c.version, sa.cast(man.c.document, sa.Text).label("document"))
+        .join(latest, sa.and_(man.c.indicator_id == latest.c.indicator_id, man.c.version == latest.c.version)),
+        "targets": sa.select(tgt.c.indicator_id, tgt.c.period, tgt.c.value, doc.c.number, doc.c.version)
+        .join(doc, doc.c.id == tgt.c.document_id)
+        .where(tgt.c.indicator_id.in_(ids()), _current_at(tgt, as_of_t)),
+        "measures": sa.select(mea.c.indicator_id, mea.c.period, mea.c.part, mea.c.value)
+        .where(mea.c.indicator_id.in_(ids()), _current_at(mea, as_of_m))
+        .order_by(mea.c.indicator_id, mea.c.part),
+        "closures": sa.select(clo.c.agreement_id, clo.c.period).where(
+            clo.c.agreement_id.in_(ids()),
+            clo.c.closed_at <= as_of_c,
+            sa.or_(clo.c.reopened_at.is_(None), clo.c.reopened_at > as_of_c),
+        ),
+    }
+
+
+class BundleRepository:
+    """The bundle's reads over *lists* of ids (one query per table, whatever the number of satker)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _rows(self, name: str, ids: Sequence[int], as_of: datetime | None = None) -> list[sa.Row[Any]]:
+        if not ids:
+            return []
+        params: dict[str, Any] = {"ids": list(ids)}
+        if as_of is not None:
+            params["as_of"] = as_of
+        return list((await self.session.execute(_bundle_statements()[name], params)).all())
+
+    async def rule_sets(self, ids: Sequence[int]) -> list[sa.Row[Any]]:
+        """(id, code, version, document as JSON text)."""
+        return await self._rows("rule_sets", ids)
+
+    async def documents(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """Agreement documents recorded by ``as_of``, by agreement then version."""
+        return await self._rows("documents", agreement_ids, as_of)
+
+    async def objectives(self, agreement_ids: Sequence[int]) -> list[sa.Row[Any]]:
+        return await self._rows("objectives", agreement_ids)
+
+    async def indicators(self, agreement_ids: Sequence[int]) -> list[sa.Row[Any]]:
+        return await self._rows("indicators", agreement_ids)
+
+    async def manuals(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """(indicator_id, version, document as JSON text): the version in force at ``as_of``."""
+        return await self._rows("manuals", indicator_ids, as_of)
+
+    async def targets(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """(indicator_id, period, value, document number, document version), current at ``as_of``."""
+        return await self._rows("targets", indicator_ids, as_of)
+
+    async def measures(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """(indicator_id, period, part, value), current at ``as_of``, by indicator then part."""
+        return await self._rows("measures", indicator_ids, as_of)
+
+    async def closures(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """(agreement_id, period) of the periods closed at ``as_of``."""
+        return await self._rows("closures", agreement_ids, as_of)

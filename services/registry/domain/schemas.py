@@ -66,14 +66,14 @@ class SatkerCreate(_In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     kind: SatkerKind
     parent: Code | None = None
-    staff: Annotated[int, Field(ge=0)] | None = None
+    staff: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
 
 
 class SatkerUpdate(_In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     kind: SatkerKind | None = None
     parent: Code | None = None
-    staff: Annotated[int, Field(ge=0)] | None = None
+    staff: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
 
 
 class SatkerOut(BaseModel):
@@ -90,7 +90,7 @@ class SatkerOut(BaseModel):
 
 class RuleSetRef(_In):
     code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class RuleSetOut(BaseModel):

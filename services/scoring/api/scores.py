@@ -25,7 +25,11 @@ from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["scores"], responses=PROBLEM_RESPONSES)
 
-Code = Annotated[str, Path(min_length=1, max_length=32, description="org code of the satker, e.g. WBC.16")]
+# the registry's org-code shape: the code is put into the registry/evidence URLs, so nothing else gets that far
+Code = Annotated[
+    str,
+    Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="org code, e.g. WBC.16"),
+]
 Year = Annotated[int, Query(ge=2000, le=2100, description="agreement year")]
 Period = Annotated[ScorePeriod, Query(description="Q1, Q2, S1, Q3, TQ3, Q4 or Y")]
 AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as recorded at that moment")]

@@ -39,7 +39,8 @@ AGGREGATES = "/api/v1/evidence/satkers/{code}/aggregates"
 
 def _prepare(request: Request, bundle: Mapping[str, Any]) -> Prepared:
     try:
-        return prepare(bundle, parse=request.app.state.manuals.get)
+        cache = request.app.state.manuals
+        return prepare(bundle, parse=cache.get, parse_rules=cache.rule_set)
     except BundleError as exc:
         raise Unprocessable(
             "the agreement's data cannot be scored: " + str(exc),

@@ -20,6 +20,7 @@ and a reason, which the registry relays when somebody stores a broken manual.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -307,6 +308,15 @@ class Manual(_Node):
                 if b[0] <= a[0]:
                     raise ValueError("x values of the scale must be strictly increasing")
         return v
+
+    @cached_property
+    def reads_evidence(self) -> bool:
+        """Whether the realisation reads evidence aggregates (then the service fetches them).
+
+        Computed once per parsed manual (manuals are immutable and cached by content), instead of
+        walking the tree for every indicator of every bundle."""
+        evidence_ops = (EvidenceValue, Items, ScoreDocuments)
+        return any(isinstance(node, evidence_ops) for _, node in walk(self.realization, "realization"))
 
     @model_validator(mode="after")
     def _tables_exist(self) -> Manual:

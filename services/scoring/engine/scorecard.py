@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
-from services.scoring.engine import manual as m
 from services.scoring.engine.evaluate import Evaluator, Evidence, Step, normalise_measures, part_names
 from services.scoring.engine.manual import Manual, Reported, parse_manual
 from services.scoring.engine.numbers import CONTEXT, ZERO, rounded, to_decimal
@@ -83,20 +82,19 @@ class BundleError(ValueError):
         self.errors = errors
 
 
-_EVIDENCE_OPS = (m.EvidenceValue, m.Items, m.ScoreDocuments)
-
-
 def _uses_evidence(manual: Manual) -> bool:
-    return any(isinstance(node, _EVIDENCE_OPS) for _, node in m.walk(manual.realization, "realization"))
+    return manual.reads_evidence  # cached on the (immutable, content-cached) manual
 
 
-def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual) -> Prepared:
+def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: Any = parse_rule_set) -> Prepared:
+    """``parse`` / ``parse_rules``: how manuals and the rule set are parsed; the service passes
+    content-keyed caches (:mod:`services.scoring.domain.manuals`), the default parses every time."""
     from services.scoring.engine.manual import ManualError
     from services.scoring.engine.rules import RuleSetError
 
     rs = bundle.get("rule_set") or {}
     try:
-        rules = parse_rule_set(rs.get("code", "?"), int(rs.get("version", 0)), rs.get("document"))
+        rules = parse_rules(rs.get("code", "?"), int(rs.get("version", 0)), rs.get("document"))
     except RuleSetError as exc:
         raise BundleError([(f"rule_set.document.{p}", r) for p, r in exc.errors]) from None
     indicators: list[Indicator] = []

@@ -43,6 +43,11 @@ def _num(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _in_period_order(by_period: dict[str, Any]) -> dict[str, Any]:
+    """The same mapping with its periods in calendar order (Q1, Q2, S1, ..., M01, ..., M12)."""
+    return {p: by_period[p] for p in sorted(by_period, key=period_order)}
+
+
 async def assemble(
     *, session: AsyncSession, items: list[tuple[Satker, list[str], Agreement]], as_of: datetime
 ) -> list[BundleBody]:
@@ -65,13 +70,21 @@ async def assemble(
         m.indicator_id: {"version": m.version, "document": orjson.Fragment(m.document)}
         for m in await repo.manuals(ind_ids, as_of)
     }
+    # Targets and measures are most of the rows: tuple unpacking (not Row attribute access), and
+    # periods put in calendar order once per indicator instead of sorting every row by period.
     targets: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for t in sorted(await repo.targets(ind_ids, as_of), key=lambda r: period_order(r.period)):
-        targets[t.indicator_id][t.period] = {"value": _num(t.value), "document": t.number, "version": t.version}
-    measures: dict[int, dict[str, dict[str, float | None]]] = defaultdict(dict)
-    # stable sort: periods in calendar order, parts in the SQL's order within a period
-    for m in sorted(await repo.measures(ind_ids, as_of), key=lambda r: period_order(r.period)):
-        measures[m.indicator_id].setdefault(m.period, {})[m.part] = _num(m.value)
+    for ind_id, period, value, number, version in await repo.targets(ind_ids, as_of):
+        targets[ind_id][period] = {"value": _num(value), "document": number, "version": version}
+    targets = {k: _in_period_order(v) for k, v in targets.items()}
+    # parts keep the SQL's order (by part) within a period, as the sort of the rows by period did
+    measures: dict[int, dict[str, dict[str, float]]] = defaultdict(dict)
+    for ind_id, period, part, value in await repo.measures(ind_ids, as_of):
+        by_period = measures[ind_id]
+        parts = by_period.get(period)
+        if parts is None:
+            parts = by_period[period] = {}
+        parts[part] = float(value)  # NOT NULL column; a Number on the wire is a float
+    measures = {k: _in_period_order(v) for k, v in measures.items()}
     closures: dict[int, set[str]] = defaultdict(set)
     for c in await repo.closures(ids, as_of):
         closures[c.agreement_id].add(c.period)

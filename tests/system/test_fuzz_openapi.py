@@ -153,8 +153,10 @@ async def test_fuzz_the_merged_openapi(world: World, request: pytest.FixtureRequ
         line += f"; known evidence 5xx (reported): {sorted(known)}"
     print("\n" + line)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("\n" + line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown in the test output even without -s
+            reporter.write_line("\n" + line)
     request.node.user_properties.append(("schemathesis_requests", sent))
     assert not failures, f"{len(failures)} failing operations:\n" + "\n".join(
         f"{m} {p} {s} as {w}: {d}" for (m, p, s, w), d in sorted(failures.items())

@@ -35,14 +35,22 @@ LAST_KNOWN = _last_known_order()
 
 
 def part_names(measures: Measures) -> frozenset[str]:
-    return frozenset(name for parts in measures.values() for name in parts)
+    return frozenset().union(*measures.values())  # the keys of every period's parts, in C
 
 
 def normalise_measures(raw: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Decimal]]:
-    """Bundle measures (JSON numbers) → Decimals; ``null`` values are dropped (= not reported)."""
+    """Bundle measures (JSON numbers) → Decimals; ``null`` values are dropped (= not reported).
+
+    The hottest loop of :func:`~services.scoring.engine.scorecard.prepare` (hundreds of values per
+    bundle): JSON floats, by far the common case, take :func:`to_decimal`'s float branch inline
+    (``type(v) is float`` also keeps booleans out, which ``to_decimal`` refuses)."""
     out: dict[str, dict[str, Decimal]] = {}
     for period, parts in (raw or {}).items():
-        out[period] = {k: to_decimal(v) for k, v in (parts or {}).items() if v is not None}
+        out[period] = {
+            k: Decimal(repr(v)) if type(v) is float else to_decimal(v)
+            for k, v in (parts or {}).items()
+            if v is not None
+        }
     return out
 
 
@@ -188,6 +196,8 @@ def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
     if c.in_ is not None:
         return v in c.in_
     try:
+        if type(v) is int:  # counts and days (the common case): int vs Decimal compares exactly, no conversion
+            return v >= c.at_least  # type: ignore[operator]
         return v is not None and not isinstance(v, bool) and to_decimal(v) >= c.at_least  # type: ignore[operator]
     except (TypeError, ArithmeticError):
         return False
@@ -198,11 +208,14 @@ def _select(ev: Evaluator, n: m.Items | m.ScoreDocuments) -> list[Mapping[str, A
     items = section.get("items") if isinstance(section, dict) else None
     if not isinstance(items, list):
         return None
+    where, any_of = n.where, n.any_of  # read once: attribute access on the model per item adds up
+    if not where and any_of is None:
+        return [item for item in items if isinstance(item, dict)]
     out: list[Mapping[str, Any]] = []
     for item in items:
-        if not isinstance(item, dict) or (n.where and not all(_holds(item, c) for c in n.where)):
+        if not isinstance(item, dict) or (where and not all(_holds(item, c) for c in where)):
             continue
-        if n.any_of is not None and not any(all(_holds(item, c) for c in group) for group in n.any_of):
+        if any_of is not None and not any(all(_holds(item, c) for c in group) for group in any_of):
             continue
         out.append(item)
     return out

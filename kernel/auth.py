@@ -78,7 +78,9 @@ class Principal:
 def ensure_allowed(principal: Principal, action: Action, satker_path: Sequence[str]) -> None:
     if not principal.allows(action, satker_path):
         target = satker_path[-1] if satker_path else "(system)"
-        raise Forbidden(f"role {principal.role.value} of satker {principal.satker or '-'} may not {action.value} {target}")
+        raise Forbidden(
+            f"role {principal.role.value} of satker {principal.satker or '-'} may not {action.value} {target}"
+        )
 
 
 class TokenVerifier:

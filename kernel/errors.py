@@ -172,8 +172,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            FieldError(field=_loc_to_field(e.get("loc", ())), reason=str(e.get("msg", "invalid")))
-            for e in exc.errors()
+            FieldError(field=_loc_to_field(e.get("loc", ())), reason=str(e.get("msg", "invalid"))) for e in exc.errors()
         ]
         first = errors[0] if errors else None
         detail = f"{first.field}: {first.reason}" if first else "Invalid request"

@@ -30,15 +30,6 @@ pytestmark = pytest.mark.anyio
 #: examples per operation and strategy (random positive, random negative, anchored positive)
 MAX_EXAMPLES = {"positive": 6, "negative": 4, "anchored": 6}
 DROP_HEADERS = {"connection", "accept-encoding", "user-agent", "authorization"}
-#: 5xx found in services/evidence (owned by another engineer; reported, reproduced by the strict
-#: xfail below). Remove an entry when its fix lands: the xfail then passes and fails the run.
-KNOWN_EVIDENCE_5XX = {
-    ("GET", "/api/v1/evidence/satkers/{code}/aggregates"),
-    ("GET", "/api/v1/evidence/satkers/{code}/audit"),
-    ("GET", "/api/v1/evidence/satkers/{code}/documents"),
-    ("GET", "/api/v1/evidence/satkers/{code}/packs"),
-    ("POST", "/api/v1/evidence/satkers/{code}/documents"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +116,6 @@ async def test_fuzz_the_merged_openapi(world: World, request: pytest.FixtureRequ
     }
     failures: dict[tuple[str, str, int, str], str] = {}
     statuses: dict[int, int] = {}
-    known: set[tuple[str, str]] = set()
     sent = 0
     for who, token in tokens.items():
         for kind, case in cases:
@@ -139,9 +129,7 @@ async def test_fuzz_the_merged_openapi(world: World, request: pytest.FixtureRequ
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
             problem = r.headers.get("content-type", "").startswith("application/problem+json")
             key = (case.method.upper(), case.path, r.status_code, who)
-            if r.status_code >= 500 and key[:2] in KNOWN_EVIDENCE_5XX:
-                known.add(key[:2])
-            elif r.status_code >= 500:
+            if r.status_code >= 500:
                 failures.setdefault(key, f"{kind}: {kw} -> {r.text[:300]}")
             elif r.status_code >= 400 and not problem:
                 failures.setdefault(key, f"{kind}: not problem+json ({r.headers.get('content-type')}): {kw}")
@@ -149,8 +137,6 @@ async def test_fuzz_the_merged_openapi(world: World, request: pytest.FixtureRequ
         f"schemathesis: {len(cases)} generated cases x {len(tokens)} tokens = {sent} requests sent; "
         f"statuses {dict(sorted(statuses.items()))}"
     )
-    if known:
-        line += f"; known evidence 5xx (reported): {sorted(known)}"
     print("\n" + line)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
@@ -163,12 +149,10 @@ async def test_fuzz_the_merged_openapi(world: World, request: pytest.FixtureRequ
     )
 
 
-@pytest.mark.xfail(strict=True, reason="evidence: satker code / indicator not checked before use (reported)")
-async def test_known_evidence_5xx_are_fixed(world: World) -> None:
-    """The evidence 5xx the fuzzer found, minimal. (1) the satker code is put unescaped into the
-    registry URL (services/evidence/domain/service.py satker_path): a control character is an
-    httpx.InvalidURL, a 500; (2) the pack's Content-Disposition carries the indicator as is
-    (services/evidence/api/reports.py pack): a non-latin-1 indicator is a UnicodeEncodeError."""
+async def test_fuzz_findings_stay_fixed(world: World) -> None:
+    """The evidence 5xx the fuzzer once found, minimal: (1) a satker code with a control character
+    went unescaped into the registry URL (httpx.InvalidURL); (2) a non-latin-1 indicator went into
+    the pack's Content-Disposition (UnicodeEncodeError). Codes are now checked at the edge (422)."""
     h = bearer(world.mint("admin", sub="fuzz-admin"))
     codes = []
     for what in ("documents", "audit"):
@@ -177,7 +161,7 @@ async def test_known_evidence_5xx_are_fixed(world: World) -> None:
     codes.append(
         (await world.client.get(f"/api/v1/evidence/satkers/{CHILD}/packs", params=params, headers=h)).status_code
     )
-    assert all(c < 500 for c in codes), codes
+    assert codes == [422, 422, 422], codes
 
 
 def test_generation_is_deterministic() -> None:

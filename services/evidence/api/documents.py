@@ -14,6 +14,7 @@ from kernel.auth import Action
 from kernel.db import SessionDep
 from kernel.errors import PROBLEM_RESPONSES, ProblemError
 from kernel.pagination import Page, PageDep
+from kernel.params import IDENTIFIER_PATTERN, CodePath
 from services.evidence.api.deps import ActorDep, MetadataDep, RuntimeDep, content_length
 from services.evidence.domain import repository as repo
 from services.evidence.domain import service
@@ -50,7 +51,7 @@ class RangeNotSatisfiable(ProblemError):
     summary="Upload a document (raw body, metadata in X-Evidence-Metadata)",
 )
 async def upload(
-    code: str,
+    code: CodePath,
     request: Request,
     rt: RuntimeDep,
     who: ActorDep,
@@ -104,15 +105,15 @@ async def revise(
 
 @router.get("/satkers/{code}/documents", response_model=Page[DocumentOut], responses=PROBLEM_RESPONSES)
 async def list_documents(
-    code: str,
+    code: CodePath,
     rt: RuntimeDep,
     who: ActorDep,
     session: SessionDep,
     page: PageDep,
-    indicator: str | None = None,
-    year: int | None = None,
-    kind: str | None = None,
-    status: str | None = None,
+    indicator: Annotated[str | None, Query(max_length=32, pattern=IDENTIFIER_PATTERN)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(max_length=32)] = None,
     all_revisions: bool = False,
 ) -> Page[DocumentOut]:
     await service.authorize(rt, who.principal, Action.READ, code)
@@ -188,7 +189,7 @@ async def document_audit(
 
 @router.get("/satkers/{code}/audit", response_model=Page[AuditEventOut], responses=PROBLEM_RESPONSES)
 async def satker_audit(
-    code: str, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep, action: str | None = None
+    code: CodePath, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep, action: str | None = None
 ) -> Page[AuditEventOut]:
     await service.authorize(rt, who.principal, Action.READ, code)
     rows, total = await repo.events(session, satker=code, action=action, limit=page.limit, offset=page.offset)

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from kernel.auth import Action, ensure_allowed
 from kernel.db import SessionDep
 from kernel.errors import PROBLEM_RESPONSES
+from kernel.params import CodePath, IndicatorQuery
 from services.evidence.api.deps import ActorDep, RuntimeDep
 from services.evidence.domain import repository as repo
 from services.evidence.domain import service
@@ -24,12 +25,12 @@ router = APIRouter(prefix="/api/v1/evidence", tags=["reports"])
 
 PeriodQ = Annotated[str, Query(pattern="^(" + "|".join(PERIODS) + ")$", description="Q1..Y or M01..M12")]
 YearQ = Annotated[int, Query(ge=2000, le=2100)]
-IndicatorQ = Annotated[str, Query(min_length=1, max_length=32)]
+IndicatorQ = IndicatorQuery
 
 
 @router.get("/satkers/{code}/aggregates", responses=PROBLEM_RESPONSES, summary="Facts for scoring (contracts §8)")
 async def aggregates(
-    code: str,
+    code: CodePath,
     rt: RuntimeDep,
     who: ActorDep,
     session: SessionDep,
@@ -53,7 +54,7 @@ async def aggregates(
     summary="Evidence pack: zip of the files with a manifest (hashes + review trail), streamed",
 )
 async def pack(
-    code: str,
+    code: CodePath,
     rt: RuntimeDep,
     who: ActorDep,
     session: SessionDep,

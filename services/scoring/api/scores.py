@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES, NotFound
+from kernel.params import CodePath
 from kernel.types import Number
 from services.scoring.domain import service
 from services.scoring.domain.present import iku_json, scorecard_json
@@ -25,11 +26,7 @@ from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["scores"], responses=PROBLEM_RESPONSES)
 
-# the registry's org-code shape: the code is put into the registry/evidence URLs, so nothing else gets that far
-Code = Annotated[
-    str,
-    Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="org code, e.g. WBC.16"),
-]
+Code = CodePath  # checked here, so nothing unchecked reaches the registry/evidence URLs
 Year = Annotated[int, Query(ge=2000, le=2100, description="agreement year")]
 Period = Annotated[ScorePeriod, Query(description="Q1, Q2, S1, Q3, TQ3, Q4 or Y")]
 AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as recorded at that moment")]

@@ -1,0 +1,22 @@
+"""Request parameter types shared by the services.
+
+``Identifier`` is the shape of every code that travels in a URL between services (org codes
+such as ``WBC.16``, IKU codes such as ``3a-CP``): letters, digits, ``.``, ``_``, ``-``. A code
+is checked at the edge of the service that receives it, so nothing unchecked is ever put into
+another service's URL or into a response header (both were 500s before, found by fuzzing).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+CodePath = Annotated[
+    str, Path(min_length=1, max_length=32, pattern=IDENTIFIER_PATTERN, description="org code, e.g. WBC.16")
+]
+IndicatorQuery = Annotated[
+    str, Query(min_length=1, max_length=32, pattern=IDENTIFIER_PATTERN, description="IKU code, e.g. 3a-CP")
+]

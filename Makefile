@@ -30,8 +30,11 @@ run: setup
 run-distributed: setup
 	$(BIN)/kinerja run-distributed --host $(HOST) --port $(PORT)
 
-## test: set up and run the whole test suite (PostgreSQL, real SeaweedFS, real clamd)
+## test: set up, then lint + type-check + the whole test suite (PostgreSQL, real SeaweedFS, real clamd)
 test: setup system-deps
+	$(BIN)/ruff check kernel services gateway tests bench migrations
+	$(BIN)/ruff format --check kernel services gateway tests bench migrations
+	$(BIN)/mypy kernel services gateway
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -32,52 +32,118 @@ PERIODS = ("Q1", "Q2", "S1", "Q3", "TQ3", "Q4", "Y")
 MANUALS = Path(__file__).resolve().parents[1] / "services/registry/seed/kalbagtim-2024/manuals.yaml"
 RULE_SET = {
     "index": {"floor": 0, "cap": 120},
-    "polarity": {"max": {"formula": "ratio"}, "min": {"formula": "two_minus_ratio"},
-                 "stabilize": {"formula": "stabilize"}},
-    "perspectives": [{"code": "stakeholder", "weight": 0.3}, {"code": "customer", "weight": 0.2},
-                     {"code": "internal_process", "weight": 0.25}, {"code": "learning_growth", "weight": 0.25}],
-    "predicates": [{"name": "Istimewa", "above": 100}, {"name": "Baik", "at_least": 90},
-                   {"name": "Butuh Perbaikan", "at_least": 70}, {"name": "Kurang", "at_least": 50},
-                   {"name": "Sangat Kurang"}],
+    "polarity": {
+        "max": {"formula": "ratio"},
+        "min": {"formula": "two_minus_ratio"},
+        "stabilize": {"formula": "stabilize"},
+    },
+    "perspectives": [
+        {"code": "stakeholder", "weight": 0.3},
+        {"code": "customer", "weight": 0.2},
+        {"code": "internal_process", "weight": 0.25},
+        {"code": "learning_growth", "weight": 0.25},
+    ],
+    "predicates": [
+        {"name": "Istimewa", "above": 100},
+        {"name": "Baik", "at_least": 90},
+        {"name": "Butuh Perbaikan", "at_least": 70},
+        {"name": "Kurang", "at_least": 50},
+        {"name": "Sangat Kurang"},
+    ],
     "status_bands": [{"status": "green", "at_least": 100}, {"status": "yellow", "at_least": 80}, {"status": "red"}],
 }
-OBJECTIVES = {"SS-1": "stakeholder", "SS-2": "stakeholder", "SS-3": "stakeholder", "SS-4": "customer",
-              "SS-5": "customer", "SS-6": "internal_process", "SS-7": "internal_process",
-              "SS-8": "internal_process", "SS-9": "internal_process", "SS-10": "learning_growth",
-              "SS-11": "learning_growth"}
-IKU = {"1a-N": "SS-1", "1b-N": "SS-1", "2a-CP": "SS-2", "3a-CP": "SS-3", "4a-N": "SS-4", "5a-CP": "SS-5",
-       "6a-N": "SS-6", "6b-N": "SS-6", "7a-N": "SS-7", "8a-N": "SS-8", "8b-N": "SS-8", "9a-N": "SS-9",
-       "9b-N": "SS-9", "10a-N": "SS-10", "10b-N": "SS-10", "11a-N": "SS-11"}
-MONTHS = {"Q1": range(1, 4), "Q2": range(4, 7), "S1": range(1, 7), "Q3": range(7, 10), "TQ3": range(1, 10),
-          "Q4": range(10, 13), "Y": range(1, 13)}
+OBJECTIVES = {
+    "SS-1": "stakeholder",
+    "SS-2": "stakeholder",
+    "SS-3": "stakeholder",
+    "SS-4": "customer",
+    "SS-5": "customer",
+    "SS-6": "internal_process",
+    "SS-7": "internal_process",
+    "SS-8": "internal_process",
+    "SS-9": "internal_process",
+    "SS-10": "learning_growth",
+    "SS-11": "learning_growth",
+}
+IKU = {
+    "1a-N": "SS-1",
+    "1b-N": "SS-1",
+    "2a-CP": "SS-2",
+    "3a-CP": "SS-3",
+    "4a-N": "SS-4",
+    "5a-CP": "SS-5",
+    "6a-N": "SS-6",
+    "6b-N": "SS-6",
+    "7a-N": "SS-7",
+    "8a-N": "SS-8",
+    "8b-N": "SS-8",
+    "9a-N": "SS-9",
+    "9b-N": "SS-9",
+    "10a-N": "SS-10",
+    "10b-N": "SS-10",
+    "11a-N": "SS-11",
+}
+MONTHS = {
+    "Q1": range(1, 4),
+    "Q2": range(4, 7),
+    "S1": range(1, 7),
+    "Q3": range(7, 10),
+    "TQ3": range(1, 10),
+    "Q4": range(10, 13),
+    "Y": range(1, 13),
+}
 
 
 def _parts(code: str, rnd: random.Random) -> dict[str, float]:
     u = rnd.uniform
     if code == "2a-CP":
-        return {"import_duty": round(u(1e8, 2e9)), "export_duty": round(u(1e7, 1e9)), "excise": round(u(1e5, 1e7)),
-                "revenue_target": round(u(1e9, 3e9))}
+        return {
+            "import_duty": round(u(1e8, 2e9)),
+            "export_duty": round(u(1e7, 1e9)),
+            "excise": round(u(1e5, 1e7)),
+            "revenue_target": round(u(1e9, 3e9)),
+        }
     if code == "5a-CP":
         n = rnd.randint(50, 500)
-        return {"red_lane_compliant": rnd.randint(0, n), "red_lane_importers": n, "npd_compliant": rnd.randint(0, 10),
-                "npd_importers": 10}
+        return {
+            "red_lane_compliant": rnd.randint(0, n),
+            "red_lane_importers": n,
+            "npd_compliant": rnd.randint(0, 10),
+            "npd_importers": 10,
+        }
     if code == "6b-N":
-        return {k: round(u(2, 4), 2) for k in ("completion_index", "timeliness_index", "quality_index",
-                                                "follow_up_index")}
+        return {
+            k: round(u(2, 4), 2) for k in ("completion_index", "timeliness_index", "quality_index", "follow_up_index")
+        }
     if code == "10a-N":
-        return {"pkp_effectiveness": round(u(80, 100), 2), "job_standard_fit": round(u(80, 100), 2),
-                "lo_self_assessment": round(u(70, 100), 2), "lo_survey": round(u(70, 100), 2)}
+        return {
+            "pkp_effectiveness": round(u(80, 100), 2),
+            "job_standard_fit": round(u(80, 100), 2),
+            "lo_self_assessment": round(u(70, 100), 2),
+            "lo_survey": round(u(70, 100), 2),
+        }
     if code == "10b-N":
         return {"performance_dialogue": round(u(80, 100), 2), "risk_mitigation": round(u(80, 100), 2)}
     if code == "11a-N":
-        return {"ikpa_dipa_revision": 100, "ikpa_page3_deviation": round(u(90, 100), 2),
-                "ikpa_absorption": round(u(85, 100), 2), "ikpa_contracts": round(u(85, 100), 2),
-                "ikpa_invoices": 100, "ikpa_up_tup": 100, "ikpa_output": round(u(90, 100), 2),
-                "ikpa_spm_dispensation": 0, "smart_effectiveness": round(u(90, 100), 2),
-                "smart_efficiency": round(u(90, 100), 2)}
+        return {
+            "ikpa_dipa_revision": 100,
+            "ikpa_page3_deviation": round(u(90, 100), 2),
+            "ikpa_absorption": round(u(85, 100), 2),
+            "ikpa_contracts": round(u(85, 100), 2),
+            "ikpa_invoices": 100,
+            "ikpa_up_tup": 100,
+            "ikpa_output": round(u(90, 100), 2),
+            "ikpa_spm_dispensation": 0,
+            "smart_effectiveness": round(u(90, 100), 2),
+            "smart_efficiency": round(u(90, 100), 2),
+        }
     if code in ("3a-CP", "8a-N"):
-        return {"lpt_plan": rnd.randint(5, 40), "seized_goods_cluster_index": round(u(1, 5), 2),
-                "patrol_plan": rnd.randint(5, 40), "operation_plan": rnd.randint(2, 10)}
+        return {
+            "lpt_plan": rnd.randint(5, 40),
+            "seized_goods_cluster_index": round(u(1, 5), 2),
+            "patrol_plan": rnd.randint(5, 40),
+            "operation_plan": rnd.randint(2, 10),
+        }
     if code == "8b-N":
         return {"sea_patrol_plan": rnd.randint(5, 40)}
     return {}
@@ -86,17 +152,32 @@ def _parts(code: str, rnd: random.Random) -> dict[str, float]:
 def _evidence(rnd: random.Random) -> dict[str, Any]:
     outcomes = ("ba_tegah_special", "ba_tegah", "sbp")
     fus = ("p21", "sptp", "stck_1", "bmn_decision", "bdn_decision", "no_violation")
-    lpt = [{"activity": rnd.choice(("patrol", "operation")),
-            "outcomes": {o: rnd.randint(0, 1) for o in outcomes}} for _ in range(rnd.randint(5, 20))]
-    ba = [{"follow_ups": [{"type": rnd.choice(fus)} for _ in range(rnd.randint(0, 3))]}
-          for _ in range(rnd.randint(1, 8))]
-    sea = [{"ship_class": rnd.choice(("I", "IV", "V", "VI")), "patrol_days": rnd.randint(1, 20),
-            "inspections": rnd.randint(0, 3), "seizures": rnd.randint(0, 1), "targeted_seizures": rnd.randint(0, 1)}
-           for _ in range(rnd.randint(2, 10))]
-    by_activity = {"patrol": sum(1 for i in lpt if i["activity"] == "patrol"),
-                   "operation": sum(1 for i in lpt if i["activity"] == "operation")}
-    return {"lpt": {"count": len(lpt), "by_activity": by_activity, "items": lpt},
-            "ba_tegah": {"count": len(ba), "items": ba}, "sea_patrols": {"count": len(sea), "items": sea}}
+    lpt = [
+        {"activity": rnd.choice(("patrol", "operation")), "outcomes": {o: rnd.randint(0, 1) for o in outcomes}}
+        for _ in range(rnd.randint(5, 20))
+    ]
+    ba = [
+        {"follow_ups": [{"type": rnd.choice(fus)} for _ in range(rnd.randint(0, 3))]} for _ in range(rnd.randint(1, 8))
+    ]
+    sea = [
+        {
+            "ship_class": rnd.choice(("I", "IV", "V", "VI")),
+            "patrol_days": rnd.randint(1, 20),
+            "inspections": rnd.randint(0, 3),
+            "seizures": rnd.randint(0, 1),
+            "targeted_seizures": rnd.randint(0, 1),
+        }
+        for _ in range(rnd.randint(2, 10))
+    ]
+    by_activity = {
+        "patrol": sum(1 for i in lpt if i["activity"] == "patrol"),
+        "operation": sum(1 for i in lpt if i["activity"] == "operation"),
+    }
+    return {
+        "lpt": {"count": len(lpt), "by_activity": by_activity, "items": lpt},
+        "ba_tegah": {"count": len(ba), "items": ba},
+        "sea_patrols": {"count": len(sea), "items": sea},
+    }
 
 
 def synthetic_nation(seed: int = 2024) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
@@ -117,26 +198,50 @@ def synthetic_nation(seed: int = 2024) -> list[tuple[dict[str, Any], dict[str, d
                 if iku == "1a-N":
                     for m in range(1, 13):
                         gd, rd = rnd.randint(500, 2000), rnd.randint(50, 400)
-                        measures[f"M{m:02d}"] = {"green_docs": gd, "green_total_days": round(gd * u01(rnd) * 0.02, 4),
-                                                 "red_docs": rd, "red_total_days": round(rd * rnd.uniform(1.5, 3), 2)}
+                        measures[f"M{m:02d}"] = {
+                            "green_docs": gd,
+                            "green_total_days": round(gd * u01(rnd) * 0.02, 4),
+                            "red_docs": rd,
+                            "red_total_days": round(rd * rnd.uniform(1.5, 3), 2),
+                        }
                 for p in PERIODS:
                     measures.setdefault(p, {})["realization"] = round(rnd.uniform(50, 110), 2)
                     measures[p].update(_parts(iku, rnd))
                 if iku in ("3a-CP", "8a-N", "8b-N"):
                     evidence[iku] = _evidence(rnd)
-                targets = {p: {"value": 0.75 if iku == "1a-N" else round(rnd.uniform(60, 100), 2),
-                               "document": f"PK-{k}-{s}", "version": 1} for p in PERIODS}
-                indicators.append({"code": iku, "objective": ss, "name": iku, "polarity": polarity, "unit": None,
-                                   "consolidation": "take_last_known_value", "weight": 1,
-                                   "region_aggregation": "own",
-                                   "manual": {"version": 1, "document": manuals[iku]["manual"]},
-                                   "targets": targets, "measures": measures})
-            bundle = {"as_of": None, "satker": {"code": code, "name": code, "path": path},
-                      "agreement": {"number": f"PK-{code}", "year": 2024, "version": 1},
-                      "rule_set": {"code": "KMK-300-2022", "version": 1, "document": RULE_SET},
-                      "addenda": [], "objectives": [{"code": c, "perspective": p, "weight": 1}
-                                                    for c, p in OBJECTIVES.items()],
-                      "indicators": indicators, "closed_periods": []}
+                targets = {
+                    p: {
+                        "value": 0.75 if iku == "1a-N" else round(rnd.uniform(60, 100), 2),
+                        "document": f"PK-{k}-{s}",
+                        "version": 1,
+                    }
+                    for p in PERIODS
+                }
+                indicators.append(
+                    {
+                        "code": iku,
+                        "objective": ss,
+                        "name": iku,
+                        "polarity": polarity,
+                        "unit": None,
+                        "consolidation": "take_last_known_value",
+                        "weight": 1,
+                        "region_aggregation": "own",
+                        "manual": {"version": 1, "document": manuals[iku]["manual"]},
+                        "targets": targets,
+                        "measures": measures,
+                    }
+                )
+            bundle = {
+                "as_of": None,
+                "satker": {"code": code, "name": code, "path": path},
+                "agreement": {"number": f"PK-{code}", "year": 2024, "version": 1},
+                "rule_set": {"code": "KMK-300-2022", "version": 1, "document": RULE_SET},
+                "addenda": [],
+                "objectives": [{"code": c, "perspective": p, "weight": 1} for c, p in OBJECTIVES.items()],
+                "indicators": indicators,
+                "closed_periods": [],
+            }
             out.append((bundle, evidence))
     return out
 
@@ -172,20 +277,38 @@ def baseline(nation: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]) -> 
                 elif code == "2a-CP":
                     r = (y["import_duty"] + y["export_duty"] + y["excise"]) / y["revenue_target"] * 100
                 elif code == "5a-CP":
-                    r = round(0.95 * y["red_lane_compliant"] / y["red_lane_importers"] * 100
-                              + 0.05 * y["npd_compliant"] / y["npd_importers"] * 100, 2)
+                    r = round(
+                        0.95 * y["red_lane_compliant"] / y["red_lane_importers"] * 100
+                        + 0.05 * y["npd_compliant"] / y["npd_importers"] * 100,
+                        2,
+                    )
                 elif code == "6b-N":
-                    r = (0.25 * y["completion_index"] + 0.3 * y["timeliness_index"] + 0.4 * y["quality_index"]
-                         + 0.05 * y["follow_up_index"])
+                    r = (
+                        0.25 * y["completion_index"]
+                        + 0.3 * y["timeliness_index"]
+                        + 0.4 * y["quality_index"]
+                        + 0.05 * y["follow_up_index"]
+                    )
                 elif code == "10a-N":
-                    r = round(0.2 * y["pkp_effectiveness"] + 0.3 * y["job_standard_fit"]
-                              + 0.5 * (0.5 * y["lo_self_assessment"] + 0.5 * y["lo_survey"]), 2)
+                    r = round(
+                        0.2 * y["pkp_effectiveness"]
+                        + 0.3 * y["job_standard_fit"]
+                        + 0.5 * (0.5 * y["lo_self_assessment"] + 0.5 * y["lo_survey"]),
+                        2,
+                    )
                 elif code == "10b-N":
                     r = round((y["performance_dialogue"] + y["risk_mitigation"]) / 2, 2)
                 elif code == "11a-N":
-                    ikpa = (0.1 * y["ikpa_dipa_revision"] + 0.15 * y["ikpa_page3_deviation"]
-                            + 0.2 * y["ikpa_absorption"] + 0.1 * y["ikpa_contracts"] + 0.1 * y["ikpa_invoices"]
-                            + 0.1 * y["ikpa_up_tup"] + 0.25 * y["ikpa_output"] - y["ikpa_spm_dispensation"])
+                    ikpa = (
+                        0.1 * y["ikpa_dipa_revision"]
+                        + 0.15 * y["ikpa_page3_deviation"]
+                        + 0.2 * y["ikpa_absorption"]
+                        + 0.1 * y["ikpa_contracts"]
+                        + 0.1 * y["ikpa_invoices"]
+                        + 0.1 * y["ikpa_up_tup"]
+                        + 0.25 * y["ikpa_output"]
+                        - y["ikpa_spm_dispensation"]
+                    )
                     v = 0.5 * ikpa + 0.5 * (0.75 * y["smart_effectiveness"] + 0.25 * y["smart_efficiency"])
                     r = 120.0 if v >= 95 else v / 95 * 100
                 else:
@@ -228,12 +351,16 @@ def bench_engine(rounds: int) -> None:
         baseline(nation)
         best_base = min(best_base, time.perf_counter() - t0)
     eng = best_prep + best_score
-    print(f"engine, nation ({len(nation)} satker × 16 IKU × 7 periods = {n_scores} IKU scores + roll-ups), "
-          f"best of {rounds}:")
+    print(
+        f"engine, nation ({len(nation)} satker × 16 IKU × 7 periods = {n_scores} IKU scores + roll-ups), "
+        f"best of {rounds}:"
+    )
     print(f"  prepare (bundle → Decimal, manuals+rules cached) {best_prep * 1000:8.1f} ms")
     print(f"  score + roll-up, 7 periods                      {best_score * 1000:8.1f} ms")
-    print(f"  engine total                                    {eng * 1000:8.1f} ms "
-          f"({eng / n_scores * 1e6:.1f} µs per IKU score)")
+    print(
+        f"  engine total                                    {eng * 1000:8.1f} ms "
+        f"({eng / n_scores * 1e6:.1f} µs per IKU score)"
+    )
     print(f"  baseline (plain floats, bare arithmetic)        {best_base * 1000:8.1f} ms")
     print(f"  ratio engine / baseline                         {eng / best_base:8.1f} ×")
 
@@ -264,10 +391,12 @@ async def bench_api(requests: int) -> None:
 
     logging.getLogger("kinerja").setLevel(logging.WARNING)
     with temporary_database("kinerja_bench") as url, tempfile.TemporaryDirectory() as tmp:
-        system = build_system(common=CommonSettings(environment="test", data_dir=Path(tmp)),
-                              auth=AuthSettings(secret=secret),
-                              settings={"registry": RegistrySettings(database_url=url)},
-                              services=("registry", "scoring"))
+        system = build_system(
+            common=CommonSettings(environment="test", data_dir=Path(tmp)),
+            auth=AuthSettings(secret=secret),
+            settings={"registry": RegistrySettings(database_url=url)},
+            services=("registry", "scoring"),
+        )
         for app in system.apps.values():  # access logs off, as in production load tests
             app.user_middleware[0].kwargs["access_log"] = False
             app.middleware_stack = None
@@ -286,11 +415,23 @@ async def bench_api(requests: int) -> None:
                 r = await reg.post("/api/v1/registry/import", json=doc, headers=headers)
                 assert r.status_code == 201, r.text
             bundle_path = "/api/v1/registry/satkers/WBC.16/agreements/2024/bundle"
-            cases = [("registry bundle alone (its share)", reg, bundle_path, requests, {}),
-                     ("scores, one satker", sc, "/api/v1/scoring/satkers/WBC.16/scores", requests,
-                      {"year": 2024, "period": "Y"}),
-                     ("consolidated, Kanwil + 6 offices", sc, "/api/v1/scoring/satkers/WBC.16/consolidated",
-                      max(20, requests // 4), {"year": 2024, "period": "Y"})]
+            cases = [
+                ("registry bundle alone (its share)", reg, bundle_path, requests, {}),
+                (
+                    "scores, one satker",
+                    sc,
+                    "/api/v1/scoring/satkers/WBC.16/scores",
+                    requests,
+                    {"year": 2024, "period": "Y"},
+                ),
+                (
+                    "consolidated, Kanwil + 6 offices",
+                    sc,
+                    "/api/v1/scoring/satkers/WBC.16/consolidated",
+                    max(20, requests // 4),
+                    {"year": 2024, "period": "Y"},
+                ),
+            ]
             print("API, in-process ASGI (registry on PostgreSQL, bundle read + engine per request):")
             for name, client, path, n, params in cases:
                 for _ in range(10):
@@ -301,10 +442,13 @@ async def bench_api(requests: int) -> None:
                     resp = await client.get(path, params=params, headers=headers)
                     samples.append(time.perf_counter() - t0)
                     assert resp.status_code == 200, resp.text
-                print(f"  {name:34s} n={n:4d}  p50 {_pct(samples, 0.5) * 1000:6.2f} ms  "
-                      f"p99 {_pct(samples, 0.99) * 1000:6.2f} ms  mean {statistics.mean(samples) * 1000:6.2f} ms")
-            nko = (await sc.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024},
-                                headers=headers)).json()["nko"]
+                print(
+                    f"  {name:34s} n={n:4d}  p50 {_pct(samples, 0.5) * 1000:6.2f} ms  "
+                    f"p99 {_pct(samples, 0.99) * 1000:6.2f} ms  mean {statistics.mean(samples) * 1000:6.2f} ms"
+                )
+            nko = (
+                await sc.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024}, headers=headers)
+            ).json()["nko"]
             print(f"  (check: WBC.16 NKO {nko:.4f})")
             await reg.aclose()
             await sc.aclose()

@@ -56,7 +56,7 @@ log = logging.getLogger("kinerja.gateway")
 API_PREFIX = "/api/v1/"
 #: per-service paths reachable without a token (the service's own API description)
 PUBLIC_SUFFIXES = ("/openapi.json", "/docs")
-StartupHook = Callable[[System], Awaitable[None]]
+StartupHook = Callable[[System], Awaitable[object]]  # the result (e.g. what seeding did) is ignored
 
 
 class NotImplementedProblem(ProblemError):
@@ -187,7 +187,8 @@ async def _token_request(request: Request) -> TokenRequest:
 
 
 def _make_upstreams(settings: GatewaySettings, client: str) -> dict[str, Upstream]:
-    kind = {"h1": H1Upstream, "aiohttp": AiohttpUpstream, "httpx": HttpxUpstream}[client]
+    kinds: dict[str, Callable[..., Upstream]] = {"h1": H1Upstream, "aiohttp": AiohttpUpstream, "httpx": HttpxUpstream}
+    kind = kinds[client]
     upstreams: dict[str, Upstream] = {}
     for name in SERVICES:
         url = settings.service_url(name)

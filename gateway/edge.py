@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import jwt
@@ -94,6 +95,6 @@ def retry_after_header(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
-def client_ip(scope: dict[str, Any]) -> str:
+def client_ip(scope: MutableMapping[str, Any]) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "unknown"

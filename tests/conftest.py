@@ -62,6 +62,8 @@ def bearer(token: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def asgi_client(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
-            yield client
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+    ):
+        yield client

@@ -47,8 +47,12 @@ def create_app(
     )
     secret = resolve_auth_secret(auth, common)
     app.state.token_verifier = TokenVerifier(
-        secret=secret, jwks_url=auth.jwks_url, issuer=auth.issuer, audience=auth.audience,
-        algorithms=auth.algorithms, leeway=auth.leeway_seconds,
+        secret=secret,
+        jwks_url=auth.jwks_url,
+        issuer=auth.issuer,
+        audience=auth.audience,
+        algorithms=auth.algorithms,
+        leeway=auth.leeway_seconds,
     )
     app.state.settings = settings
     app.state.peers = peers

@@ -63,9 +63,7 @@ async def test_validation_error_names_the_field(mint) -> None:  # type: ignore[n
 
 async def test_domain_error_and_request_id_roundtrip(mint) -> None:  # type: ignore[no-untyped-def]
     async with asgi_client(_app()) as c:
-        r = await c.post(
-            "/api/v1/demo/things", json={"weight": 2}, headers=bearer(mint()) | {"X-Request-ID": "abc123"}
-        )
+        r = await c.post("/api/v1/demo/things", json={"weight": 2}, headers=bearer(mint()) | {"X-Request-ID": "abc123"})
     assert r.status_code == 409
     assert r.json()["errors"] == [{"field": "weight", "reason": "weight too large"}]
     assert r.headers["x-request-id"] == "abc123"

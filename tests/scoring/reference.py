@@ -42,8 +42,17 @@ RULE_SET: dict[str, Any] = {
     "status_bands": [{"status": "green", "at_least": 100}, {"status": "yellow", "at_least": 80}, {"status": "red"}],
 }
 
-PRINTED_COLUMNS = {"Q1": "Q1", "Q2": "Q2", "SMT I": "S1", "S1": "S1", "Q3": "Q3", "TQ3": "TQ3", "Q4": "Q4",
-                   "Y-24": "Y", "Y": "Y"}
+PRINTED_COLUMNS = {
+    "Q1": "Q1",
+    "Q2": "Q2",
+    "SMT I": "S1",
+    "S1": "S1",
+    "Q3": "Q3",
+    "TQ3": "TQ3",
+    "Q4": "Q4",
+    "Y-24": "Y",
+    "Y": "Y",
+}
 MONTH_PARTS = ("green_docs", "green_total_days", "red_docs", "red_total_days")
 
 
@@ -72,8 +81,11 @@ def _periods(ind: dict[str, Any], *, as_printed: bool = False) -> dict[str, dict
             period = PRINTED_COLUMNS[col]
             if period in out:
                 continue
-            out[period] = {"target": q["target"][i], "realization": q["realization"][i],
-                           "printed_index": q["printed_index"][i]}
+            out[period] = {
+                "target": q["target"][i],
+                "realization": q["realization"][i],
+                "printed_index": q["printed_index"][i],
+            }
     year = {"target": ind["target"], "realization": ind["realization"], "printed_index": ind["printed_index"]}
     if not as_printed or "Y" not in out:
         out["Y"] = year
@@ -98,23 +110,46 @@ def kalbagtim_bundle(*, with_components: bool = True) -> dict[str, Any]:
             if ind["code"] == "1a-N":
                 for m, row in enumerate(monthly["rows"], start=1):
                     measures[f"M{m:02d}"] = {k: row[cols.index(k)] for k in MONTH_PARTS}
-        indicators.append({
-            "code": ind["code"], "objective": ind["ss"], "name": ind["name"], "polarity": ind["polarity"],
-            "unit": ind["unit"], "scale": None, "consolidation": ind["consolidation"],
-            "validity_control": ind["validity_control"], "weight": 1, "region_aggregation": "sum_of_parts",
-            "manual": {"version": 1, "document": entry["manual"]} if with_components else None,
-            "targets": targets, "measures": measures,
-        })
+        indicators.append(
+            {
+                "code": ind["code"],
+                "objective": ind["ss"],
+                "name": ind["name"],
+                "polarity": ind["polarity"],
+                "unit": ind["unit"],
+                "scale": None,
+                "consolidation": ind["consolidation"],
+                "validity_control": ind["validity_control"],
+                "weight": 1,
+                "region_aggregation": "sum_of_parts",
+                "manual": {"version": 1, "document": entry["manual"]} if with_components else None,
+                "targets": targets,
+                "measures": measures,
+            }
+        )
     return {
         "as_of": "2025-01-31T00:00:00Z",
-        "satker": {"code": "WBC.16", "name": ref["satker"]["name"], "kind": "kanwil", "parent": None,
-                   "path": ["WBC.16"]},
+        "satker": {
+            "code": "WBC.16",
+            "name": ref["satker"]["name"],
+            "kind": "kanwil",
+            "parent": None,
+            "path": ["WBC.16"],
+        },
         "agreement": {"number": "PK-29/BC/2024", "year": 2024, "level": "Kemenkeu-Two", "version": 2},
         "rule_set": {"code": "KMK-300-2022", "version": 1, "document": copy.deepcopy(RULE_SET)},
-        "addenda": [{"number": "PK-29A/BC/2024", "recorded_at": "2024-07-01T00:00:00Z", "recorded_by": "admin",
-                     "note": "4a-N quarterly targets"}],
-        "objectives": [{"code": o["code"], "name": o["name"], "perspective": o["perspective"], "weight": 1}
-                       for o in ref["objectives"]],
+        "addenda": [
+            {
+                "number": "PK-29A/BC/2024",
+                "recorded_at": "2024-07-01T00:00:00Z",
+                "recorded_by": "admin",
+                "note": "4a-N quarterly targets",
+            }
+        ],
+        "objectives": [
+            {"code": o["code"], "name": o["name"], "perspective": o["perspective"], "weight": 1}
+            for o in ref["objectives"]
+        ],
         "indicators": indicators,
         "closed_periods": ["Q1", "Q2", "S1", "Q3", "TQ3", "Q4", "Y"],
     }
@@ -128,8 +163,11 @@ def printed_values() -> dict[str, Any]:
         per = {}
         for period, v in _periods(ind, as_printed=True).items():
             if v.get("printed_index") is not None or v.get("realization") is not None:
-                per[period] = {"index": v.get("printed_index"), "realization": v.get("realization"),
-                               "target": v.get("target")}
+                per[period] = {
+                    "index": v.get("printed_index"),
+                    "realization": v.get("realization"),
+                    "target": v.get("target"),
+                }
         indicators[ind["code"]] = per
     # Table 3.3 (L769) prints the perspectives; Internal Process as 119.97
     perspectives = dict(ref["expected_rollup"]["perspectives"]) | {"internal_process": 119.97}

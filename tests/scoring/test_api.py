@@ -62,9 +62,9 @@ def fake_registry(calls: list[str]) -> FastAPI:
 
 
 @asynccontextmanager
-async def scoring_client(auth: AuthSettings, common: CommonSettings, calls: list[str]) -> AsyncIterator[
-    tuple[httpx.AsyncClient, FastAPI]
-]:
+async def scoring_client(
+    auth: AuthSettings, common: CommonSettings, calls: list[str]
+) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
     registry = fake_registry(calls)
     peers = Peers()
     peers.add(ServiceClient("registry", app=registry))
@@ -77,8 +77,11 @@ async def scoring_client(auth: AuthSettings, common: CommonSettings, calls: list
 async def test_scores_of_the_kanwil(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:
     calls: list[str] = []
     async with scoring_client(auth, common, calls) as (c, _):
-        r = await c.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": "Y"},
-                        headers=bearer(mint("kanwil_manager", "WBC.16")))
+        r = await c.get(
+            "/api/v1/scoring/satkers/WBC.16/scores",
+            params={"year": 2024, "period": "Y"},
+            headers=bearer(mint("kanwil_manager", "WBC.16")),
+        )
     assert r.status_code == 200, r.text
     body = r.json()
     assert calls == ["bundle WBC.16"]  # ONE registry request per score request
@@ -113,8 +116,9 @@ async def test_unknown_satker_is_relayed_404(auth: AuthSettings, common: CommonS
 
 async def test_bad_period_is_422(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:
     async with scoring_client(auth, common, []) as (c, _):
-        r = await c.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": "Q5"},
-                        headers=bearer(mint()))
+        r = await c.get(
+            "/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": "Q5"}, headers=bearer(mint())
+        )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "period"
 
 
@@ -130,8 +134,11 @@ async def test_out_of_scope_is_403(auth: AuthSettings, common: CommonSettings, m
 async def test_consolidated_view(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:
     calls: list[str] = []
     async with scoring_client(auth, common, calls) as (c, _):
-        r = await c.get("/api/v1/scoring/satkers/WBC.16/consolidated", params={"year": 2024, "period": "Y"},
-                        headers=bearer(mint("kanwil_manager", "WBC.16")))
+        r = await c.get(
+            "/api/v1/scoring/satkers/WBC.16/consolidated",
+            params={"year": 2024, "period": "Y"},
+            headers=bearer(mint("kanwil_manager", "WBC.16")),
+        )
     assert r.status_code == 200, r.text
     body = r.json()
     assert calls == ["bundles WBC.16"]
@@ -145,10 +152,16 @@ async def test_consolidated_view(auth: AuthSettings, common: CommonSettings, min
 
 async def test_explain_an_indicator(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:
     async with scoring_client(auth, common, []) as (c, _):
-        r = await c.get("/api/v1/scoring/satkers/WBC.16/explain",
-                        params={"year": 2024, "period": "Q1", "indicator": "1a-N"}, headers=bearer(mint()))
-        missing = await c.get("/api/v1/scoring/satkers/WBC.16/explain",
-                              params={"year": 2024, "indicator": "99z-N"}, headers=bearer(mint()))
+        r = await c.get(
+            "/api/v1/scoring/satkers/WBC.16/explain",
+            params={"year": 2024, "period": "Q1", "indicator": "1a-N"},
+            headers=bearer(mint()),
+        )
+        missing = await c.get(
+            "/api/v1/scoring/satkers/WBC.16/explain",
+            params={"year": 2024, "indicator": "99z-N"},
+            headers=bearer(mint()),
+        )
     assert r.status_code == 200, r.text
     e = r.json()["indicator"]
     assert set(e["inputs"]) == {"M01", "M02", "M03"}
@@ -160,8 +173,12 @@ async def test_explain_an_indicator(auth: AuthSettings, common: CommonSettings, 
 
 async def test_report_check(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:
     async with scoring_client(auth, common, []) as (c, _):
-        r = await c.post("/api/v1/scoring/satkers/WBC.16/report-check", params={"year": 2024},
-                         json=printed_values(), headers=bearer(mint()))
+        r = await c.post(
+            "/api/v1/scoring/satkers/WBC.16/report-check",
+            params={"year": 2024},
+            json=printed_values(),
+            headers=bearer(mint()),
+        )
     assert r.status_code == 200, r.text
     found = {(d["where"], d["printed"]) for d in r.json()["differences"]}
     assert ("perspective internal_process", 119.97) in found
@@ -170,8 +187,11 @@ async def test_report_check(auth: AuthSettings, common: CommonSettings, mint: Mi
 
 async def test_what_it_takes(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:
     async with scoring_client(auth, common, []) as (c, _):
-        r = await c.get("/api/v1/scoring/satkers/WBC.16/what-it-takes",
-                        params={"year": 2024, "indicator": "9a-N", "target_index": 120}, headers=bearer(mint()))
+        r = await c.get(
+            "/api/v1/scoring/satkers/WBC.16/what-it-takes",
+            params={"year": 2024, "indicator": "9a-N", "target_index": 120},
+            headers=bearer(mint()),
+        )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["direction"] == "at_least" and round(body["required_realization"], 2) == 101.4
@@ -182,9 +202,18 @@ async def test_manual_validation(auth: AuthSettings, common: CommonSettings, min
     async with scoring_client(auth, common, []) as (c, _):
         url, h = "/api/v1/scoring/manuals/validate", bearer(mint("service"))
         ok = await c.post(url, json=kalbagtim_bundle()["indicators"][0]["manual"]["document"], headers=h)
-        bad = await c.post(url, json={"realization": {"op": "weighted", "components": [
-            {"name": "a", "weight": 0.5, "value": {"op": "ratio", "numerator": {"op": "part", "name": "x"}}}]}},
-            headers=h)
+        bad = await c.post(
+            url,
+            json={
+                "realization": {
+                    "op": "weighted",
+                    "components": [
+                        {"name": "a", "weight": 0.5, "value": {"op": "ratio", "numerator": {"op": "part", "name": "x"}}}
+                    ],
+                }
+            },
+            headers=h,
+        )
     assert ok.status_code == 200 and ok.json() == {"valid": True}
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     assert bad.json()["errors"] == [

@@ -26,9 +26,7 @@ def test_nko_perspectives_and_objectives_of_the_year(prepared: Prepared) -> None
     assert card.predicate == "Istimewa"
     assert [display(p.index) for p in card.perspectives] == ["116.54", "117.55", "119.79", "119.50"]
     expected = reference()["expected_rollup"]["objectives"]
-    assert {o.objective.code: display(o.index) for o in card.objectives} == {
-        k: f"{v:.2f}" for k, v in expected.items()
-    }
+    assert {o.objective.code: display(o.index) for o in card.objectives} == {k: f"{v:.2f}" for k, v in expected.items()}
     assert not card.partial and not card.notes
 
 
@@ -42,8 +40,15 @@ def test_every_iku_index_of_the_reference(prepared: Prepared) -> None:
 
 @pytest.mark.parametrize(
     ("code", "realization"),
-    [("2a-CP", "109.63"), ("5a-CP", "96.69"), ("6b-N", "3.80"), ("10a-N", "95.59"), ("10b-N", "99.38"),
-     ("11a-N", "120.00"), ("1a-N", "0.40")],
+    [
+        ("2a-CP", "109.63"),
+        ("5a-CP", "96.69"),
+        ("6b-N", "3.80"),
+        ("10a-N", "95.59"),
+        ("10b-N", "99.38"),
+        ("11a-N", "120.00"),
+        ("1a-N", "0.40"),
+    ],
 )
 def test_component_manuals_recompute_the_realisation(prepared: Prepared, code: str, realization: str) -> None:
     s = score(prepared, "Y").iku(code)
@@ -63,8 +68,15 @@ def test_component_realisations_come_from_parts_not_the_reported_figure() -> Non
 
 @pytest.mark.parametrize(
     ("period", "value"),
-    [("Q1", "0.5201"), ("Q2", "0.5844"), ("S1", "0.5532"), ("Q3", "0.3285"), ("TQ3", "0.4695"),
-     ("Q4", "0.1991"), ("Y", "0.3969")],
+    [
+        ("Q1", "0.5201"),
+        ("Q2", "0.5844"),
+        ("S1", "0.5532"),
+        ("Q3", "0.3285"),
+        ("TQ3", "0.4695"),
+        ("Q4", "0.1991"),
+        ("Y", "0.3969"),
+    ],
 )
 def test_clearance_time_windows_are_ratios_of_sums(prepared: Prepared, period: str, value: str) -> None:
     s = score(prepared, period).iku("1a-N")
@@ -125,8 +137,12 @@ def test_explain_lists_inputs_formula_target_document_and_rule_set(prepared: Pre
     s = card.iku("5a-CP")
     assert s is not None
     e = plain(explain_indicator(card, s))
-    assert e["inputs"]["Y"] == {"red_lane_compliant": 347, "red_lane_importers": 350, "npd_compliant": 5,
-                                "npd_importers": 10}
+    assert e["inputs"]["Y"] == {
+        "red_lane_compliant": 347,
+        "red_lane_importers": 350,
+        "npd_compliant": 5,
+        "npd_importers": 10,
+    }
     assert e["target"] == {"value": 84, "document": "PK-29/BC/2024", "version": 1}
     assert e["rule_set"] == {"code": "KMK-300-2022", "version": 1}
     assert e["formula"] == "R / T × 100"
@@ -155,8 +171,13 @@ def test_report_check_of_consistent_values_is_clean(prepared: Prepared) -> None:
 
 @pytest.mark.parametrize(
     ("code", "target_index", "direction", "required"),
-    [("2a-CP", 100, "at_least", "100.00"), ("2a-CP", 120, "at_least", "120.00"), ("9a-N", 120, "at_least", "101.40"),
-     ("1a-N", 100, "at_most", "0.75"), ("1a-N", 120, "at_most", "0.60")],
+    [
+        ("2a-CP", 100, "at_least", "100.00"),
+        ("2a-CP", 120, "at_least", "120.00"),
+        ("9a-N", 120, "at_least", "101.40"),
+        ("1a-N", 100, "at_most", "0.75"),
+        ("1a-N", 120, "at_most", "0.60"),
+    ],
 )
 def test_what_it_takes(prepared: Prepared, code: str, target_index: int, direction: str, required: str) -> None:
     r = what_it_takes(prepared, code, "Y", Decimal(target_index))
@@ -188,12 +209,27 @@ def _bad(document: Any) -> list[tuple[str, str]]:
 
 
 def test_manual_errors_carry_json_paths() -> None:
-    errors = _bad({"realization": {"op": "ratio", "numerator": {"op": "part", "name": "a"},
-                                   "denominator": {"op": "eval", "code": "__import__('os')"}}})
+    errors = _bad(
+        {
+            "realization": {
+                "op": "ratio",
+                "numerator": {"op": "part", "name": "a"},
+                "denominator": {"op": "eval", "code": "__import__('os')"},
+            }
+        }
+    )
     assert errors[0][0] == "realization.denominator" and "unknown op 'eval'" in errors[0][1]
-    errors = _bad({"realization": {"op": "weighted", "components": [
-        {"name": "a", "weight": 0.5, "value": {"op": "part", "name": "x"}},
-        {"name": "b", "weight": -1, "value": {"op": "part", "name": "y"}}]}})
+    errors = _bad(
+        {
+            "realization": {
+                "op": "weighted",
+                "components": [
+                    {"name": "a", "weight": 0.5, "value": {"op": "part", "name": "x"}},
+                    {"name": "b", "weight": -1, "value": {"op": "part", "name": "y"}},
+                ],
+            }
+        }
+    )
     assert errors[0][0] == "realization.components[1].weight"
     errors = _bad({"realization": {"op": "score_documents", "input": "lpt", "table": "missing"}})
     assert errors == [("realization.table", "unknown table 'missing' (define it under tables)")]
@@ -217,11 +253,19 @@ def test_evidence_inputs_compute_3a_cp_with_component_i_not_applicable() -> None
     ind2 = prepare(bundle).indicator("3a-CP")
     assert ind2 is not None and ind2.uses_evidence
     evidence = {
-        "lpt": {"count": 4, "items": [
-            {"outcomes": {"ba_tegah_special": 1, "sbp": 2}}, {"outcomes": {"ba_tegah": 1}},
-            {"outcomes": {"sbp": 1}}, {"outcomes": {}}]},
-        "ba_tegah": {"count": 2, "items": [
-            {"follow_ups": [{"type": "p21"}, {"type": "bdn_decision"}]}, {"follow_ups": []}]},
+        "lpt": {
+            "count": 4,
+            "items": [
+                {"outcomes": {"ba_tegah_special": 1, "sbp": 2}},
+                {"outcomes": {"ba_tegah": 1}},
+                {"outcomes": {"sbp": 1}},
+                {"outcomes": {}},
+            ],
+        },
+        "ba_tegah": {
+            "count": 2,
+            "items": [{"follow_ups": [{"type": "p21"}, {"type": "bdn_decision"}]}, {"follow_ups": []}],
+        },
     }
     from services.scoring.engine.scorecard import realise
 

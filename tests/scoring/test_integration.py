@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 
 from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
-from services.registry.seed import load_seed_document
 from services.evidence.settings import EvidenceSettings
+from services.registry.seed import load_seed_document
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.scoring.reference import reference
@@ -41,8 +41,9 @@ def scoring_db(pg_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-async def system(scoring_db: str, auth: AuthSettings, tmp_path_factory: pytest.TempPathFactory,
-                 mint: Mint) -> AsyncIterator[System]:
+async def system(
+    scoring_db: str, auth: AuthSettings, tmp_path_factory: pytest.TempPathFactory, mint: Mint
+) -> AsyncIterator[System]:
     common = CommonSettings(environment="test", data_dir=Path(tmp_path_factory.mktemp("scoring-data")))
     # The whole system, evidence included: with an evidence service that holds no verified
     # documents, the evidence-driven manuals (3a-CP, 8a-N, 8b-N) must fall back to the reported
@@ -68,8 +69,11 @@ async def scoring(system: System) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_shipped_data_scores_like_the_report(scoring: httpx.AsyncClient, mint: Mint) -> None:
-    r = await scoring.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": "Y"},
-                          headers=bearer(mint("kanwil_manager", "WBC.16")))
+    r = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/scores",
+        params={"year": 2024, "period": "Y"},
+        headers=bearer(mint("kanwil_manager", "WBC.16")),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert round(body["nko"], 4) == 118.2973 and body["nko_display"] == "118.30"
@@ -83,31 +87,42 @@ async def test_shipped_data_scores_like_the_report(scoring: httpx.AsyncClient, m
 
 @pytest.mark.parametrize(
     ("period", "value"),
-    [("Q1", "0.5201"), ("Q2", "0.5844"), ("S1", "0.5532"), ("Q3", "0.3285"), ("TQ3", "0.4695"),
-     ("Q4", "0.1991"), ("Y", "0.3969")],
+    [
+        ("Q1", "0.5201"),
+        ("Q2", "0.5844"),
+        ("S1", "0.5532"),
+        ("Q3", "0.3285"),
+        ("TQ3", "0.4695"),
+        ("Q4", "0.1991"),
+        ("Y", "0.3969"),
+    ],
 )
 async def test_clearance_time_windows_through_the_api(
     scoring: httpx.AsyncClient, mint: Mint, period: str, value: str
 ) -> None:
-    r = await scoring.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": period},
-                          headers=bearer(mint()))
+    r = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": period}, headers=bearer(mint())
+    )
     assert r.status_code == 200, r.text
     iku = {i["code"]: i for i in r.json()["indicators"]}
     assert iku["1a-N"]["realization_display"] == value
 
 
 async def test_registry_errors_are_relayed(scoring: httpx.AsyncClient, mint: Mint) -> None:
-    unknown = await scoring.get("/api/v1/scoring/satkers/NOPE.1/scores", params={"year": 2024},
-                                headers=bearer(mint()))
+    unknown = await scoring.get("/api/v1/scoring/satkers/NOPE.1/scores", params={"year": 2024}, headers=bearer(mint()))
     assert unknown.status_code == 404
-    foreign = await scoring.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024},
-                                headers=bearer(mint("kanwil_manager", "WBC.17")))
+    foreign = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024}, headers=bearer(mint("kanwil_manager", "WBC.17"))
+    )
     assert foreign.status_code == 403
 
 
 async def test_consolidated_view_of_the_kanwil(scoring: httpx.AsyncClient, mint: Mint) -> None:
-    r = await scoring.get("/api/v1/scoring/satkers/WBC.16/consolidated", params={"year": 2024},
-                          headers=bearer(mint("kanwil_manager", "WBC.16")))
+    r = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/consolidated",
+        params={"year": 2024},
+        headers=bearer(mint("kanwil_manager", "WBC.16")),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["nko_display"] == "118.30" and body["satkers"][0]["code"] == "WBC.16"

@@ -74,8 +74,15 @@ def test_not_applicable_components_drop_out_and_weights_renormalise(
     value=st.integers(min_value=0, max_value=1000),
 )
 def test_component_contribution_never_exceeds_its_cap(caps: int, weight: Decimal, value: int) -> None:
-    manual = parse_manual({"realization": {"op": "weighted", "renormalise": False, "components": [
-        {"name": "a", "weight": str(weight), "cap": caps, "value": {"op": "part", "name": "x"}}]}})
+    manual = parse_manual(
+        {
+            "realization": {
+                "op": "weighted",
+                "renormalise": False,
+                "components": [{"name": "a", "weight": str(weight), "cap": caps, "value": {"op": "part", "name": "x"}}],
+            }
+        }
+    )
     got = Evaluator(measures={"Y": {"x": Decimal(value)}}).evaluate(manual.realization, "Y")
     assert got == min(weight * value, Decimal(caps))
 
@@ -95,8 +102,15 @@ def test_sum_parts_are_additive_over_windows(monthly: list[Decimal]) -> None:
     den=st.lists(st.integers(min_value=1, max_value=10**6), min_size=12, max_size=12),
 )
 def test_ratio_iku_are_ratios_of_window_sums(num: list[int], den: list[int]) -> None:
-    manual = parse_manual({"realization": {"op": "ratio", "numerator": {"op": "part", "name": "n"},
-                                           "denominator": {"op": "part", "name": "d"}}})
+    manual = parse_manual(
+        {
+            "realization": {
+                "op": "ratio",
+                "numerator": {"op": "part", "name": "n"},
+                "denominator": {"op": "part", "name": "d"},
+            }
+        }
+    )
     pairs = enumerate(zip(num, den, strict=True), 1)
     measures = {f"M{m:02d}": {"n": Decimal(a), "d": Decimal(b)} for m, (a, b) in pairs}
     got = Evaluator(measures=measures).evaluate(manual.realization, "S1")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -320,9 +321,7 @@ class MeasureRepository:
 
 
 def _current_at(table: sa.Table, as_of: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        table.c.recorded_at <= as_of, sa.or_(table.c.superseded_at.is_(None), table.c.superseded_at > as_of)
-    )
+    return sa.and_(table.c.recorded_at <= as_of, sa.or_(table.c.superseded_at.is_(None), table.c.superseded_at > as_of))
 
 
 @functools.cache
@@ -347,10 +346,16 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
     )
     as_of_t, as_of_m, as_of_c = at(), at(), at()
     return {
-        "rule_sets": sa.select(rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document"))
-        .where(rs.c.id.in_(ids())),
+        "rule_sets": sa.select(
+            rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document")
+        ).where(rs.c.id.in_(ids())),
         "documents": sa.select(
-            doc.c.agreement_id, doc.c.version, doc.c.number, doc.c.kind, doc.c.note, doc.c.recorded_at,
+            doc.c.agreement_id,
+            doc.c.version,
+            doc.c.number,
+            doc.c.kind,
+            doc.c.note,
+            doc.c.recorded_at,
             doc.c.recorded_by,
         )
         .where(doc.c.agreement_id.in_(ids()), doc.c.recorded_at <= at())
@@ -359,13 +364,24 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
         .where(obj.c.agreement_id.in_(ids()))
         .order_by(obj.c.agreement_id, obj.c.position),
         "indicators": sa.select(
-            ind.c.id, ind.c.agreement_id, ind.c.objective_id, ind.c.code, ind.c.name, ind.c.polarity, ind.c.unit,
-            ind.c.scale, ind.c.consolidation, ind.c.validity_control, ind.c.weight, ind.c.region_aggregation,
+            ind.c.id,
+            ind.c.agreement_id,
+            ind.c.objective_id,
+            ind.c.code,
+            ind.c.name,
+            ind.c.polarity,
+            ind.c.unit,
+            ind.c.scale,
+            ind.c.consolidation,
+            ind.c.validity_control,
+            ind.c.weight,
+            ind.c.region_aggregation,
         )
         .where(ind.c.agreement_id.in_(ids()))
         .order_by(ind.c.agreement_id, ind.c.position),
-        "manuals": sa.select(man.c.indicator_id, man.c.version, sa.cast(man.c.document, sa.Text).label("document"))
-        .join(latest, sa.and_(man.c.indicator_id == latest.c.indicator_id, man.c.version == latest.c.version)),
+        "manuals": sa.select(
+            man.c.indicator_id, man.c.version, sa.cast(man.c.document, sa.Text).label("document")
+        ).join(latest, sa.and_(man.c.indicator_id == latest.c.indicator_id, man.c.version == latest.c.version)),
         "targets": sa.select(tgt.c.indicator_id, tgt.c.period, tgt.c.value, doc.c.number, doc.c.version)
         .join(doc, doc.c.id == tgt.c.document_id)
         .where(tgt.c.indicator_id.in_(ids()), _current_at(tgt, as_of_t)),
@@ -412,13 +428,17 @@ class BundleRepository:
         """(indicator_id, version, document as JSON text): the version in force at ``as_of``."""
         return await self._rows("manuals", indicator_ids, as_of)
 
-    async def targets(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+    async def targets(
+        self, indicator_ids: Sequence[int], as_of: datetime
+    ) -> list[sa.Row[int, str, Decimal | None, str, int]]:
         """(indicator_id, period, value, document number, document version), current at ``as_of``."""
-        return await self._rows("targets", indicator_ids, as_of)
+        rows = await self._rows("targets", indicator_ids, as_of)
+        return cast("list[sa.Row[int, str, Decimal | None, str, int]]", rows)  # the statement fixes the shape
 
-    async def measures(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+    async def measures(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[int, str, str, Decimal]]:
         """(indicator_id, period, part, value), current at ``as_of``, by indicator then part."""
-        return await self._rows("measures", indicator_ids, as_of)
+        rows = await self._rows("measures", indicator_ids, as_of)
+        return cast("list[sa.Row[int, str, str, Decimal]]", rows)  # the statement fixes the shape
 
     async def closures(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
         """(agreement_id, period) of the periods closed at ``as_of``."""

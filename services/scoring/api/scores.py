@@ -51,23 +51,39 @@ async def get_consolidated(
     table = []
     for p in sorted(members, key=lambda x: (len(x.satker.get("path") or []), x.satker["code"])):
         c = cards[p.satker["code"]]
-        table.append({
-            "code": p.satker["code"], "name": p.satker.get("name"), "kind": p.satker.get("kind"),
-            "path": p.satker.get("path"), "nko": plain(c.nko), "nko_display": display(c.nko),
-            "predicate": c.predicate, "partial": c.partial,
-            "statuses": {s.indicator.code: s.achievement.status for s in c.indicators},
-        })
+        table.append(
+            {
+                "code": p.satker["code"],
+                "name": p.satker.get("name"),
+                "kind": p.satker.get("kind"),
+                "path": p.satker.get("path"),
+                "nko": plain(c.nko),
+                "nko_display": display(c.nko),
+                "predicate": c.predicate,
+                "partial": c.partial,
+                "statuses": {s.indicator.code: s.achievement.status for s in c.indicators},
+            }
+        )
     region = [plain(service.region_value(own, members, ind, period)) for ind in own.indicators]
     return {
-        "satker": scorecard_json(own_card)["satker"], "period": period, "year": year,
-        "nko": plain(own_card.nko), "nko_display": display(own_card.nko), "predicate": own_card.predicate,
-        "satkers": table, "region": region,
+        "satker": scorecard_json(own_card)["satker"],
+        "period": period,
+        "year": year,
+        "nko": plain(own_card.nko),
+        "nko_display": display(own_card.nko),
+        "predicate": own_card.predicate,
+        "satkers": table,
+        "region": region,
     }
 
 
 @router.get("/satkers/{code}/explain", summary="Every number with its derivation")
 async def get_explain(
-    request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y",
+    request: Request,
+    principal: PrincipalDep,
+    code: Code,
+    year: Year,
+    period: Period = "Y",
     indicator: Annotated[str | None, Query(max_length=32, description="IKU code; omit for the roll-up")] = None,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
@@ -117,10 +133,14 @@ async def post_report_check(
 
 @router.get("/satkers/{code}/what-it-takes", summary="Realisation needed for a given index")
 async def get_what_it_takes(
-    request: Request, principal: PrincipalDep, code: Code, year: Year,
+    request: Request,
+    principal: PrincipalDep,
+    code: Code,
+    year: Year,
     indicator: Annotated[str, Query(max_length=32)],
     target_index: Annotated[Decimal, Query(ge=0, le=1000, description="the index to reach, e.g. 100 or 120")],
-    period: Period = "Y", as_of: AsOf = None,
+    period: Period = "Y",
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     prepared = await service.load(request, principal, code, year, as_of)
     if prepared.indicator(indicator) is None:
@@ -128,4 +148,3 @@ async def get_what_it_takes(
     evidence, _ = await service.evidence_for(request, principal, prepared, period)
     result = what_it_takes(prepared, indicator, period, target_index, evidence=evidence.get(indicator))
     return plain(result)  # type: ignore[no-any-return]
-

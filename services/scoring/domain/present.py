@@ -20,13 +20,20 @@ def _value_display(v: Decimal | None) -> str | None:
 def iku_json(s: IkuScore) -> dict[str, Any]:
     ind, ach = s.indicator, s.achievement
     return {
-        "code": ind.code, "name": ind.name, "objective": ind.objective, "polarity": ind.polarity,
-        "unit": ind.unit, "weight": plain(ind.weight),
+        "code": ind.code,
+        "name": ind.name,
+        "objective": ind.objective,
+        "polarity": ind.polarity,
+        "unit": ind.unit,
+        "weight": plain(ind.weight),
         "target": plain(s.target.value) if s.target else None,
         "target_display": _value_display(s.target.value) if s.target else None,
         "target_document": s.target.document if s.target else None,
-        "realization": plain(s.realization), "realization_display": _value_display(s.realization),
-        "index": plain(ach.index), "index_display": display(ach.index), "status": ach.status,
+        "realization": plain(s.realization),
+        "realization_display": _value_display(s.realization),
+        "index": plain(ach.index),
+        "index_display": display(ach.index),
+        "status": ach.status,
         "reason": ach.reason,
     }
 
@@ -39,17 +46,31 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
         "period": card.period,
         "as_of": prep.as_of,
         "rule_set": {"code": prep.rules.code, "version": prep.rules.version},
-        "nko": plain(card.nko), "nko_display": display(card.nko), "predicate": card.predicate,
+        "nko": plain(card.nko),
+        "nko_display": display(card.nko),
+        "predicate": card.predicate,
         "partial": card.partial,
         "perspectives": [
-            {"code": p.code, "name": p.name, "weight": plain(p.weight), "index": plain(p.index),
-             "index_display": display(p.index), "objectives": p.objectives}
+            {
+                "code": p.code,
+                "name": p.name,
+                "weight": plain(p.weight),
+                "index": plain(p.index),
+                "index_display": display(p.index),
+                "objectives": p.objectives,
+            }
             for p in card.perspectives
         ],
         "objectives": [
-            {"code": o.objective.code, "name": o.objective.name, "perspective": o.objective.perspective,
-             "index": plain(o.index), "index_display": display(o.index), "included": o.included,
-             "excluded": o.excluded}
+            {
+                "code": o.objective.code,
+                "name": o.objective.name,
+                "perspective": o.objective.perspective,
+                "index": plain(o.index),
+                "index_display": display(o.index),
+                "included": o.included,
+                "excluded": o.excluded,
+            }
             for o in card.objectives
         ],
         "indicators": [iku_json(s) for s in card.indicators],

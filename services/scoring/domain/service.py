@@ -138,8 +138,20 @@ def region_value(own: Prepared, members: list[Prepared], ind: Indicator, period:
     else:
         value = realise(ind, period)[0]
     target = ind.targets.get(period)
-    ach = achievement(rules=own.rules, polarity=ind.polarity, realization=value,
-                      target=target.value if target else None, manual=ind.manual)
-    return {"code": ind.code, "aggregation": how, "satkers": len(holders), "realization": value,
-            "target": target.value if target else None, "index": ach.index, "status": ach.status,
-            "reason": ach.reason}
+    ach = achievement(
+        rules=own.rules,
+        polarity=ind.polarity,
+        realization=value,
+        target=target.value if target else None,
+        manual=ind.manual,
+    )
+    return {
+        "code": ind.code,
+        "aggregation": how,
+        "satkers": len(holders),
+        "realization": value,
+        "target": target.value if target else None,
+        "index": ach.index,
+        "status": ach.status,
+        "reason": ach.reason,
+    }

@@ -44,14 +44,16 @@ def explain_indicator(card: Scorecard, s: IkuScore) -> dict[str, Any]:
             "version": ind.manual_version,
             "description": ind.manual.description,
             "precision": ind.manual.precision,
-            "steps": [
-                {"path": st.path, "op": st.op, "value": st.value, "note": st.note} for st in (s.trace or [])
-            ],
+            "steps": [{"path": st.path, "op": st.op, "value": st.value, "note": st.note} for st in (s.trace or [])],
         },
         "realization": s.realization,
         "realization_unrounded": s.unrounded_realization,
-        "target": None if target is None else {
-            "value": target.value, "document": target.document, "version": target.version,
+        "target": None
+        if target is None
+        else {
+            "value": target.value,
+            "document": target.document,
+            "version": target.version,
         },
         "addenda": card.prepared.addenda,
         "rule_set": {"code": rules.code, "version": rules.version},
@@ -81,11 +83,15 @@ def explain_scorecard(card: Scorecard) -> dict[str, Any]:
     contributions = []
     with localcontext(CONTEXT):
         for p in card.perspectives:
-            contributions.append({
-                "perspective": p.code, "weight": p.weight, "index": p.index,
-                "contribution": None if p.index is None else p.weight * p.index,
-                "objectives": p.objectives,
-            })
+            contributions.append(
+                {
+                    "perspective": p.code,
+                    "weight": p.weight,
+                    "index": p.index,
+                    "contribution": None if p.index is None else p.weight * p.index,
+                    "objectives": p.objectives,
+                }
+            )
     return {
         "period": card.period,
         "rule_set": {"code": rules.code, "version": rules.version},
@@ -97,8 +103,13 @@ def explain_scorecard(card: Scorecard) -> dict[str, Any]:
             "nko": "Σ perspective weight × perspective index",
         },
         "objectives": [
-            {"code": o.objective.code, "perspective": o.objective.perspective, "index": o.index,
-             "included": o.included, "excluded": o.excluded}
+            {
+                "code": o.objective.code,
+                "perspective": o.objective.perspective,
+                "index": o.index,
+                "included": o.included,
+                "excluded": o.excluded,
+            }
             for o in card.objectives
         ],
         "perspectives": contributions,
@@ -126,19 +137,38 @@ def _compare(out: list[dict[str, Any]], where: str, printed: Any, recomputed: De
         return  # nothing printed: nothing to check
     p = to_decimal(printed)
     if recomputed is None:
-        out.append({"where": where, **ctx, "printed": p, "recomputed": None, "recomputed_display": None,
-                    "difference": None, "reason": "printed, but the recomputation gives no value"})
+        out.append(
+            {
+                "where": where,
+                **ctx,
+                "printed": p,
+                "recomputed": None,
+                "recomputed_display": None,
+                "difference": None,
+                "reason": "printed, but the recomputation gives no value",
+            }
+        )
         return
     with localcontext(CONTEXT):
         diff = p - recomputed
     if abs(diff) > _tolerance(p):
-        out.append({"where": where, **ctx, "printed": p, "recomputed": recomputed,
-                    "recomputed_display": display(recomputed, max(2, -int(p.as_tuple().exponent))),
-                    "difference": diff, "reason": "printed value differs from the recomputation"})
+        out.append(
+            {
+                "where": where,
+                **ctx,
+                "printed": p,
+                "recomputed": recomputed,
+                "recomputed_display": display(recomputed, max(2, -int(p.as_tuple().exponent))),
+                "difference": diff,
+                "reason": "printed value differs from the recomputation",
+            }
+        )
 
 
 def report_check(
-    prepared: Prepared, printed: Mapping[str, Any], *,
+    prepared: Prepared,
+    printed: Mapping[str, Any],
+    *,
     evidence: Mapping[str, Mapping[str, Evidence]] | None = None,
 ) -> dict[str, Any]:
     """Compare printed values with the recomputation. ``printed``:
@@ -152,33 +182,63 @@ def report_check(
     if printed.get("nko") is not None:
         _compare(out, "nko", printed["nko"], card.nko, kind="nko", period=period)
     if printed.get("predicate") is not None and printed["predicate"] != card.predicate:
-        out.append({"where": "predicate", "kind": "predicate", "period": period, "printed": printed["predicate"],
-                    "recomputed": card.predicate, "reason": "printed predicate differs"})
+        out.append(
+            {
+                "where": "predicate",
+                "kind": "predicate",
+                "period": period,
+                "printed": printed["predicate"],
+                "recomputed": card.predicate,
+                "reason": "printed predicate differs",
+            }
+        )
     for code, value in (printed.get("perspectives") or {}).items():
         p = next((x for x in card.perspectives if x.code == code), None)
-        _compare(out, f"perspective {code}", value, p.index if p else None, kind="perspective", code=code,
-                 period=period)
+        _compare(
+            out, f"perspective {code}", value, p.index if p else None, kind="perspective", code=code, period=period
+        )
     for code, value in (printed.get("objectives") or {}).items():
         o = next((x for x in card.objectives if x.objective.code == code), None)
-        _compare(out, f"objective {code}", value, o.index if o else None, kind="objective", code=code,
-                 period=period)
+        _compare(out, f"objective {code}", value, o.index if o else None, kind="objective", code=code, period=period)
     for code, periods in (printed.get("indicators") or {}).items():
         for per, values in (periods or {}).items():
             if per not in cards:
                 continue
             s = cards[per].iku(code)
             if s is None:
-                out.append({"where": f"indicator {code}", "kind": "indicator", "code": code, "period": per,
-                            "reason": "printed IKU is not in the agreement"})
+                out.append(
+                    {
+                        "where": f"indicator {code}",
+                        "kind": "indicator",
+                        "code": code,
+                        "period": per,
+                        "reason": "printed IKU is not in the agreement",
+                    }
+                )
                 continue
-            for fld, recomputed in (("index", s.achievement.index), ("realization", s.realization),
-                                    ("target", s.target.value if s.target else None)):
+            for fld, recomputed in (
+                ("index", s.achievement.index),
+                ("realization", s.realization),
+                ("target", s.target.value if s.target else None),
+            ):
                 if fld in (values or {}):
-                    _compare(out, f"indicator {code} {per} {fld}", values[fld], recomputed, kind="indicator",
-                             code=code, period=per, field=fld)
-    return {"period": period, "checked_against": {"rule_set": prepared.rules.code,
-                                                  "agreement": prepared.agreement.get("number")},
-            "nko": card.nko, "differences": out, "consistent": not out}
+                    _compare(
+                        out,
+                        f"indicator {code} {per} {fld}",
+                        values[fld],
+                        recomputed,
+                        kind="indicator",
+                        code=code,
+                        period=per,
+                        field=fld,
+                    )
+    return {
+        "period": period,
+        "checked_against": {"rule_set": prepared.rules.code, "agreement": prepared.agreement.get("number")},
+        "nko": card.nko,
+        "differences": out,
+        "consistent": not out,
+    }
 
 
 # ---------------------------------------------------------------------------------- what it takes
@@ -204,13 +264,21 @@ def what_it_takes(
     current = score_indicator(prepared, ind, period, evidence=evidence)
     target = current.target.value if current.target else None
     base: dict[str, Any] = {
-        "indicator": code, "period": period, "polarity": ind.polarity, "consolidation": ind.consolidation,
-        "target": target, "target_index": target_index, "current_realization": current.realization,
-        "current_index": current.achievement.index, "rule_set": {"code": rules.code, "version": rules.version},
+        "indicator": code,
+        "period": period,
+        "polarity": ind.polarity,
+        "consolidation": ind.consolidation,
+        "target": target,
+        "target_index": target_index,
+        "current_realization": current.realization,
+        "current_index": current.achievement.index,
+        "rule_set": {"code": rules.code, "version": rules.version},
     }
     if target_index > rules.index.cap or target_index < rules.index.floor:
-        return base | {"reachable": False,
-                       "reason": f"the index is clamped to [{rules.index.floor}, {rules.index.cap}]"}
+        return base | {
+            "reachable": False,
+            "reason": f"the index is clamped to [{rules.index.floor}, {rules.index.cap}]",
+        }
     if target is None:
         return base | {"reachable": False, "reason": "no target for the period"}
     if target == 0:
@@ -232,20 +300,31 @@ def what_it_takes(
             if ca is None or ca > HUNDRED:
                 return base | {"reachable": False, "reason": f"the conversion scale never reaches {target_index}"}
             low, high = ca / HUNDRED * target, (2 * HUNDRED - ca) / HUNDRED * target
-            return base | {"reachable": True, "direction": "between", "required_realization": [low, high],
-                           "formula": FORMULA_TEXT["stabilize"],
-                           "already_reached": current.realization is not None and low <= current.realization <= high}
+            return base | {
+                "reachable": True,
+                "direction": "between",
+                "required_realization": [low, high],
+                "formula": FORMULA_TEXT["stabilize"],
+                "already_reached": current.realization is not None and low <= current.realization <= high,
+            }
         else:
             return base | {"reachable": False, "reason": f"polarity {ind.polarity!r} has no formula in the rule set"}
-        out = base | {"reachable": True, "direction": direction, "required_realization": need,
-                      "formula": FORMULA_TEXT[formula]}
+        out = base | {
+            "reachable": True,
+            "direction": direction,
+            "required_realization": need,
+            "formula": FORMULA_TEXT[formula],
+        }
         r = current.realization
         if r is not None:
             out["already_reached"] = r >= need if direction == "at_least" else r <= need
             out["gap"] = need - r
         quarters = QUARTERS_IN.get(period, ())
-        if ind.consolidation in ("sum", "average") and len(quarters) > 1 and isinstance(ind.manual.realization,
-                                                                                          m.Reported):
+        if (
+            ind.consolidation in ("sum", "average")
+            and len(quarters) > 1
+            and isinstance(ind.manual.realization, m.Reported)
+        ):
             known = {q: score_indicator(prepared, ind, q, evidence=evidence).realization for q in quarters}
             done = {q: v for q, v in known.items() if v is not None}
             remaining = [q for q in quarters if q not in done]
@@ -253,11 +332,17 @@ def what_it_takes(
             if remaining:
                 total_needed = need if ind.consolidation == "sum" else need * len(quarters)
                 per = (total_needed - so_far) / len(remaining)
-                out["remaining"] = {"periods": remaining, "so_far": so_far,
-                                    "required_per_period": per, "required_total": total_needed - so_far}
+                out["remaining"] = {
+                    "periods": remaining,
+                    "so_far": so_far,
+                    "required_per_period": per,
+                    "required_total": total_needed - so_far,
+                }
         elif ind.consolidation == "take_last_known_value":
-            out["remaining"] = {"note": "take last known value: the realisation reported at the end of the "
-                                        "window must reach the required value"}
+            out["remaining"] = {
+                "note": "take last known value: the realisation reported at the end of the "
+                "window must reach the required value"
+            }
     return out
 
 

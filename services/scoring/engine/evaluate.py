@@ -339,8 +339,9 @@ def _weighted(ev: Evaluator, n: m.Weighted, p: str, path: str) -> Result:
             capped.append(c.name)
         if ev.trace is not None:
             cap_note = f" capped at {c.cap}" if c.name in capped else ""
-            ev.trace.append(Step(path=cpath, op="component", value=contribution,
-                                 note=f"{c.name}: {c.weight} × {v}{cap_note}"))
+            ev.trace.append(
+                Step(path=cpath, op="component", value=contribution, note=f"{c.name}: {c.weight} × {v}{cap_note}")
+            )
         total += contribution
         w_app += c.weight
     if w_app == 0:
@@ -421,10 +422,25 @@ def _round(ev: Evaluator, n: m.Round, p: str, path: str) -> Result:
 
 
 _DISPATCH: dict[type, Callable[..., Result]] = {
-    m.Const: _const, m.Part: _part, m.Reported: _reported, m.EvidenceValue: _evidence, m.Sum: _sum,
-    m.Product: _product, m.Difference: _difference, m.Ratio: _ratio, m.Mean: _mean, m.Smallest: _min,
-    m.Largest: _max, m.Coalesce: _first_of, m.Weighted: _weighted, m.Convert: _convert, m.Bands: _bands,
-    m.Konversi120: _konversi, m.ScoreDocuments: _score_documents, m.Items: _items, m.Round: _round,
+    m.Const: _const,
+    m.Part: _part,
+    m.Reported: _reported,
+    m.EvidenceValue: _evidence,
+    m.Sum: _sum,
+    m.Product: _product,
+    m.Difference: _difference,
+    m.Ratio: _ratio,
+    m.Mean: _mean,
+    m.Smallest: _min,
+    m.Largest: _max,
+    m.Coalesce: _first_of,
+    m.Weighted: _weighted,
+    m.Convert: _convert,
+    m.Bands: _bands,
+    m.Konversi120: _konversi,
+    m.ScoreDocuments: _score_documents,
+    m.Items: _items,
+    m.Round: _round,
 }
 
 

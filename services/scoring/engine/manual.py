@@ -234,7 +234,7 @@ class Bands(_Node):
 
 
 class Konversi120(_Node):
-    """"Konversi 120": a value reaching the maximal target ``threshold`` becomes 120; below it,
+    """ "Konversi 120": a value reaching the maximal target ``threshold`` becomes 120; below it,
     ``value / threshold × 100`` (11a-N: 99.53 % against 95 % → 120)."""
 
     op: Literal["konversi_120"]
@@ -266,15 +266,51 @@ class Round(_Node):
 
 Expr = Annotated[
     Union[  # noqa: UP007 - a forward-referenced discriminated union reads better this way
-        Const, Part, Reported, EvidenceValue, Sum, Product, Difference, Ratio, Mean, Smallest, Largest,
-        Coalesce, Weighted, Convert, Bands, Konversi120, ScoreDocuments, Items, Round,
+        Const,
+        Part,
+        Reported,
+        EvidenceValue,
+        Sum,
+        Product,
+        Difference,
+        Ratio,
+        Mean,
+        Smallest,
+        Largest,
+        Coalesce,
+        Weighted,
+        Convert,
+        Bands,
+        Konversi120,
+        ScoreDocuments,
+        Items,
+        Round,
     ],
     Field(discriminator="op"),
 ]
 OPS: frozenset[str] = frozenset(
     m.model_fields["op"].annotation.__args__[0]  # type: ignore[union-attr]
-    for m in (Const, Part, Reported, EvidenceValue, Sum, Product, Difference, Ratio, Mean, Smallest, Largest,
-              Coalesce, Weighted, Convert, Bands, Konversi120, ScoreDocuments, Items, Round)
+    for m in (
+        Const,
+        Part,
+        Reported,
+        EvidenceValue,
+        Sum,
+        Product,
+        Difference,
+        Ratio,
+        Mean,
+        Smallest,
+        Largest,
+        Coalesce,
+        Weighted,
+        Convert,
+        Bands,
+        Konversi120,
+        ScoreDocuments,
+        Items,
+        Round,
+    )
 )
 
 
@@ -335,8 +371,23 @@ class ManualPathError(ValueError):
         self.reason = reason
 
 
-for _m in (Sum, Product, Difference, Ratio, Mean, Smallest, Largest, Coalesce, Component, Weighted, Convert,
-           Bands, Konversi120, Round, Manual):
+for _m in (
+    Sum,
+    Product,
+    Difference,
+    Ratio,
+    Mean,
+    Smallest,
+    Largest,
+    Coalesce,
+    Component,
+    Weighted,
+    Convert,
+    Bands,
+    Konversi120,
+    Round,
+    Manual,
+):
     _m.model_rebuild()
 
 

@@ -139,10 +139,18 @@ def achievement(
         if target == 0:
             tz = manual.target_zero if manual else None
             if tz is None:
-                return Achievement(None, None, "grey", FORMULA_TEXT[formula],
-                                   "target is 0: index not computable (the manual defines no rule for it)")
-            met = realization <= 0 if polarity == "min" else (realization == 0 if polarity == "stabilize"
-                                                               else realization >= 0)
+                return Achievement(
+                    None,
+                    None,
+                    "grey",
+                    FORMULA_TEXT[formula],
+                    "target is 0: index not computable (the manual defines no rule for it)",
+                )
+            met = (
+                realization <= 0
+                if polarity == "min"
+                else (realization == 0 if polarity == "stabilize" else realization >= 0)
+            )
             raw = tz.met if met else tz.missed
             reason = "target 0: the manual's target_zero rule"
         else:

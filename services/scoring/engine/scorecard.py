@@ -111,24 +111,37 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
             for period, t in (ind.get("targets") or {}).items()
             if t is not None
         }
-        indicators.append(Indicator(
-            code=ind["code"], name=ind.get("name", ind["code"]), objective=ind["objective"],
-            polarity=ind.get("polarity", "max"), unit=ind.get("unit"),
-            consolidation=ind.get("consolidation") or "take_last_known_value",
-            weight=to_decimal(ind.get("weight", 1) or 1), region_aggregation=ind.get("region_aggregation") or "own",
-            manual=manual, manual_version=(ind.get("manual") or {}).get("version"),
-            targets=targets, measures=normalise_measures(ind.get("measures")),
-            uses_evidence=_uses_evidence(manual),
-        ))
+        indicators.append(
+            Indicator(
+                code=ind["code"],
+                name=ind.get("name", ind["code"]),
+                objective=ind["objective"],
+                polarity=ind.get("polarity", "max"),
+                unit=ind.get("unit"),
+                consolidation=ind.get("consolidation") or "take_last_known_value",
+                weight=to_decimal(ind.get("weight", 1) or 1),
+                region_aggregation=ind.get("region_aggregation") or "own",
+                manual=manual,
+                manual_version=(ind.get("manual") or {}).get("version"),
+                targets=targets,
+                measures=normalise_measures(ind.get("measures")),
+                uses_evidence=_uses_evidence(manual),
+            )
+        )
         indicators[-1].part_names = part_names(indicators[-1].measures)
     objectives = [
         Objective(o["code"], o.get("name", o["code"]), o["perspective"], to_decimal(o.get("weight", 1) or 1))
         for o in bundle.get("objectives") or []
     ]
     return Prepared(
-        satker=dict(bundle.get("satker") or {}), agreement=dict(bundle.get("agreement") or {}), rules=rules,
-        addenda=list(bundle.get("addenda") or []), objectives=objectives, indicators=indicators,
-        closed_periods=list(bundle.get("closed_periods") or []), as_of=bundle.get("as_of"),
+        satker=dict(bundle.get("satker") or {}),
+        agreement=dict(bundle.get("agreement") or {}),
+        rules=rules,
+        addenda=list(bundle.get("addenda") or []),
+        objectives=objectives,
+        indicators=indicators,
+        closed_periods=list(bundle.get("closed_periods") or []),
+        as_of=bundle.get("as_of"),
     )
 
 
@@ -178,13 +191,21 @@ class Scorecard:
 
 
 def realise(
-    ind: Indicator, period: str, *, evidence: Evidence | None = None, trace: bool = False,
+    ind: Indicator,
+    period: str,
+    *,
+    evidence: Evidence | None = None,
+    trace: bool = False,
     measures: Mapping[str, Mapping[str, Decimal]] | None = None,
 ) -> tuple[Decimal | None, Decimal | None, list[Step] | None, dict[str, dict[str, Decimal]] | None]:
     """Realisation of one IKU in one period (and the unrounded value, trace and inputs read)."""
     ev = Evaluator(
-        measures=measures if measures is not None else ind.measures, consolidation=ind.consolidation,
-        evidence=evidence or {}, tables=ind.manual.tables, trace=[] if trace else None, used={} if trace else None,
+        measures=measures if measures is not None else ind.measures,
+        consolidation=ind.consolidation,
+        evidence=evidence or {},
+        tables=ind.manual.tables,
+        trace=[] if trace else None,
+        used={} if trace else None,
         names=ind.part_names if measures is None else part_names(measures),
     )
     value = ev.evaluate(ind.manual.realization, period)
@@ -199,8 +220,13 @@ def score_indicator(
 ) -> IkuScore:
     value, exact, steps, used = realise(ind, period, evidence=evidence, trace=trace)
     target = ind.targets.get(period)
-    ach = achievement(rules=prepared.rules, polarity=ind.polarity, realization=value,
-                      target=target.value if target else None, manual=ind.manual)
+    ach = achievement(
+        rules=prepared.rules,
+        polarity=ind.polarity,
+        realization=value,
+        target=target.value if target else None,
+        manual=ind.manual,
+    )
     return IkuScore(ind, period, target, value, exact, ach, steps, used)
 
 
@@ -209,8 +235,10 @@ def score(
 ) -> Scorecard:
     """Score every IKU of the bundle for ``period`` and roll up. ``evidence``: indicator → inputs."""
     evidence = evidence or {}
-    ikus = [score_indicator(prepared, ind, period, evidence=evidence.get(ind.code), trace=trace)
-            for ind in prepared.indicators]
+    ikus = [
+        score_indicator(prepared, ind, period, evidence=evidence.get(ind.code), trace=trace)
+        for ind in prepared.indicators
+    ]
     return roll_up(prepared, period, ikus)
 
 
@@ -228,15 +256,18 @@ def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
             if exc:
                 notes.append(f"{o.code}: {', '.join(exc)} without index, excluded from the mean")
             wsum = sum((s.indicator.weight for s, _ in inc), ZERO)
-            index = (sum((s.indicator.weight * i for s, i in inc), ZERO) / wsum if inc and wsum else None)
+            index = sum((s.indicator.weight * i for s, i in inc), ZERO) / wsum if inc and wsum else None
             objectives.append(ObjectiveScore(o, index, [s.indicator.code for s, _ in inc], exc))
         perspectives: list[PerspectiveScore] = []
         for p in prepared.rules.perspectives:
             members_o = [os for os in objectives if os.objective.perspective == p.code]
             known = [os for os in members_o if os.index is not None]
             wsum = sum((os.objective.weight for os in known), ZERO)
-            index = (sum((os.objective.weight * os.index for os in known), ZERO) / wsum  # type: ignore[operator]
-                     if known and wsum else None)
+            index = (
+                sum((os.objective.weight * os.index for os in known), ZERO) / wsum  # type: ignore[operator]
+                if known and wsum
+                else None
+            )
             perspectives.append(PerspectiveScore(p.code, p.name, p.weight, index, [os.objective.code for os in known]))
         known_p = [p for p in perspectives if p.index is not None]
         partial = len(known_p) != len(perspectives)
@@ -247,7 +278,10 @@ def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
             nko = sum((p.weight * p.index for p in known_p), ZERO)  # type: ignore[operator]
             if partial and w_known:
                 nko = nko * w_all / w_known
-                notes.append("NKO over the perspectives with an index only, weights renormalised: "
-                             + ", ".join(p.code for p in perspectives if p.index is None) + " without index")
+                notes.append(
+                    "NKO over the perspectives with an index only, weights renormalised: "
+                    + ", ".join(p.code for p in perspectives if p.index is None)
+                    + " without index"
+                )
     predicate = prepared.rules.predicate(nko)
     return Scorecard(prepared, period, ikus, objectives, perspectives, nko, predicate, partial, notes)

@@ -148,3 +148,56 @@ async def test_story_evidence_changes_the_scores_and_ends_in_the_pack(world: Wor
     other = bearer(world.mint("satker_operator", "KBC.1601", sub="budi@KBC.1601"))
     r = await c.get(f"{EV}/satkers/{CHILD}/packs", params=Q1 | {"indicator": "3a-CP"}, headers=other)
     assert r.status_code == 403
+
+
+async def test_verification_moves_the_score_and_a_rejected_correction_moves_it_back(world: World) -> None:
+    """Scoring counts only verified, current evidence: verify → the score moves; a correction of
+    that document goes back to review and, once rejected, the score is back where it was."""
+    c = world.client
+    manager = bearer(world.mint("kanwil_manager", KANWIL, sub="maya@WBC.16"))
+    operator = bearer(world.mint("satker_operator", CHILD, sub="ana@KBC.1602"))
+    reviewer = bearer(world.mint("reviewer", KANWIL, sub="rudi@WBC.16"))
+
+    async def realisation() -> Any:
+        r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1, headers=manager)
+        assert r.status_code == 200, r.text
+        return iku(r.json(), "3a-CP")["realization"]
+
+    async def upload(kind: str, number: str, parent: str | None, fields: dict[str, Any], url: str) -> dict[str, Any]:
+        meta: dict[str, Any] = {"kind": kind, "number": number, "document_date": "2024-03-11",
+                                "indicator": "3a-CP", "period": "Q1", "fields": fields}  # fmt: skip
+        if parent:
+            meta["parent_id"] = parent
+        r = await c.post(url, content=pdf(), headers=operator | {
+            "X-Evidence-Metadata": json.dumps(meta), "Content-Type": "application/pdf"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    async def review(doc: dict[str, Any], decision: str, reason: str | None = None) -> None:
+        r = await c.post(f"{EV}/documents/{doc['id']}/review", json={"decision": decision, "reason": reason},
+                         headers=reviewer)  # fmt: skip
+        assert r.status_code == 200, r.text
+
+    # a second patrol whose only outcome so far is an SBP
+    lpt = await upload("LPT", f"LPT-21/{CHILD}/{YEAR}", None, {"activity": "patrol"}, f"{EV}/satkers/{CHILD}/documents")
+    sbp = await upload("SBP", f"SBP-22/{CHILD}/{YEAR}", lpt["id"], {}, f"{EV}/satkers/{CHILD}/documents")
+    await review(lpt, "verify")
+    await review(sbp, "verify")
+    with_sbp_only = await realisation()
+
+    # its BA Tegah, verified: the LPT's best outcome rises, and the realisation with it
+    ba = await upload("BA Tegah", f"BA-23/{CHILD}/{YEAR}", sbp["id"], {"special_criteria": False},
+                      f"{EV}/satkers/{CHILD}/documents")  # fmt: skip
+    assert await realisation() == with_sbp_only  # in review: not counted
+    await review(ba, "verify")
+    with_ba = await realisation()
+    assert with_ba != with_sbp_only
+
+    # a correction of the BA Tegah is a new revision, back in review: the verified one no longer counts
+    correction = await upload("BA Tegah", f"BA-23/{CHILD}/{YEAR}", sbp["id"], {"special_criteria": False},
+                              f"{EV}/documents/{ba['id']}/revisions")  # fmt: skip
+    assert correction["revision"] == 2 and correction["status"] == "in_review"
+    assert await realisation() == with_sbp_only
+    # rejected: the score stays back where it was before the BA Tegah was verified
+    await review(correction, "reject", "illegible scan")
+    assert await realisation() == with_sbp_only

@@ -34,8 +34,8 @@ from gateway.h1 import H1Upstream
 from gateway.openapi import build_document, service_apps_for_docs
 from gateway.settings import GatewaySettings
 from gateway.upstream import AiohttpUpstream, AsgiUpstream, HttpxUpstream, Upstream
-from kernel.app import operation_id
-from kernel.auth import Role, TokenVerifier
+from kernel.app import operation_id, token_verifier
+from kernel.auth import Role
 from kernel.errors import (
     PROBLEM_JSON,
     PROBLEM_RESPONSES,
@@ -50,7 +50,7 @@ from kernel.errors import (
     problem_response,
 )
 from kernel.observability import RequestIdMiddleware
-from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+from kernel.settings import AuthSettings, CommonSettings
 
 log = logging.getLogger("kinerja.gateway")
 API_PREFIX = "/api/v1/"
@@ -222,15 +222,7 @@ def create_app(
         upstreams: dict[str, Upstream] = {n: AsgiUpstream(n, a) for n, a in system.apps.items()}
     else:
         upstreams = _make_upstreams(settings, settings.http_client)
-    secret = resolve_auth_secret(auth, common)
-    verifier = TokenVerifier(
-        secret=secret,
-        jwks_url=auth.jwks_url,
-        issuer=auth.issuer,
-        audience=auth.audience,
-        algorithms=auth.algorithms,
-        leeway=auth.leeway_seconds,
-    )
+    verifier = token_verifier(auth, common)
     limiter = RateLimiter(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     clients = settings.all_clients()
 

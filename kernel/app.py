@@ -1,21 +1,28 @@
 """The common frame of every service app: errors, request ids, health, auth, operation ids.
 
-Each service's ``create_app()`` calls :func:`new_service_app` and adds its routers. No work
-happens at import time; resources are created in the lifespan and kept on ``app.state``.
+Each service's ``create_app()`` calls :func:`new_service_app`, puts :func:`token_verifier` on
+``app.state`` and adds its routers; its lifespan uses :func:`service_database` (a service that
+owns data) and :func:`add_network_peers` (distributed mode). No work happens at import time;
+resources are created in the lifespan and kept on ``app.state``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from kernel.auth import TokenVerifier
+from kernel.client import Peers, ServiceClient
+from kernel.db import Database, readiness, run_migrations
 from kernel.errors import ProblemError, install_problem_handlers, problem_response
 from kernel.observability import RequestIdMiddleware
+from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -70,3 +77,44 @@ def new_service_app(
     app.state.service_name = service
     app.state.readiness_checks = []
     return app
+
+
+def token_verifier(auth: AuthSettings, common: CommonSettings) -> TokenVerifier:
+    """The bearer-token verifier the settings describe: the local HS256 secret or the OIDC JWKS URL.
+
+    Resolving the secret may create it in the data folder (embedded) and fails in production
+    without a JWKS URL (:func:`kernel.settings.resolve_auth_secret`).
+    """
+    return TokenVerifier(
+        secret=resolve_auth_secret(auth, common),
+        jwks_url=auth.jwks_url,
+        issuer=auth.issuer,
+        audience=auth.audience,
+        algorithms=auth.algorithms,
+        leeway=auth.leeway_seconds,
+    )
+
+
+def add_network_peers(peers: Peers, urls: Mapping[str, str | None], *, timeout: float = 10.0) -> None:
+    """Distributed mode: a network client for every peer with a URL in the service's settings,
+    unless the composer already added one (embedded mode adds in-process clients)."""
+    for service, base_url in urls.items():
+        if base_url and not peers.has(service):
+            peers.add(ServiceClient(service, base_url=base_url, timeout=timeout))
+
+
+@asynccontextmanager
+async def service_database(
+    app: FastAPI, *, service: str, url: str, schema: str, migrate: bool
+) -> AsyncIterator[Database]:
+    """The database of a service that owns data, for its lifespan: migrated first when ``migrate``
+    (embedded/test), then on ``app.state.db`` with a readiness check, disposed at the end."""
+    if migrate:
+        await anyio.to_thread.run_sync(lambda: run_migrations(service, url, schema=schema))
+    db = Database.create(url, schema=schema)
+    app.state.db = db
+    app.state.readiness_checks.append(lambda: readiness(db))
+    try:
+        yield db
+    finally:
+        await db.dispose()

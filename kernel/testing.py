@@ -1,4 +1,4 @@
-"""Test support: a throw-away PostgreSQL database per test session.
+"""Test support: a throw-away PostgreSQL database per test session, and siblings of it.
 
 Where the database comes from, in order:
 1. ``KINERJA_TEST_DATABASE_URL`` (an admin URL to a server; a fresh database is created on it),
@@ -22,13 +22,14 @@ LOCAL_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 def _reachable(url: str) -> bool:
     try:
-        with psycopg.connect(_libpq(url), connect_timeout=3):
+        with psycopg.connect(libpq_url(url), connect_timeout=3):
             return True
     except psycopg.Error:
         return False
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
+    """The plain libpq form of a SQLAlchemy URL (for ``psycopg.connect``)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -56,14 +57,28 @@ def _admin_url() -> Iterator[str]:
 
 
 @contextmanager
+def _new_database(server_url: str, name: str) -> Iterator[str]:
+    """Create the database ``name`` on the server of ``server_url``, yield its SQLAlchemy URL,
+    drop it (closing its connections) afterwards."""
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
 def temporary_database(prefix: str = "kinerja_test") -> Iterator[str]:
     """Create an empty database, yield its SQLAlchemy URL, drop it afterwards."""
-    with _admin_url() as admin:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(_libpq(admin), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with psycopg.connect(_libpq(admin), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _admin_url() as admin, _new_database(admin, f"{prefix}_{uuid.uuid4().hex[:10]}") as url:
+        yield url
+
+
+@contextmanager
+def sibling_database(url: str, suffix: str) -> Iterator[str]:
+    """An empty database next to ``url``'s (same server, named ``<its database>_<suffix>``), so a
+    test folder's data cannot collide with another's; yields its URL, drops it afterwards."""
+    with _new_database(url, f"{make_url(url).database}_{suffix}") as sibling:
+        yield sibling

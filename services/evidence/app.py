@@ -8,14 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI
 
-from kernel.app import new_service_app
-from kernel.auth import TokenVerifier
-from kernel.client import Peers, ServiceClient
-from kernel.db import Database, is_sqlite, readiness, run_migrations
-from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+from kernel.app import add_network_peers, new_service_app, service_database, token_verifier
+from kernel.client import Peers
+from kernel.db import is_sqlite
+from kernel.settings import AuthSettings, CommonSettings
 from services.evidence.api import documents, reports
 from services.evidence.domain.service import Runtime, sweep
 from services.evidence.scanner import ClamdScanner, DisabledScanner, Scanner
@@ -68,50 +66,47 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if is_sqlite(url):  # embedded: the data folder may not exist yet at first start
             common.data_dir.mkdir(parents=True, exist_ok=True)
-        if settings.auto_migrate:
-            await anyio.to_thread.run_sync(lambda: run_migrations(SERVICE, url, schema=settings.database_schema))
-        if settings.registry_url and not peers.has("registry"):
-            peers.add(ServiceClient("registry", base_url=settings.registry_url))
-        db = Database.create(url, schema=settings.database_schema)
-        storage = build_storage(settings, common)
-        await storage.open()
-        scanner = build_scanner(settings)
-        if settings.scanner == "disabled":
-            log.warning(
-                "malware scanning is DISABLED (KINERJA_EVIDENCE_SCANNER=disabled): "
-                "every document will be recorded as not_scanned"
+        async with service_database(
+            app, service=SERVICE, url=url, schema=settings.database_schema, migrate=settings.auto_migrate
+        ) as db:
+            add_network_peers(peers, {"registry": settings.registry_url})
+            storage = build_storage(settings, common)
+            await storage.open()
+            scanner = build_scanner(settings)
+            if settings.scanner == "disabled":
+                log.warning(
+                    "malware scanning is DISABLED (KINERJA_EVIDENCE_SCANNER=disabled): "
+                    "every document will be recorded as not_scanned"
+                )
+            else:
+                log.info("malware scanning with clamd at %s", settings.clamd_host or settings.clamd_socket)
+            spool_dir = settings.resolved_spool_dir(common)
+            quarantine_dir = settings.resolved_quarantine_dir(common)
+            for d in (spool_dir, quarantine_dir):
+                d.mkdir(parents=True, exist_ok=True)
+            rt = Runtime(
+                settings=settings,
+                db=db,
+                storage=storage,
+                scanner=scanner,
+                peers=peers,
+                spool_dir=spool_dir,
+                quarantine_dir=quarantine_dir,
             )
-        else:
-            log.info("malware scanning with clamd at %s", settings.clamd_host or settings.clamd_socket)
-        spool_dir = settings.resolved_spool_dir(common)
-        quarantine_dir = settings.resolved_quarantine_dir(common)
-        for d in (spool_dir, quarantine_dir):
-            d.mkdir(parents=True, exist_ok=True)
-        rt = Runtime(
-            settings=settings,
-            db=db,
-            storage=storage,
-            scanner=scanner,
-            peers=peers,
-            spool_dir=spool_dir,
-            quarantine_dir=quarantine_dir,
-        )
-        app.state.evidence = rt
-        app.state.db = db
-        app.state.readiness_checks.extend([lambda: readiness(db), storage.ping, scanner.ping])
-        await sweep(rt)  # finish/undo what a previous process left behind
-        sweeper: asyncio.Task[None] | None = None
-        if settings.sweep_interval_seconds > 0:
-            sweeper = asyncio.create_task(_sweep_forever(rt, settings.sweep_interval_seconds))
-        try:
-            yield
-        finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-            await storage.aclose()
-            await db.dispose()
+            app.state.evidence = rt
+            app.state.readiness_checks.extend([storage.ping, scanner.ping])
+            await sweep(rt)  # finish/undo what a previous process left behind
+            sweeper: asyncio.Task[None] | None = None
+            if settings.sweep_interval_seconds > 0:
+                sweeper = asyncio.create_task(_sweep_forever(rt, settings.sweep_interval_seconds))
+            try:
+                yield
+            finally:
+                if sweeper is not None:
+                    sweeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweeper
+                await storage.aclose()
 
     app = new_service_app(
         service=SERVICE,
@@ -120,15 +115,7 @@ def create_app(
         "review workflow, audit log, evidence packs and aggregates for scoring.",
         lifespan=lifespan,
     )
-    secret = resolve_auth_secret(auth, common)
-    app.state.token_verifier = TokenVerifier(
-        secret=secret,
-        jwks_url=auth.jwks_url,
-        issuer=auth.issuer,
-        audience=auth.audience,
-        algorithms=auth.algorithms,
-        leeway=auth.leeway_seconds,
-    )
+    app.state.token_verifier = token_verifier(auth, common)
     app.state.settings = settings
     app.state.peers = peers
     app.include_router(documents.router)

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI
 
-from kernel.app import new_service_app
-from kernel.auth import TokenVerifier
-from kernel.client import Peers, ServiceClient
-from kernel.db import Database, readiness, run_migrations
-from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+from kernel.app import add_network_peers, new_service_app, service_database, token_verifier
+from kernel.client import Peers
+from kernel.settings import AuthSettings, CommonSettings
 from services.registry.api import build_router
 from services.registry.settings import RegistrySettings
 
@@ -34,17 +31,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.auto_migrate:
-            await anyio.to_thread.run_sync(lambda: run_migrations(SERVICE, url, schema=settings.database_schema))
-        db = Database.create(url, schema=settings.database_schema)
-        app.state.db = db
-        app.state.readiness_checks.append(lambda: readiness(db))
-        if settings.scoring_url and not peers.has("scoring"):
-            peers.add(ServiceClient("scoring", base_url=settings.scoring_url))
-        try:
+        async with service_database(
+            app, service=SERVICE, url=url, schema=settings.database_schema, migrate=settings.auto_migrate
+        ):
+            add_network_peers(peers, {"scoring": settings.scoring_url})
             yield
-        finally:
-            await db.dispose()
 
     app = new_service_app(
         service=SERVICE,
@@ -52,15 +43,7 @@ def create_app(
         description="Satker, strategy maps, IKU and manuals, targets with addenda, measures.",
         lifespan=lifespan,
     )
-    secret = resolve_auth_secret(auth, common)
-    app.state.token_verifier = TokenVerifier(
-        secret=secret,
-        jwks_url=auth.jwks_url,
-        issuer=auth.issuer,
-        audience=auth.audience,
-        algorithms=auth.algorithms,
-        leeway=auth.leeway_seconds,
-    )
+    app.state.token_verifier = token_verifier(auth, common)
     app.state.settings = settings
     app.state.peers = peers
     app.include_router(build_router())

@@ -7,10 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from kernel.app import new_service_app
-from kernel.auth import TokenVerifier
-from kernel.client import Peers, ServiceClient
-from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+from kernel.app import add_network_peers, new_service_app, token_verifier
+from kernel.client import Peers
+from kernel.settings import AuthSettings, CommonSettings
 from services.scoring.api import manuals, scores
 from services.scoring.domain.manuals import ManualCache
 from services.scoring.settings import ScoringSettings
@@ -33,10 +32,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # distributed mode: network clients from the settings (embedded mode adds in-process ones)
-        if settings.registry_url and not peers.has("registry"):
-            peers.add(ServiceClient("registry", base_url=settings.registry_url, timeout=settings.peer_timeout_seconds))
-        if settings.evidence_url and not peers.has("evidence"):
-            peers.add(ServiceClient("evidence", base_url=settings.evidence_url, timeout=settings.peer_timeout_seconds))
+        add_network_peers(
+            peers,
+            {"registry": settings.registry_url, "evidence": settings.evidence_url},
+            timeout=settings.peer_timeout_seconds,
+        )
         yield
 
     app = new_service_app(
@@ -45,15 +45,7 @@ def create_app(
         description="IKU achievement indices, roll-up to NKO, explanations, report checks, what-it-takes.",
         lifespan=lifespan,
     )
-    secret = resolve_auth_secret(auth, common)
-    app.state.token_verifier = TokenVerifier(
-        secret=secret,
-        jwks_url=auth.jwks_url,
-        issuer=auth.issuer,
-        audience=auth.audience,
-        algorithms=auth.algorithms,
-        leeway=auth.leeway_seconds,
-    )
+    app.state.token_verifier = token_verifier(auth, common)
     app.state.settings = settings
     app.state.peers = peers
     app.state.manuals = ManualCache(settings.manual_cache_size)

@@ -25,9 +25,9 @@ import anyio
 import httpx
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from kernel.settings import CommonSettings
+from kernel.testing import libpq_url
 from services.evidence.app import build_storage
 from tests.conftest import TEST_SECRET, bearer
 from tests.evidence.conftest import settings_for
@@ -92,8 +92,7 @@ def server(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Popen[by
 
 
 def _rows(pg_url: str, schema: str) -> list[tuple[str, str]]:
-    libpq = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(libpq, options=f"-csearch_path={schema}") as conn:
+    with psycopg.connect(libpq_url(pg_url), options=f"-csearch_path={schema}") as conn:
         return [(r[0], r[1]) for r in conn.execute("select sha256, storage_key from documents").fetchall()]
 
 

@@ -8,38 +8,26 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
+from kernel.testing import sibling_database
 from services.evidence.settings import EvidenceSettings
-from services.registry.seed import load_seed_document
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.evidence.helpers import BASE, meta, upload
 from tests.evidence.support import pdf
+from tests.registry.conftest import import_seed
 
 pytestmark = pytest.mark.anyio
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")
 def evidence_db(pg_url: str) -> Iterator[str]:
     """A sibling database of our own, so other folders' seed imports cannot collide."""
-    url = make_url(pg_url)
-    name = f"{url.database}_evidence"
-    with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with sibling_database(pg_url, "evidence") as url:
+        yield url
 
 
 @pytest.fixture
@@ -59,10 +47,7 @@ async def system(
         },
     )
     async with running(built):
-        transport = httpx.ASGITransport(app=built.apps["registry"])
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as reg:
-            r = await reg.post("/api/v1/registry/import", json=load_seed_document(), headers=bearer(mint("admin")))
-            assert r.status_code == 201, r.text
+        await import_seed(built, mint("admin"))
         yield built
 
 

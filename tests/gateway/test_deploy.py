@@ -47,6 +47,7 @@ def _served_paths() -> set[str]:
 
 def test_compose_follows_the_compose_specification() -> None:
     import compose_spec  # locked dev dependency: a missing package fails, it does not skip
+
     compose_spec.PyCompose.from_json(json.dumps(_compose()))  # raises on unknown keys or bad values
 
 
@@ -145,6 +146,7 @@ def test_kubernetes_evidence_stores_in_s3_and_scans_with_clamd() -> None:
 
 def test_kubernetes_manifests_follow_the_schemas() -> None:
     import kubernetes_validate as kv  # locked dev dependency
+
     for doc in _k8s():
         kv.validate(doc, kv.latest_version(), strict=True)
 

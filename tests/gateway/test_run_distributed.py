@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from gateway.devservers import free_ports
 from gateway.processes import REPO_ROOT
+from kernel.testing import libpq_url
 from tests.conftest import TEST_SECRET, Mint, bearer
 
 pytestmark = pytest.mark.slow
@@ -93,6 +93,5 @@ def test_run_distributed_starts_serves_and_stops_everything(pg_url: str, tmp_pat
         for pid in children:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        libpq = make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(libpq, autocommit=True) as conn:
+        with psycopg.connect(libpq_url(pg_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

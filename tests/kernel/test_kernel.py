@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from kernel.app import new_service_app
+from kernel.app import add_network_peers, new_service_app, token_verifier
 from kernel.auth import Action, Principal, PrincipalDep, Role, TokenVerifier, ensure_allowed
+from kernel.client import Peers, ServiceClient
 from kernel.errors import Conflict, Forbidden, Unauthorized
-from kernel.testing import temporary_database
+from kernel.settings import AuthSettings, CommonSettings
+from kernel.testing import libpq_url, sibling_database, temporary_database
 from tests.conftest import TEST_SECRET, asgi_client, bearer
 
 pytestmark = pytest.mark.anyio
@@ -131,3 +135,38 @@ def test_temporary_database_is_created_and_dropped() -> None:
             assert conn.execute("select 1").fetchone() == (1,)
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(libpq, connect_timeout=3)
+
+
+def test_sibling_database_is_created_next_to_the_given_one_and_dropped(pg_url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with sibling_database(pg_url, "probe") as url:
+        assert make_url(url).database == f"{make_url(pg_url).database}_probe"
+        with psycopg.connect(libpq_url(url)) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(libpq_url(url), connect_timeout=3)
+
+
+def test_token_verifier_from_settings_verifies_what_it_mints(tmp_path: Path) -> None:
+    common = CommonSettings(environment="test", data_dir=tmp_path)
+    verifier = token_verifier(AuthSettings(secret=TEST_SECRET, leeway_seconds=5), common)
+    assert verifier.verify(verifier.mint(subject="a", role=Role.ADMIN)).subject == "a"
+    local = token_verifier(AuthSettings(), common)  # no secret: created in the data folder
+    assert (tmp_path / "auth-secret").exists()
+    with pytest.raises(Unauthorized):
+        local.verify(verifier.mint(subject="a", role=Role.ADMIN))
+    with pytest.raises(RuntimeError, match="JWKS_URL"):
+        token_verifier(AuthSettings(), CommonSettings(environment="production", data_dir=tmp_path))
+
+
+async def test_network_peers_only_where_a_url_is_set_and_none_is_configured() -> None:
+    peers = Peers()
+    embedded = ServiceClient("registry", app=FastAPI())
+    peers.add(embedded)
+    add_network_peers(peers, {"registry": "http://registry:8000", "evidence": None, "scoring": "http://scoring:8000"})
+    assert peers["registry"] is embedded
+    assert not peers.has("evidence")
+    assert peers.has("scoring")
+    await peers.aclose()

@@ -13,36 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
+from kernel.testing import sibling_database
 from services.registry.seed import load_seed_document
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def sibling_database(pg_url: str, suffix: str) -> Iterator[str]:
-    url = make_url(pg_url)
-    name = f"{url.database}_{suffix}"
-    with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def registry_url(pg_url: str) -> Iterator[str]:
-    yield from sibling_database(pg_url, "registry")
+    with sibling_database(pg_url, "registry") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -60,13 +44,20 @@ async def system(
         yield built
 
 
+async def import_seed(system: System, admin_token: str) -> None:
+    """Import the shipped Kalbagtim 2024 seed through the API of the (running) system's registry."""
+    transport = httpx.ASGITransport(app=system.apps["registry"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+        r = await client.post("/api/v1/registry/import", json=load_seed_document(), headers=bearer(admin_token))
+        assert r.status_code == 201, r.text
+
+
 @pytest.fixture(scope="session")
 async def api(system: System, mint: Mint) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the registry app, with the Kalbagtim 2024 seed imported (once per session)."""
+    await import_seed(system, mint("admin"))
     transport = httpx.ASGITransport(app=system.apps["registry"])
     async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
-        r = await client.post("/api/v1/registry/import", json=load_seed_document(), headers=bearer(mint("admin")))
-        assert r.status_code == 201, r.text
         yield client
 
 

@@ -10,16 +10,17 @@ from alembic import command
 from alembic.config import Config
 
 from kernel.db import MIGRATIONS_INI, sync_url
-from tests.registry.conftest import _libpq, sibling_database
+from kernel.testing import libpq_url, sibling_database
 
 
 @pytest.fixture
 def fresh_url(pg_url: str) -> Iterator[str]:
-    yield from sibling_database(pg_url, "registry_mig")
+    with sibling_database(pg_url, "registry_mig") as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:
-    with psycopg.connect(_libpq(url)) as conn:
+    with psycopg.connect(libpq_url(url)) as conn:
         rows = conn.execute("select table_name from information_schema.tables where table_schema = 'registry'")
         return {r[0] for r in rows}
 
@@ -31,7 +32,7 @@ def test_upgrade_downgrade_upgrade_and_no_drift(fresh_url: str) -> None:
 
     command.upgrade(cfg, "head")
     assert {"satker", "agreement", "target", "measure", "period_closure", "alembic_version"} <= _tables(fresh_url)
-    with psycopg.connect(_libpq(fresh_url)) as conn:
+    with psycopg.connect(libpq_url(fresh_url)) as conn:
         shipped = conn.execute("select code, version from registry.rule_set").fetchall()
     assert shipped == [("KMK-300-2022", 1)]
 

@@ -54,6 +54,16 @@ PRINTED_COLUMNS = {
     "Y": "Y",
 }
 MONTH_PARTS = ("green_docs", "green_total_days", "red_docs", "red_total_days")
+#: 1a-N realisation (clearance time) per window: the ratio of the summed monthly parts, 4 decimals
+CLEARANCE_TIME_BY_PERIOD = {
+    "Q1": "0.5201",
+    "Q2": "0.5844",
+    "S1": "0.5532",
+    "Q3": "0.3285",
+    "TQ3": "0.4695",
+    "Q4": "0.1991",
+    "Y": "0.3969",
+}
 
 
 @cache

@@ -11,7 +11,7 @@ from services.scoring.engine.analysis import explain_indicator, plain, report_ch
 from services.scoring.engine.manual import ManualError, parse_manual
 from services.scoring.engine.numbers import display
 from services.scoring.engine.scorecard import BundleError, Prepared, prepare, score
-from tests.scoring.reference import kalbagtim_bundle, printed_values, reference
+from tests.scoring.reference import CLEARANCE_TIME_BY_PERIOD, kalbagtim_bundle, printed_values, reference
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +66,7 @@ def test_component_realisations_come_from_parts_not_the_reported_figure() -> Non
     assert s is not None and display(s.realization, 20) == "109.62543651590529115673"
 
 
-@pytest.mark.parametrize(
-    ("period", "value"),
-    [
-        ("Q1", "0.5201"),
-        ("Q2", "0.5844"),
-        ("S1", "0.5532"),
-        ("Q3", "0.3285"),
-        ("TQ3", "0.4695"),
-        ("Q4", "0.1991"),
-        ("Y", "0.3969"),
-    ],
-)
+@pytest.mark.parametrize(("period", "value"), CLEARANCE_TIME_BY_PERIOD.items())
 def test_clearance_time_windows_are_ratios_of_sums(prepared: Prepared, period: str, value: str) -> None:
     s = score(prepared, period).iku("1a-N")
     assert s is not None and display(s.realization, 4) == value

@@ -7,37 +7,25 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
+from kernel.testing import sibling_database
 from services.evidence.settings import EvidenceSettings
-from services.registry.seed import load_seed_document
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
-from tests.scoring.reference import reference
+from tests.registry.conftest import import_seed
+from tests.scoring.reference import CLEARANCE_TIME_BY_PERIOD, reference
 
 pytestmark = pytest.mark.anyio
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")
 def scoring_db(pg_url: str) -> Iterator[str]:
     """A sibling database of ``pg_url`` of our own, so other folders' seed imports cannot collide."""
-    url = make_url(pg_url)
-    name = f"{url.database}_scoring"
-    with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with sibling_database(pg_url, "scoring") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +42,7 @@ async def system(
     }
     built = build_system(common=common, auth=auth, settings=settings, services=("registry", "evidence", "scoring"))
     async with running(built):
-        transport = httpx.ASGITransport(app=built.apps["registry"])
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as reg:
-            r = await reg.post("/api/v1/registry/import", json=load_seed_document(), headers=bearer(mint("admin")))
-            assert r.status_code == 201, r.text
+        await import_seed(built, mint("admin"))
         yield built
 
 
@@ -85,18 +70,7 @@ async def test_shipped_data_scores_like_the_report(scoring: httpx.AsyncClient, m
     assert got == {i["code"]: f"{i['printed_index']:.2f}" for i in reference()["indicators"]}
 
 
-@pytest.mark.parametrize(
-    ("period", "value"),
-    [
-        ("Q1", "0.5201"),
-        ("Q2", "0.5844"),
-        ("S1", "0.5532"),
-        ("Q3", "0.3285"),
-        ("TQ3", "0.4695"),
-        ("Q4", "0.1991"),
-        ("Y", "0.3969"),
-    ],
-)
+@pytest.mark.parametrize(("period", "value"), CLEARANCE_TIME_BY_PERIOD.items())
 async def test_clearance_time_windows_through_the_api(
     scoring: httpx.AsyncClient, mint: Mint, period: str, value: str
 ) -> None:

@@ -23,7 +23,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,13 +36,14 @@ from gateway.app import create_app
 from gateway.composition import build_system
 from gateway.settings import ClientCredential, GatewaySettings
 from kernel.settings import AuthSettings, CommonSettings
+from kernel.testing import sibling_database
 from services.evidence.settings import EvidenceSettings
 from services.registry.seed import load_seed_document
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.evidence.conftest import clamd_socket  # noqa: F401  (the real clamd, session-wide)
 from tests.evidence.support import pdf
-from tests.registry.conftest import mini_document, sibling_database
+from tests.registry.conftest import mini_document
 
 KANWIL, CHILD = "WBC.16", "KBC.1602"
 FOREIGN_KANWIL, FOREIGN = "WBC.17", "KBC.1701"
@@ -124,7 +125,7 @@ def world_factory(
 ) -> WorldFactory:
     @asynccontextmanager
     async def make(name: str) -> AsyncIterator[World]:
-        with contextmanager(sibling_database)(pg_url, f"system_{name}_{uuid.uuid4().hex[:6]}") as db_url:
+        with sibling_database(pg_url, f"system_{name}_{uuid.uuid4().hex[:6]}") as db_url:
             common = CommonSettings(environment="test", data_dir=tmp_path_factory.mktemp(f"system-{name}"))
             system = build_system(
                 common=common,

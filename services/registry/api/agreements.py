@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import SessionDep
+from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AsOfQuery,
     YearPath,
@@ -235,9 +236,9 @@ async def get_bundles(
 
 @router.get(
     f"{BASE}/export",
-    summary="The whole agreement in the import format (JSON or YAML)",
+    summary="The whole agreement in the import format (JSON, YAML or an .xlsx workbook)",
     response_model=None,
-    responses={200: {"content": {"application/json": {}, "application/yaml": {}}}},
+    responses={200: {"content": {"application/json": {}, "application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
 )
 async def export_agreement(
     code: str,
@@ -245,7 +246,7 @@ async def export_agreement(
     session: SessionDep,
     principal: PrincipalDep,
     as_of: AsOfQuery = None,
-    format: Annotated[Literal["json", "yaml"] | None, Query(description="overrides the Accept header")] = None,
+    format: Annotated[Literal["json", "yaml", "xlsx"] | None, Query(description="overrides the Accept header")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     await authorize(session, principal, Action.READ, code)
@@ -255,6 +256,8 @@ async def export_agreement(
     data = doc.model_dump(mode="json")
     wants_yaml = format == "yaml" or (format is None and any(t in (accept or "") for t in YAML_TYPES))
     filename = f"{code}-{year}"
+    if format == "xlsx" or (format is None and transfer_api.XLSX_TYPE in (accept or "")):
+        return await transfer_api.xlsx_response(doc, filename)
     if wants_yaml:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         return Response(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -33,6 +33,14 @@ PATH = r"^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z0-9_]{1,64}){0,4}$"
 
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _strictly_increasing(points: list[tuple[Decimal, Decimal]], what: str) -> list[tuple[Decimal, Decimal]]:
+    """Validator of a piecewise-linear scale ``[[x, y], ...]``: the x values strictly increase."""
+    for a, b in zip(points, points[1:], strict=False):
+        if b[0] <= a[0]:
+            raise ValueError(f"x values of the {what} must be strictly increasing")
+    return points
 
 
 class Const(_Node):
@@ -205,10 +213,7 @@ class Convert(_Node):
     @field_validator("points")
     @classmethod
     def _increasing(cls, v: list[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal]]:
-        for a, b in zip(v, v[1:], strict=False):
-            if b[0] <= a[0]:
-                raise ValueError("x values of the points must be strictly increasing")
-        return v
+        return _strictly_increasing(v, "points")
 
 
 class Band(_Node):
@@ -288,29 +293,11 @@ Expr = Annotated[
     ],
     Field(discriminator="op"),
 ]
+#: every expression node type (the members of the ``Expr`` union)
+_NODES: tuple[type[_Node], ...] = get_args(get_args(Expr)[0])
 OPS: frozenset[str] = frozenset(
     m.model_fields["op"].annotation.__args__[0]  # type: ignore[union-attr]
-    for m in (
-        Const,
-        Part,
-        Reported,
-        EvidenceValue,
-        Sum,
-        Product,
-        Difference,
-        Ratio,
-        Mean,
-        Smallest,
-        Largest,
-        Coalesce,
-        Weighted,
-        Convert,
-        Bands,
-        Konversi120,
-        ScoreDocuments,
-        Items,
-        Round,
-    )
+    for m in _NODES
 )
 
 
@@ -339,11 +326,7 @@ class Manual(_Node):
     @field_validator("stabilize_scale")
     @classmethod
     def _increasing(cls, v: list[tuple[Decimal, Decimal]] | None) -> list[tuple[Decimal, Decimal]] | None:
-        if v is not None:
-            for a, b in zip(v, v[1:], strict=False):
-                if b[0] <= a[0]:
-                    raise ValueError("x values of the scale must be strictly increasing")
-        return v
+        return None if v is None else _strictly_increasing(v, "scale")
 
     @cached_property
     def reads_evidence(self) -> bool:
@@ -371,23 +354,8 @@ class ManualPathError(ValueError):
         self.reason = reason
 
 
-for _m in (
-    Sum,
-    Product,
-    Difference,
-    Ratio,
-    Mean,
-    Smallest,
-    Largest,
-    Coalesce,
-    Component,
-    Weighted,
-    Convert,
-    Bands,
-    Konversi120,
-    Round,
-    Manual,
-):
+_MODELS: list[type[_Node]] = [*_NODES, Component, Manual]
+for _m in _MODELS:  # resolve the forward references to ``Expr`` (a no-op where there are none)
     _m.model_rebuild()
 
 

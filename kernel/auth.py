@@ -84,7 +84,24 @@ def ensure_allowed(principal: Principal, action: Action, satker_path: Sequence[s
 
 
 class TokenVerifier:
-    """Verifies bearer tokens: HS256 with a local secret, or an OIDC provider's JWKS."""
+    """Verifies bearer tokens: HS256 with a local secret, or an OIDC provider's JWKS.
+
+    Verified tokens are remembered for a short while (:attr:`CACHE_SECONDS`): a client sends the
+    same token with every request for hours, and in embedded mode each hop (gateway → scoring →
+    registry) verifies the same token again. Verifying (base64, JSON, HMAC or RSA, claims) costs
+    tens of microseconds a time, a lookup nothing. The answer is the same: a remembered token is
+    still checked against its ``exp`` (with the leeway) on every use, exactly as ``jwt.decode``
+    would; its other checks (signature, ``iss``, ``aud``, ``nbf``, ``iat``, role) cannot turn
+    from pass to fail as time goes by. Only tokens that passed are remembered (a forged or
+    expired token is never a hit), and an entry lives at most ``CACHE_SECONDS``, so a signing
+    key withdrawn from the JWKS stops being honoured after about as long as PyJWKClient's own
+    cache of the key set already takes.
+    """
+
+    #: how long a verified token is remembered at most (seconds)
+    CACHE_SECONDS = 60.0
+    #: how many verified tokens are remembered (oldest dropped first)
+    CACHE_SIZE = 4096
 
     def __init__(
         self,
@@ -104,6 +121,8 @@ class TokenVerifier:
         self._audience = audience
         self._algorithms = list(algorithms)
         self._leeway = leeway
+        # token -> (principal, its exp claim, remembered until); insertion order = age
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
 
     def mint(
         self,
@@ -133,6 +152,21 @@ class TokenVerifier:
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
+        now = time.time()
+        hit = self._verified.get(token)
+        if hit is not None:
+            principal, exp, until = hit
+            if now < until and exp > now - self._leeway:  # jwt.decode: expired iff exp <= now - leeway
+                return principal
+            del self._verified[token]  # stale or expired: verify again (and answer as it answers)
+        principal, exp = self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, exp, now + self.CACHE_SECONDS)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        """Full verification: the principal and the token's ``exp``."""
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key
@@ -160,7 +194,8 @@ class TokenVerifier:
         if role not in (Role.ADMIN, Role.SERVICE) and not satker:
             raise Unauthorized(f"invalid token: role {role.value} needs a satker claim")
         scopes = frozenset(str(claims.get("scope", "")).split())
-        return Principal(subject=str(claims["sub"]), role=role, satker=satker, scopes=scopes, token=token)
+        principal = Principal(subject=str(claims["sub"]), role=role, satker=satker, scopes=scopes, token=token)
+        return principal, int(claims["exp"])  # jwt.decode checked it is an integer
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by kinerja (embedded) or the OIDC provider")

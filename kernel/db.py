@@ -5,7 +5,8 @@
 * Each service lives in its own PostgreSQL *schema*: the connection's ``search_path`` is set
   to it, so models carry no schema name and the same models work on SQLite (one file per service).
 * One session per request; it commits when the endpoint returned normally and rolls back
-  otherwise. Services and repositories only ``flush()``.
+  otherwise. Services and repositories only ``flush()``. Endpoints that only read declare
+  :data:`ReadSessionDep` instead: same session, but no transaction to open and commit (below).
 * Schemas are built by Alembic (one environment per service in ``migrations/``), never by
   ``create_all``.
 """
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import select
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +23,20 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from kernel.errors import ServiceUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_INI = REPO_ROOT / "migrations" / "alembic.ini"
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+#: PostgreSQL connections are replaced after this many seconds: under the idle timeouts of the
+#: usual NAT gateways / load balancers / firewalls (AWS NLB: 350 s), which drop a connection
+#: silently, so the pool never hands out one of those (see :func:`install_liveness_check`).
+POOL_RECYCLE_SECONDS = 300
 
 
 def async_url(url: str) -> str:
@@ -76,25 +85,112 @@ def install_sqlite_pragmas(engine: Engine) -> None:
     event.listen(engine, "connect", _sqlite_pragmas)
 
 
+# --- liveness of pooled PostgreSQL connections, without a round trip ------------------------------
+#
+# ``pool_pre_ping`` sends ``SELECT 1`` at every checkout, i.e. one extra round trip per request
+# (a quarter of the round trips of a small read). Instead, a pooled connection is checked by
+# looking at its socket: an idle connection in the pool has nothing to read, so a readable
+# socket means the server closed it or is closing it (restart, failover, pg_terminate_backend,
+# idle_session_timeout: it sent a FATAL error and/or EOF). Such a connection is discarded and
+# the pool transparently opens a new one (``DisconnectionError`` on checkout: SQLAlchemy retries
+# the checkout with a fresh connection), which is what pre-ping achieved for these cases.
+# Trade-off: a peer that vanished *without* closing the TCP connection (host crash, a
+# middlebox dropping idle flows) is not seen at checkout; ``pool_recycle`` keeps connections
+# younger than the usual idle timeouts, and if it still happens the request's first statement
+# fails, SQLAlchemy recognises the disconnect and invalidates the pool, and the next requests
+# reconnect. (Pre-ping did not cover that case either: its ``SELECT 1`` would wait for TCP
+# retransmission timeouts.) Asynchronous messages on an idle connection (e.g. a ParameterStatus
+# after a configuration reload) are taken as "dead" too: that costs one reconnect, never an error.
+
+
+def _socket_readable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def _check_alive_on_checkout(_dbapi_connection: Any, _record: Any, proxy: Any) -> None:
+    conn = proxy.driver_connection  # the psycopg AsyncConnection
+    if conn is None or conn.closed or conn.broken:
+        raise DisconnectionError("connection closed")
+    try:
+        fd = conn.pgconn.socket
+    except Exception:  # psycopg.OperationalError: no socket any more
+        raise DisconnectionError("connection has no socket") from None
+    if _socket_readable(fd):
+        raise DisconnectionError("the server closed the connection (socket readable while idle)")
+
+
+def install_liveness_check(engine: Engine) -> None:
+    """Discard pooled PostgreSQL connections the server has closed, at checkout (no round trip)."""
+    if hasattr(select, "poll"):  # POSIX; elsewhere the first statement finds out (see above)
+        event.listen(engine.pool, "checkout", _check_alive_on_checkout)
+
+
+# --- read-only sessions --------------------------------------------------------------------------
+#
+# A read request in a transaction costs two round trips more than its queries: psycopg sends
+# BEGIN before the first statement and the dependency sends COMMIT at the end. For a read that is
+# pure overhead: at READ COMMITTED (PostgreSQL's default, ours) every statement takes its own
+# snapshot anyway, so a read-only transaction gives no more consistency than autocommit. Read
+# sessions therefore run on the same pool in AUTOCOMMIT mode (switching the mode is a local flag
+# in psycopg, no round trip; the pool resets it at checkin). On SQLite nothing changes: the
+# driver opens no transaction for a SELECT, and switching the mode would cost a thread hop.
+# A read session refuses to write: a write in autocommit mode could not be rolled back with the
+# request, so it fails loudly instead (use SessionDep).
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A write through a read session (``ReadSessionDep``): the endpoint must use ``SessionDep``."""
+
+
+class _ReadOnlySession(Session):
+    pass
+
+
+@event.listens_for(_ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+    raise ReadOnlySessionError("a read-only session cannot flush changes; declare SessionDep")
+
+
+@event.listens_for(_ReadOnlySession, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySessionError("a read-only session cannot run INSERT/UPDATE/DELETE; declare SessionDep")
+
+
 @dataclass
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     url: str
     schema: str | None
+    #: sessions of read-only requests (no transaction on PostgreSQL; writes refused), same pool
+    read_sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
     def create(cls, url: str, *, schema: str | None, pool_size: int = 10) -> Database:
         aurl = async_url(url)
-        kwargs: dict[str, Any] = {"connect_args": connect_args(aurl, schema), "pool_pre_ping": True}
-        if is_sqlite(aurl):
+        kwargs: dict[str, Any] = {"connect_args": connect_args(aurl, schema)}
+        sqlite = is_sqlite(aurl)
+        if sqlite:  # a local file: nothing to ping, nothing to recycle
             Path(make_url(aurl).database or "").parent.mkdir(parents=True, exist_ok=True)
-        else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        else:  # no pool_pre_ping: a round trip per checkout; the socket check replaces it (above)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS)
         engine = create_async_engine(aurl, **kwargs)
-        if is_sqlite(aurl):
+        if sqlite:
             install_sqlite_pragmas(engine.sync_engine)
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False), aurl, schema)
+            read_engine = engine
+        else:
+            install_liveness_check(engine.sync_engine)
+            read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return cls(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False),
+            aurl,
+            schema,
+            async_sessionmaker(read_engine, expire_on_commit=False, sync_session_class=_ReadOnlySession),
+        )
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -131,6 +227,18 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+
+
+async def read_session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """The session of a request that only reads: nothing to commit or roll back, and on
+    PostgreSQL no transaction at all (two round trips less; see ``Database.read_sessions``)."""
+    db: Database = request.app.state.db
+    async with db.read_sessions() as session:
+        yield session
+
+
+#: For endpoints that only read (GET). Writing through it raises :class:`ReadOnlySessionError`.
+ReadSessionDep = Annotated[AsyncSession, Depends(read_session_dependency)]
 
 
 async def readiness(db: Database) -> None:

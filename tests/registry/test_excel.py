@@ -440,3 +440,20 @@ async def test_format_query_and_authorisation(api: httpx.AsyncClient, admin: dic
 )  # fmt: skip
 def test_period_labels(label: str, period: str | None) -> None:
     assert xlsx.period_of(label) == period
+
+
+async def test_errors_inside_addenda_and_manuals_name_their_cells(
+    api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    doc = mini_document("KBC.1679", 2024, "PK-79/KBC.1679/2024")
+    doc["agreement"]["addenda"] = [{"number": "PK-79A/KBC.1679/2024", "targets": {"9z-N": {"Q2": 31}}}]
+    errors = await refused(api, admin, "KBC.1679", workbook_of(doc))
+    assert errors == [{"field": "Addendum!E2", "reason": "unknown IKU"}]
+
+    doc["agreement"]["addenda"] = []
+    doc["agreement"]["manuals"] = {"1b-N": {"version": 1, "realization": {"op": "no_such_op"}}}
+    errors = await refused(api, admin, "KBC.1679", workbook_of(doc))
+    assert errors and all(e["field"] == "Manual!B2" for e in errors), errors
+    assert any("(at .realization" in e["reason"] for e in errors), errors
+    errors = await refused(api, admin, "KBC.1679", workbook_of(doc, _set("Manual!B2", "{not json")))
+    assert errors[0]["field"] == "Manual!B2" and errors[0]["reason"].startswith("not valid JSON")

@@ -13,7 +13,7 @@ import yaml
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
-from kernel.db import SessionDep
+from kernel.db import ReadSessionDep, SessionDep
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AsOfQuery,
@@ -48,7 +48,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 @router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
-async def list_agreements(code: str, session: SessionDep, principal: PrincipalDep) -> list[AgreementListItem]:
+async def list_agreements(code: str, session: ReadSessionDep, principal: PrincipalDep) -> list[AgreementListItem]:
     await authorize(session, principal, Action.READ, code)
     return await service.list_for_satker(session=session, satker_code=code)
 
@@ -65,7 +65,7 @@ async def create_agreement(
 
 @router.get(BASE, summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods")
 async def get_agreement(
-    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> AgreementSummary:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -75,7 +75,7 @@ async def get_agreement(
 
 @router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
 async def get_documents(
-    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> list[DocumentOut]:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -97,7 +97,7 @@ async def add_addendum(
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets", summary="Targets in force at as_of (null = '-')")
 async def get_targets(
-    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> TargetsOut:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -108,7 +108,7 @@ async def get_targets(
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets/history", summary="Every target row ever recorded")
 async def get_target_history(
-    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep
 ) -> list[TargetRow]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -118,7 +118,7 @@ async def get_target_history(
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
 async def get_manual(
-    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> ManualOut:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -129,7 +129,7 @@ async def get_manual(
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual/versions", summary="Every version of the manual")
 async def get_manual_versions(
-    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep
+    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep
 ) -> list[ManualOut]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -162,7 +162,7 @@ async def put_manual(
 
 @router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
 async def get_periods(
-    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> list[ClosureOut]:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -209,7 +209,7 @@ def _bundle_json(body: Any) -> Response:
     response_model=Bundle,
 )
 async def get_bundle(
-    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> Response:
     lineage = await authorize(session, principal, Action.READ, code)
     body = await bundles_service.bundle(
@@ -224,7 +224,7 @@ async def get_bundle(
     response_model=Bundles,
 )
 async def get_bundles(
-    code: str, year: YearPath, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> Response:
     lineage = await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
-from kernel.db import SessionDep
+from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import NotFound
 from kernel.pagination import Page, PageDep
 from services.registry.api.deps import authorize, utcnow
@@ -26,7 +26,7 @@ class PathOut(BaseModel):
 
 @router.get("/satkers", summary="List the satker the caller may read")
 async def list_satkers(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     page: PageDep,
     parent: Annotated[str | None, Query(description="only the children of this satker")] = None,
@@ -49,7 +49,7 @@ async def create_satker(body: SatkerCreate, session: SessionDep, principal: Prin
 
 
 @router.get("/satkers/{code}", summary="A satker with its path root..satker")
-async def get_satker(code: str, session: SessionDep, principal: PrincipalDep) -> SatkerOut:
+async def get_satker(code: str, session: ReadSessionDep, principal: PrincipalDep) -> SatkerOut:
     lineage = await authorize(session, principal, Action.READ, code)
     return service.to_out(lineage[-1], [s.code for s in lineage])
 
@@ -65,19 +65,19 @@ async def update_satker(code: str, body: SatkerUpdate, session: SessionDep, prin
 
 
 @router.get("/satkers/{code}/path", summary="The path root..satker")
-async def get_path(code: str, session: SessionDep, principal: PrincipalDep) -> PathOut:
+async def get_path(code: str, session: ReadSessionDep, principal: PrincipalDep) -> PathOut:
     lineage = await authorize(session, principal, Action.READ, code)
     return PathOut(code=code, path=[s.code for s in lineage])
 
 
 @router.get("/satkers/{code}/children", summary="The direct children the caller may read")
-async def get_children(code: str, session: SessionDep, principal: PrincipalDep) -> list[SatkerOut]:
+async def get_children(code: str, session: ReadSessionDep, principal: PrincipalDep) -> list[SatkerOut]:
     await authorize(session, principal, Action.READ, code)
     return [s for s in await service.children(session=session, code=code) if principal.allows(Action.READ, s.path)]
 
 
 @router.get("/satkers/{code}/subtree", summary="The satker and everything under it (tree order)")
-async def get_subtree(code: str, session: SessionDep, principal: PrincipalDep) -> list[SatkerOut]:
+async def get_subtree(code: str, session: ReadSessionDep, principal: PrincipalDep) -> list[SatkerOut]:
     await authorize(session, principal, Action.READ, code)
     items = [s for s in await service.subtree(session=session, code=code) if principal.allows(Action.READ, s.path)]
     if not items:

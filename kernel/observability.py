@@ -90,7 +90,9 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.access_log:
+            # isEnabledFor first: with access logs off (``--no-access-log`` raises the logger's
+            # level) the line's arguments are not even built
+            if self.access_log and self.log.isEnabledFor(logging.INFO):
                 self.log.info(
                     "%s %s %s",
                     scope.get("method"),

@@ -66,6 +66,22 @@ def _lineage_statement() -> sa.Select[Any]:
     return sa.select(Satker).join(up, col(Satker.code) == up.c.code).order_by(up.c.depth.desc())
 
 
+@functools.cache
+def _all_satkers_statement() -> sa.Select[Any]:
+    """Built once (the satker list is read by every list request)."""
+    return sa.select(Satker).order_by(col(Satker.code))
+
+
+@functools.cache
+def _agreement_statement() -> sa.Select[Any]:
+    """Built once, like the lineage: every agreement endpoint (and every bundle) starts with this
+    lookup, and building the expression cost more than the compiled-cache lookup it feeds."""
+    return sa.select(Agreement).where(
+        col(Agreement.satker_code) == sa.bindparam("satker_code", type_=sa.String()),
+        col(Agreement.year) == sa.bindparam("year", type_=sa.Integer()),
+    )
+
+
 class SatkerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -98,7 +114,7 @@ class SatkerRepository:
         return list((await self.session.execute(stmt)).scalars())
 
     async def all(self) -> list[Satker]:
-        return list((await self.session.execute(sa.select(Satker).order_by(col(Satker.code)))).scalars())
+        return list((await self.session.execute(_all_satkers_statement())).scalars())
 
     async def add(self, satker: Satker) -> Satker:
         self.session.add(satker)
@@ -141,8 +157,9 @@ class AgreementRepository:
     # agreements and documents
 
     async def get(self, satker_code: str, year: int) -> Agreement | None:
-        stmt = sa.select(Agreement).where(col(Agreement.satker_code) == satker_code, col(Agreement.year) == year)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        params = {"satker_code": satker_code, "year": year}
+        found: Agreement | None = (await self.session.execute(_agreement_statement(), params)).scalar_one_or_none()
+        return found
 
     async def for_satkers(self, codes: Sequence[str], year: int) -> list[Agreement]:
         stmt = sa.select(Agreement).where(col(Agreement.satker_code).in_(codes), col(Agreement.year) == year)

@@ -8,6 +8,8 @@
 2. API: registry (PostgreSQL temp database) + scoring composed in-process (ASGI, no sockets),
    the seed imported for the Kanwil and its 6 offices; p50/p99 of one satker's scores and of the
    Kanwil's consolidated view (each request = one registry bundle read + the engine).
+3. The same with the evidence service present (no documents): each request also reads the
+   evidence aggregates of the evidence-driven IKU (3a-CP, 8a-N, 8b-N), as the real system does.
 
     python -m bench.bench_scoring [--rounds 3] [--requests 200]
 """
@@ -373,36 +375,69 @@ def _pct(samples: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
+async def _measure(name: str, client: Any, path: str, n: int, params: dict[str, Any], headers: dict[str, str]) -> None:
+    for _ in range(10):
+        await client.get(path, params=params, headers=headers)
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        resp = await client.get(path, params=params, headers=headers)
+        samples.append(time.perf_counter() - t0)
+        assert resp.status_code == 200, resp.text
+    print(
+        f"  {name:34s} n={n:4d}  p50 {_pct(samples, 0.5) * 1000:6.2f} ms  "
+        f"p99 {_pct(samples, 0.99) * 1000:6.2f} ms  mean {statistics.mean(samples) * 1000:6.2f} ms"
+    )
+
+
 async def bench_api(requests: int) -> None:
+    import logging
+    import tempfile
+
     import httpx
 
     from gateway.composition import build_system, running
     from kernel.auth import TokenVerifier
     from kernel.settings import AuthSettings, CommonSettings
     from kernel.testing import temporary_database
+    from services.evidence.settings import EvidenceSettings
     from services.registry.seed import load_seed_document
     from services.registry.settings import RegistrySettings
 
     secret = "bench-secret-not-for-production-0123456789abcdef"
     token = TokenVerifier(secret=secret).mint(subject="bench", role="admin")
     headers = {"Authorization": f"Bearer {token}"}
-    import logging
-    import tempfile
 
     logging.getLogger("kinerja").setLevel(logging.WARNING)
     with temporary_database("kinerja_bench") as url, tempfile.TemporaryDirectory() as tmp:
-        system = build_system(
-            common=CommonSettings(environment="test", data_dir=Path(tmp)),
-            auth=AuthSettings(secret=secret),
-            settings={"registry": RegistrySettings(database_url=url)},
-            services=("registry", "scoring"),
-        )
-        for app in system.apps.values():  # access logs off, as in production load tests
-            app.user_middleware[0].kwargs["access_log"] = False
-            app.middleware_stack = None
-        async with running(system):
-            reg = httpx.AsyncClient(transport=httpx.ASGITransport(app=system.apps["registry"]), base_url="http://r")
-            sc = httpx.AsyncClient(transport=httpx.ASGITransport(app=system.apps["scoring"]), base_url="http://s")
+
+        def system_of(*services: str, evidence: bool = False) -> Any:
+            settings: dict[str, Any] = {"registry": RegistrySettings(database_url=url)}
+            if evidence:
+                settings["evidence"] = EvidenceSettings(database_url=url, scanner="disabled")
+            system = build_system(
+                common=CommonSettings(environment="test", data_dir=Path(tmp)),
+                auth=AuthSettings(secret=secret),
+                settings=settings,
+                services=services,
+            )
+            for app in system.apps.values():  # access logs off, as in production load tests
+                app.user_middleware[0].kwargs["access_log"] = False
+                app.middleware_stack = None
+            return system
+
+        plain_system = system_of("registry", "scoring")
+        # the real deployment: evidence present (no documents), so every evidence-driven IKU
+        # (3a-CP, 8a-N, 8b-N) asks it for aggregates, and evidence asks the registry who may read
+        full_system = system_of("registry", "evidence", "scoring", evidence=True)
+        async with running(plain_system), running(full_system):
+            reg = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=plain_system.apps["registry"]), base_url="http://r"
+            )
+            sc = httpx.AsyncClient(transport=httpx.ASGITransport(app=plain_system.apps["scoring"]), base_url="http://s")
+            sc_ev = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=full_system.apps["scoring"]), base_url="http://s"
+            )
             seed = load_seed_document()
             r = await reg.post("/api/v1/registry/import", json=seed, headers=headers)
             assert r.status_code == 201, r.text
@@ -415,43 +450,26 @@ async def bench_api(requests: int) -> None:
                 r = await reg.post("/api/v1/registry/import", json=doc, headers=headers)
                 assert r.status_code == 201, r.text
             bundle_path = "/api/v1/registry/satkers/WBC.16/agreements/2024/bundle"
-            cases = [
-                ("registry bundle alone (its share)", reg, bundle_path, requests, {}),
-                (
-                    "scores, one satker",
-                    sc,
-                    "/api/v1/scoring/satkers/WBC.16/scores",
-                    requests,
-                    {"year": 2024, "period": "Y"},
-                ),
-                (
-                    "consolidated, Kanwil + 6 offices",
-                    sc,
-                    "/api/v1/scoring/satkers/WBC.16/consolidated",
-                    max(20, requests // 4),
-                    {"year": 2024, "period": "Y"},
-                ),
-            ]
+            scores_path = "/api/v1/scoring/satkers/WBC.16/scores"
+            consolidated_path = "/api/v1/scoring/satkers/WBC.16/consolidated"
+            yp = {"year": 2024, "period": "Y"}
             print("API, in-process ASGI (registry on PostgreSQL, bundle read + engine per request):")
-            for name, client, path, n, params in cases:
-                for _ in range(10):
-                    await client.get(path, params=params, headers=headers)
-                samples = []
-                for _ in range(n):
-                    t0 = time.perf_counter()
-                    resp = await client.get(path, params=params, headers=headers)
-                    samples.append(time.perf_counter() - t0)
-                    assert resp.status_code == 200, resp.text
-                print(
-                    f"  {name:34s} n={n:4d}  p50 {_pct(samples, 0.5) * 1000:6.2f} ms  "
-                    f"p99 {_pct(samples, 0.99) * 1000:6.2f} ms  mean {statistics.mean(samples) * 1000:6.2f} ms"
-                )
-            nko = (
-                await sc.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024}, headers=headers)
-            ).json()["nko"]
-            print(f"  (check: WBC.16 NKO {nko:.4f})")
+            await _measure("registry bundle alone (its share)", reg, bundle_path, requests, {}, headers)
+            await _measure("scores, one satker", sc, scores_path, requests, yp, headers)
+            await _measure(
+                "consolidated, Kanwil + 6 offices", sc, consolidated_path, max(20, requests // 4), yp, headers
+            )
+            print("API with the evidence service present (PostgreSQL, no documents: aggregates per request):")
+            await _measure("scores, one satker", sc_ev, scores_path, requests, yp, headers)
+            await _measure(
+                "consolidated, Kanwil + 6 offices", sc_ev, consolidated_path, max(20, requests // 4), yp, headers
+            )
+            nko = (await sc.get(scores_path, params={"year": 2024}, headers=headers)).json()["nko"]
+            nko_ev = (await sc_ev.get(scores_path, params={"year": 2024}, headers=headers)).json()["nko"]
+            print(f"  (check: WBC.16 NKO {nko:.4f}, with evidence {nko_ev:.4f})")
             await reg.aclose()
             await sc.aclose()
+            await sc_ev.aclose()
 
 
 def main() -> None:

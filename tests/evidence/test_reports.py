@@ -88,6 +88,30 @@ async def test_aggregates_3a_cp(evidence, mint) -> None:  # type: ignore[no-unty
         assert sorted(f["type"] for f in ba["follow_ups"]) == ["p21", "stck_1"]  # the SPTP is not verified
         assert any(f["document_id"] == p21["id"] for f in ba["follow_ups"])
         assert agg["documents"] == {"BA Tegah": 1, "LPT": 3, "P-21": 1, "SBP": 2, "STCK-1": 1}
+        # several IKU in one request (repeated or comma list): each exactly the one-IKU answer
+        q = {"year": 2024, "period": "Q1"}
+        one_8a = (
+            await c.get(
+                f"{BASE}/satkers/KBC.1602/aggregates", params={**q, "indicator": "8a-N"}, headers=bearer(mint(**OP))
+            )
+        ).json()
+        for indicator in (["3a-CP", "8a-N", "8b-N"], "3a-CP,8a-N,8b-N", "3a-CP, 8a-N,8b-N,3a-CP"):
+            r = await c.get(
+                f"{BASE}/satkers/KBC.1602/aggregates", params={**q, "indicator": indicator}, headers=bearer(mint(**OP))
+            )
+            assert r.status_code == 200, r.text
+            many = r.json()
+            assert list(many["indicators"]) == ["3a-CP", "8a-N", "8b-N"]
+            assert (many["satker"], many["period"], many["window"]) == ("KBC.1602", "Q1", agg["window"])
+            strip = lambda a: {k: v for k, v in a.items() if k != "as_of"}  # noqa: E731
+            assert strip(many["indicators"]["3a-CP"]) == strip(agg)
+            assert strip(many["indicators"]["8a-N"]) == strip(one_8a) and one_8a["lpt"]["count"] == 1
+            assert many["indicators"]["8b-N"]["lpt"]["count"] == 0
+        for bad in ("3a-CP,", "3a CP", ",".join(f"I{i}" for i in range(33))):
+            r = await c.get(
+                f"{BASE}/satkers/KBC.1602/aggregates", params={**q, "indicator": bad}, headers=bearer(mint(**OP))
+            )
+            assert r.status_code == 422, (bad, r.text)
         # as_of before the verifications: nothing yet
         r = await c.get(
             f"{BASE}/satkers/KBC.1602/aggregates",
@@ -100,6 +124,12 @@ async def test_aggregates_3a_cp(evidence, mint) -> None:  # type: ignore[no-unty
         r = await c.get(
             f"{BASE}/satkers/KBC.1602/aggregates",
             params={"year": 2024, "period": "Q1", "indicator": "3a-CP"},
+            headers=bearer(other),
+        )
+        assert r.status_code == 403
+        r = await c.get(
+            f"{BASE}/satkers/KBC.1602/aggregates",
+            params={"year": 2024, "period": "Q1", "indicator": ["3a-CP", "8a-N"]},
             headers=bearer(other),
         )
         assert r.status_code == 403

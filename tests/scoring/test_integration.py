@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -100,3 +101,84 @@ async def test_consolidated_view_of_the_kanwil(scoring: httpx.AsyncClient, mint:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["nko_display"] == "118.30" and body["satkers"][0]["code"] == "WBC.16"
+
+
+async def test_one_evidence_request_per_satker(
+    scoring: httpx.AsyncClient, system: System, mint: Mint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every evidence-driven IKU of a satker (3a-CP, 8a-N, 8b-N) in ONE aggregates request (the
+    multi-indicator form of contracts §8), and evidence asking the
+    registry for the satker path once: 1 evidence + 1 registry hop per satker, not 2 per IKU."""
+    calls: list[tuple[str, str, Any]] = []
+    for name in ("evidence", "registry"):
+        client = system.peers[name]
+        original = client.get_json
+
+        async def spy(path: str, *, token: str | None, params: Any = None, _n: str = name, _o: Any = original) -> Any:
+            calls.append((_n, path, params))
+            return await _o(path, token=token, params=params)
+
+        monkeypatch.setattr(client, "get_json", spy)
+    token = mint("kanwil_manager", "WBC.16")
+    r = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": "Y"}, headers=bearer(token)
+    )
+    assert r.status_code == 200, r.text
+    assert round(r.json()["nko"], 4) == 118.2973
+    evidence = [c for c in calls if c[0] == "evidence"]
+    assert [p for _, p, _ in evidence] == ["/api/v1/evidence/satkers/WBC.16/aggregates"]
+    assert {"3a-CP", "8a-N", "8b-N"} <= set(evidence[0][2]["indicator"])
+    assert [p for n, p, _ in calls if n == "registry" and p == "/api/v1/registry/satkers/WBC.16"] == [
+        "/api/v1/registry/satkers/WBC.16"
+    ]
+
+    calls.clear()
+    r = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/consolidated", params={"year": 2024, "period": "Y"}, headers=bearer(token)
+    )
+    assert r.status_code == 200, r.text
+    members = [s["code"] for s in r.json()["satkers"]]
+    asked = sorted(p.split("/")[5] for n, p, _ in calls if n == "evidence")
+    assert asked == sorted(members)  # one evidence request per satker of the view (run concurrently)
+
+
+async def test_evidence_refusal_is_relayed_from_the_consolidated_view(
+    scoring: httpx.AsyncClient, system: System, mint: Mint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 403 from evidence for one satker of the view reaches the caller as 403 (not a 500 from
+    the concurrent fetch wrapping it)."""
+    from kernel.errors import Forbidden
+
+    async def refuse(path: str, *, token: str | None, params: Any = None) -> Any:
+        raise Forbidden("not yours")
+
+    monkeypatch.setattr(system.peers["evidence"], "get_json", refuse)
+    r = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/consolidated",
+        params={"year": 2024},
+        headers=bearer(mint("kanwil_manager", "WBC.16")),
+    )
+    assert r.status_code == 403, r.text
+
+
+async def test_evidence_configured_but_unreachable_is_503_not_a_silent_fallback(
+    scoring: httpx.AsyncClient, system: System, mint: Mint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the evidence service is part of the deployment but does not answer, the scores are not
+    computed from the reported realisations behind the caller's back: the request fails with 503."""
+    from gateway.devservers import free_ports
+    from kernel.client import ServiceClient
+
+    nobody = ServiceClient("evidence", base_url=f"http://127.0.0.1:{free_ports(1)[0]}", timeout=2.0)
+    monkeypatch.setitem(system.peers._clients, "evidence", nobody)  # a real connection, refused
+    try:
+        r = await scoring.get(
+            "/api/v1/scoring/satkers/WBC.16/scores",
+            params={"year": 2024, "period": "Y"},
+            headers=bearer(mint("kanwil_manager", "WBC.16")),
+        )
+    finally:
+        await nobody.aclose()
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "evidence" in r.json()["detail"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -9,13 +10,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from kernel.auth import Action, ensure_allowed
-from kernel.db import SessionDep
-from kernel.errors import PROBLEM_RESPONSES
-from kernel.params import CodePath, IndicatorQuery
+from kernel.db import ReadSessionDep, SessionDep
+from kernel.errors import PROBLEM_RESPONSES, Unprocessable
+from kernel.params import IDENTIFIER_PATTERN, CodePath, IndicatorQuery
 from services.evidence.api.deps import ActorDep, RuntimeDep
 from services.evidence.domain import repository as repo
 from services.evidence.domain import service
-from services.evidence.domain.aggregates import aggregates as compute_aggregates
+from services.evidence.domain.aggregates import aggregates_many
 from services.evidence.domain.kinds import PERIODS, window_bounds
 from services.evidence.domain.models import DocumentStatus
 from services.evidence.domain.pack import stream_pack
@@ -28,23 +29,65 @@ YearQ = Annotated[int, Query(ge=2000, le=2100)]
 IndicatorQ = IndicatorQuery
 
 
+MAX_INDICATORS = 32
+IndicatorsQ = Annotated[
+    list[str],
+    Query(
+        min_length=1,
+        max_length=MAX_INDICATORS,
+        description=(
+            "IKU code, e.g. 3a-CP; several: repeat the parameter or separate codes with commas "
+            "(the answer then maps each code to its facts)"
+        ),
+    ),
+]
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+
+
+def _indicator_codes(values: list[str]) -> list[str]:
+    codes = list(dict.fromkeys(c.strip() for v in values for c in v.split(",")))
+    if len(codes) > MAX_INDICATORS:
+        raise Unprocessable(f"at most {MAX_INDICATORS} indicators per request", field="indicator")
+    for c in codes:
+        if not (1 <= len(c) <= 32 and _IDENTIFIER.match(c)):
+            raise Unprocessable(f"{c[:40]!r} is not an IKU code", field="indicator")
+    return codes
+
+
 @router.get("/satkers/{code}/aggregates", responses=PROBLEM_RESPONSES, summary="Facts for scoring (contracts §8)")
 async def aggregates(
     code: CodePath,
     rt: RuntimeDep,
     who: ActorDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     year: YearQ,
     period: PeriodQ,
-    indicator: IndicatorQ,
+    indicator: IndicatorsQ,
     as_of: datetime | None = None,
 ) -> dict[str, Any]:
+    """One IKU: its facts (contracts §8). Several IKU (``indicator`` repeated or a comma list):
+    ``{"satker", "year", "period", "window", "as_of", "basis", "indicators": {code: facts}}``,
+    each ``facts`` exactly what the one-IKU request answers; one authorisation, one pass."""
+    codes = _indicator_codes(indicator)
     await service.authorize(rt, who.principal, Action.READ, code)
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
-    result = await compute_aggregates(session, satker=code, indicator=indicator, year=year, period=period, as_of=as_of)
-    result["as_of"] = (as_of or datetime.now(UTC)).isoformat()
-    return result
+    stamp = (as_of or datetime.now(UTC)).isoformat()
+    many = await aggregates_many(session, satker=code, indicators=codes, year=year, period=period, as_of=as_of)
+    for facts in many.values():
+        facts["as_of"] = stamp
+    if len(indicator) == 1 and len(codes) == 1 and "," not in indicator[0]:
+        return many[codes[0]]
+    first = next(iter(many.values()))
+    return {
+        "satker": code,
+        "year": year,
+        "period": period,
+        "window": first["window"],
+        "as_of": stamp,
+        "basis": "verified",
+        "indicators": many,
+    }
 
 
 @router.get(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -93,12 +94,25 @@ def _follow_ups(tree: _Tree, ba: Document) -> list[dict[str, Any]]:
 async def aggregates(
     session: AsyncSession, *, satker: str, indicator: str, year: int, period: str, as_of: datetime | None
 ) -> dict[str, Any]:
+    """The facts of one IKU (contracts §8)."""
+    return (
+        await aggregates_many(session, satker=satker, indicators=[indicator], year=year, period=period, as_of=as_of)
+    )[indicator]
+
+
+async def aggregates_many(
+    session: AsyncSession, *, satker: str, indicators: Sequence[str], year: int, period: str, as_of: datetime | None
+) -> dict[str, dict[str, Any]]:
+    """The facts of several IKU of one satker, by code: the roots of all of them in one query and
+    their linked documents in one walk (children are shared by lineage, so the result of each IKU
+    is exactly what :func:`aggregates` alone gives)."""
+    codes = list(dict.fromkeys(indicators))
     start, end = window_bounds(year, period)
     roots = list(
         await repo.verified_roots(
             session,
             satker=satker,
-            indicator=indicator,
+            indicator=codes,
             year=year,
             kinds=("LPT", "BA Tegah", "PRIN"),
             date_from=start,
@@ -107,6 +121,33 @@ async def aggregates(
         )
     )
     tree = await _load_tree(session, satker, roots, as_of)
+    return {
+        code: _facts(
+            tree,
+            [r for r in roots if r.indicator == code],
+            satker=satker,
+            indicator=code,
+            year=year,
+            period=period,
+            window=(start, end),
+            as_of=as_of,
+        )
+        for code in codes
+    }
+
+
+def _facts(
+    tree: _Tree,
+    roots: list[Document],
+    *,
+    satker: str,
+    indicator: str,
+    year: int,
+    period: str,
+    window: tuple[date, date],
+    as_of: datetime | None,
+) -> dict[str, Any]:
+    start, end = window
     counted: dict[str, set[uuid.UUID]] = defaultdict(set)
 
     lpts = [r for r in roots if r.kind == "LPT"]

@@ -82,16 +82,18 @@ async def verified_roots(
     session: AsyncSession,
     *,
     satker: str,
-    indicator: str,
+    indicator: str | Sequence[str],
     year: int,
     kinds: Iterable[str],
     date_from: date,
     date_to: date,
     as_of: datetime | None,
 ) -> Sequence[Document]:
+    """Verified current roots tagged ``indicator`` (one code, or any of several: one query)."""
+    codes = [indicator] if isinstance(indicator, str) else list(indicator)
     q = sa.select(Document).where(
         Document.satker == satker,
-        Document.indicator == indicator,
+        Document.indicator == codes[0] if len(codes) == 1 else Document.indicator.in_(codes),
         Document.year == year,
         Document.kind.in_(list(kinds)),
         Document.document_date.between(date_from, date_to),

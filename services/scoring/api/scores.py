@@ -46,7 +46,7 @@ async def get_consolidated(
 ) -> dict[str, Any]:
     members = await service.load_subtree(request, principal, code, year, as_of)
     own = next(p for p in members if p.satker.get("code") == code)
-    cards = {p.satker["code"]: await service.scorecard(request, principal, p, period) for p in members}
+    cards = await service.scorecards(request, principal, members, period)
     own_card = cards[code]
     table = []
     for p in sorted(members, key=lambda x: (len(x.satker.get("path") or []), x.satker["code"])):
@@ -127,7 +127,7 @@ async def post_report_check(
     printed["indicators"] = {
         c: {p: v.model_dump(exclude_unset=True) for p, v in per.items()} for c, per in body.indicators.items()
     }
-    evidence = {p: (await service.evidence_for(request, principal, prepared, p))[0] for p in SCORE_PERIODS}
+    evidence = {p: await service.evidence_for(request, principal, prepared, p) for p in SCORE_PERIODS}
     return plain(report_check(prepared, printed, evidence=evidence))  # type: ignore[no-any-return]
 
 
@@ -145,6 +145,6 @@ async def get_what_it_takes(
     prepared = await service.load(request, principal, code, year, as_of)
     if prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
-    evidence, _ = await service.evidence_for(request, principal, prepared, period)
+    evidence = await service.evidence_for(request, principal, prepared, period)
     result = what_it_takes(prepared, indicator, period, target_index, evidence=evidence.get(indicator))
     return plain(result)  # type: ignore[no-any-return]

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import anyio
 from fastapi import Request
 
 from kernel.auth import Action, Principal, ensure_allowed
 from kernel.errors import FieldError as KFieldError
-from kernel.errors import ProblemError, ServiceUnavailable, Unprocessable
+from kernel.errors import Unprocessable, UpstreamError
 from services.scoring.engine.evaluate import Evidence
 from services.scoring.engine.numbers import ZERO
 from services.scoring.engine.rules import achievement
@@ -35,6 +36,7 @@ log = logging.getLogger("kinerja.scoring")
 BUNDLE = "/api/v1/registry/satkers/{code}/agreements/{year}/bundle"
 BUNDLES = "/api/v1/registry/satkers/{code}/agreements/{year}/bundles"
 AGGREGATES = "/api/v1/evidence/satkers/{code}/aggregates"
+EVIDENCE_CONCURRENCY = 4  # evidence requests in flight for one consolidated view
 
 
 def _prepare(request: Request, bundle: Mapping[str, Any]) -> Prepared:
@@ -76,43 +78,68 @@ async def load_subtree(
     return [_prepare(request, b) for b in items]
 
 
-async def evidence_for(
-    request: Request, principal: Principal, prepared: Prepared, period: str
-) -> tuple[dict[str, Evidence], list[str]]:
+async def evidence_for(request: Request, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
     """Evidence aggregates for the IKU whose manual reads evidence (contracts §8).
 
-    Only when the evidence service is part of the deployment; if it cannot answer, the manuals
-    fall back to the reported realisation and the answer carries a note saying so.
+    ONE evidence request per satker for all of them (``indicator`` repeated), so evidence checks
+    the caller's right to the satker once. Only when the evidence service is part of the
+    deployment (a deployment choice: without it the manuals use the reported realisation). When
+    it is part of the deployment but cannot answer, the request fails (503/502 problem): a score
+    that silently changes with the availability of a service is worse than no score.
     """
     peers = request.app.state.peers
-    wanted = [i for i in prepared.indicators if i.uses_evidence]
+    wanted = [i.code for i in prepared.indicators if i.uses_evidence]
     if not wanted or not peers.has("evidence"):
-        return {}, []
-    out: dict[str, Evidence] = {}
-    notes: list[str] = []
-    year = prepared.agreement.get("year")
-    for ind in wanted:
-        params: dict[str, Any] = {"year": year, "period": period, "indicator": ind.code}
-        if prepared.as_of:
-            params["as_of"] = prepared.as_of
-        try:
-            out[ind.code] = await peers["evidence"].get_json(
-                AGGREGATES.format(code=prepared.satker["code"]), token=principal.token, params=params
-            )
-        except (ServiceUnavailable, ProblemError) as exc:
-            if exc.status_code in (401, 403):
-                raise
-            notes.append(f"{ind.code}: evidence aggregates unavailable ({exc.detail}); reported realisation used")
-    return out, notes
+        return {}
+    params: dict[str, Any] = {"year": prepared.agreement.get("year"), "period": period, "indicator": wanted}
+    if prepared.as_of:
+        params["as_of"] = prepared.as_of
+    body = await peers["evidence"].get_json(
+        AGGREGATES.format(code=prepared.satker["code"]), token=principal.token, params=params
+    )
+    if len(wanted) == 1:  # one code: the one-IKU answer itself
+        return {wanted[0]: body}
+    got: dict[str, Evidence] = body.get("indicators") or {}
+    missing = [code for code in wanted if code not in got]
+    if missing:
+        raise UpstreamError(f"evidence answered no aggregates for {', '.join(missing)}")
+    return {code: got[code] for code in wanted}
 
 
 async def scorecard(
     request: Request, principal: Principal, prepared: Prepared, period: str, *, trace: bool = False
 ) -> Scorecard:
-    evidence, notes = await evidence_for(request, principal, prepared, period)
-    card = score(prepared, period, evidence=evidence, trace=trace)
-    card.notes.extend(notes)
-    return card
+    evidence = await evidence_for(request, principal, prepared, period)
+    return score(prepared, period, evidence=evidence, trace=trace)
+
+
+async def scorecards(
+    request: Request, principal: Principal, members: list[Prepared], period: str
+) -> dict[str, Scorecard]:
+    """The scorecards of several satker (a Kanwil's view): their evidence read concurrently, at
+    most :data:`EVIDENCE_CONCURRENCY` requests at a time; the engine runs after, in order."""
+    evidence: list[dict[str, Evidence]] = [{} for _ in members]
+    limiter = anyio.CapacityLimiter(EVIDENCE_CONCURRENCY)
+    failed: list[Exception] = []
+
+    async def fetch(i: int, p: Prepared) -> None:
+        async with limiter:
+            if failed:
+                return
+            try:
+                evidence[i] = await evidence_for(request, principal, p, period)
+            except Exception as exc:  # re-raised below as itself (a task group would wrap it)
+                failed.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for i, p in enumerate(members):
+            tg.start_soon(fetch, i, p)
+    if failed:
+        raise failed[0]
+    cards: dict[str, Scorecard] = {}
+    for p, ev in zip(members, evidence, strict=True):
+        cards[p.satker["code"]] = score(p, period, evidence=ev)
+    return cards
 
 
 def region_value(own: Prepared, members: list[Prepared], ind: Indicator, period: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ resources are created in the lifespan and kept on ``app.state``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -53,6 +54,50 @@ def health_router() -> APIRouter:
     return router
 
 
+#: gen-1 collections between two full ones while a service runs (CPython's default: 10)
+FULL_COLLECTION_EVERY = 100
+
+
+def frozen_heap_after_startup(
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[Any]]:
+    """The lifespan, plus ``gc.freeze()`` once the service has started (undone at shutdown).
+
+    Why: after start a service process holds ~200k long-lived objects (modules, pydantic
+    validators, SQLAlchemy mappers, FastAPI routes) that are never garbage. Every full (gen-2)
+    collection walks all of them: ~100 ms on our 2-core machines, triggered every few dozen
+    consolidated views by the garbage of the requests; that pause *was* the consolidated view's
+    p99 (p50 30-50 ms, p99 170-180 ms; measured with ``gc.callbacks``). Frozen objects sit in
+    the permanent generation, which collections skip, so a full collection only walks what was
+    allocated since the start. Nothing changes for what the requests allocate: their cycles are
+    collected as before. (Cyclic garbage left from the start is frozen with them and only
+    reclaimed after shutdown: a one-off, not a growth.) Several services in one process (embedded mode, tests)
+    each freeze at their start; freezing twice is harmless, and ``gc.unfreeze()`` at shutdown
+    hands the objects back to the collector so a process that starts apps repeatedly (tests)
+    does not accumulate them.
+
+    One more knob goes with it: CPython runs a full collection only when the objects promoted
+    since the last one exceed 25 % of the long-lived ones, and frozen objects do not count, so
+    after a freeze that rule no longer rations full collections (one every 10 gen-1 collections,
+    a few ms each, measurable in the p50). The third threshold (young collections between full ones,
+    default 10) is raised to :data:`FULL_COLLECTION_EVERY` while the service runs instead.
+    """
+
+    @asynccontextmanager
+    async def lifespan_with_frozen_heap(app: FastAPI) -> AsyncIterator[Any]:
+        async with lifespan(app) as state:
+            thresholds = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_COLLECTION_EVERY))
+            try:
+                yield state
+            finally:
+                gc.set_threshold(*thresholds)
+                gc.unfreeze()
+
+    return lifespan_with_frozen_heap
+
+
 def new_service_app(
     *,
     service: str,
@@ -65,7 +110,7 @@ def new_service_app(
         title=title,
         description=description,
         version="1.0.0",
-        lifespan=lifespan,
+        lifespan=frozen_heap_after_startup(lifespan),
         generate_unique_id_function=operation_id,
         openapi_url=f"/api/v1/{service}/openapi.json",
         docs_url=f"/api/v1/{service}/docs",

@@ -3,13 +3,18 @@ refuse writes, and a pooled connection the server closed is replaced without a p
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 import psycopg
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Column, Integer, MetaData, Table, text
 
+from kernel.app import FULL_COLLECTION_EVERY, new_service_app
 from kernel.auth import TokenVerifier
 from kernel.db import Database, ReadOnlySessionError
 from kernel.errors import Unauthorized
@@ -71,3 +76,23 @@ async def test_a_connection_closed_by_the_server_is_replaced_at_checkout(pg_url:
             assert (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
     finally:
         await db.dispose()
+
+
+async def test_the_startup_heap_is_frozen_while_a_service_runs() -> None:
+    """Full collections skip what the service built at start (the consolidated view's p99 was
+    those collections); shutdown hands the objects back to the collector."""
+    started: list[bool] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        started.append(True)
+        yield
+
+    app = new_service_app(service="probe", title="probe", description="probe", lifespan=lifespan)
+    thresholds = gc.get_threshold()
+    async with app.router.lifespan_context(app):
+        assert started == [True]
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[2] == max(thresholds[2], FULL_COLLECTION_EVERY)
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -78,6 +79,26 @@ async def search(
     return (await session.execute(q)).scalars().all(), int(total)
 
 
+@functools.cache
+def _verified_roots_statement(with_as_of: bool) -> sa.Select[Document]:
+    """Built once per shape (with or without ``as_of``): the scores of every satker ask for its
+    aggregates, and building this statement (column operators, coercions, cache key of a fresh
+    tree) cost more Python time than running it. Everything else is a bind parameter; the
+    IKU codes and kinds are *expanding* parameters (``IN (...)`` with as many values as given)."""
+    conds: list[sa.ColumnElement[bool]] = [
+        Document.satker == sa.bindparam("satker"),
+        Document.indicator.in_(sa.bindparam("codes", expanding=True)),
+        Document.year == sa.bindparam("year"),
+        Document.kind.in_(sa.bindparam("kinds", expanding=True)),
+        Document.document_date.between(sa.bindparam("date_from"), sa.bindparam("date_to")),
+        Document.is_current.is_(True),
+        Document.status == DocumentStatus.VERIFIED,
+    ]
+    if with_as_of:  # as _verified(as_of)
+        conds.append(Document.reviewed_at <= sa.bindparam("as_of"))
+    return sa.select(Document).where(*conds).order_by(Document.document_date, Document.number)
+
+
 async def verified_roots(
     session: AsyncSession,
     *,
@@ -91,15 +112,18 @@ async def verified_roots(
 ) -> Sequence[Document]:
     """Verified current roots tagged ``indicator`` (one code, or any of several: one query)."""
     codes = [indicator] if isinstance(indicator, str) else list(indicator)
-    q = sa.select(Document).where(
-        Document.satker == satker,
-        Document.indicator == codes[0] if len(codes) == 1 else Document.indicator.in_(codes),
-        Document.year == year,
-        Document.kind.in_(list(kinds)),
-        Document.document_date.between(date_from, date_to),
-        *_verified(as_of),
-    )
-    return (await session.execute(q.order_by(Document.document_date, Document.number))).scalars().all()
+    params: dict[str, object] = {
+        "satker": satker,
+        "codes": codes,
+        "year": year,
+        "kinds": list(kinds),
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    if as_of is not None:
+        params["as_of"] = as_of
+    stmt = _verified_roots_statement(as_of is not None)
+    return (await session.execute(stmt, params)).scalars().all()
 
 
 async def verified_children(

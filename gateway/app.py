@@ -329,7 +329,7 @@ def create_app(
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_json() -> JSONResponse:
         if "doc" not in openapi_cache:
-            apps = system.apps if system is not None else service_apps_for_docs(available_services())
+            apps = system.apps if system is not None else service_apps_for_docs(list(SERVICES))
             openapi_cache["doc"] = build_document(app, apps)
         return JSONResponse(openapi_cache["doc"])
 
@@ -338,17 +338,3 @@ def create_app(
         return get_swagger_ui_html(openapi_url="/openapi.json", title="kinerja API")
 
     return app
-
-
-def available_services() -> list[str]:
-    """The services whose package is present in this installation, in start order."""
-    import importlib.util
-
-    found = []
-    for name in SERVICES:
-        try:
-            if importlib.util.find_spec(f"services.{name}.app") is not None:
-                found.append(name)
-        except ModuleNotFoundError:
-            continue
-    return found

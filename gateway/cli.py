@@ -120,7 +120,8 @@ def cmd_run_distributed(args: argparse.Namespace) -> int:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
-    from gateway.app import available_services, create_app
+    from gateway.app import create_app
+    from gateway.composition import SERVICES
     from gateway.openapi import CHECKED_IN, build_document, render, service_apps_for_docs
     from gateway.settings import GatewaySettings
     from kernel.settings import AuthSettings, CommonSettings
@@ -130,7 +131,7 @@ def cmd_openapi(args: argparse.Namespace) -> int:
         common=CommonSettings(environment="test"),
         auth=AuthSettings(secret="openapi-generation-only-not-a-real-secret-0123456789"),
     )
-    text = render(build_document(gateway_app, service_apps_for_docs(available_services())))
+    text = render(build_document(gateway_app, service_apps_for_docs(list(SERVICES))))
     if args.write:
         CHECKED_IN.parent.mkdir(parents=True, exist_ok=True)
         CHECKED_IN.write_text(text)

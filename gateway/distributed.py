@@ -33,6 +33,7 @@ from types import FrameType
 
 from gateway.devservers import clamd_reachable, free_ports, run_seaweedfs
 from gateway.processes import Served, launch, wait_healthy
+from kernel.errors import ProblemError
 
 #: start order; the gateway comes last
 PARTS: tuple[str, ...] = ("registry", "evidence", "scoring")
@@ -283,6 +284,9 @@ def run(
         return 0
     except RuntimeError as exc:  # a part did not start: its log is in the message
         _say(f"could not start: {exc}")
+        return 1
+    except ProblemError as exc:  # the demo import was refused: stop, say why (every part is stopped)
+        _say(f"loading the demo data failed: {exc.status_code} {exc.detail}")
         return 1
     finally:
         for signum, handler in previous.items():

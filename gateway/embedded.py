@@ -8,18 +8,16 @@ use (so it goes through the registry's API, its validation and its authorisation
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
 from fastapi import FastAPI
 
-from gateway.app import available_services, create_app
-from gateway.composition import System, build_system
+from gateway.app import create_app
+from gateway.composition import SERVICES, System, build_system
 from gateway.settings import GatewaySettings
 from kernel.auth import TokenVerifier
 from kernel.client import ServiceClient
-from kernel.errors import ProblemError
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 
 log = logging.getLogger("kinerja.embedded")
@@ -35,38 +33,26 @@ def admin_token(system: System, *, ttl_seconds: int = 300) -> str:
     return verifier.mint(subject="kinerja-seed", role="admin", ttl_seconds=ttl_seconds)
 
 
-def _route_exists(app: FastAPI, path: str, method: str) -> bool:
-    # the OpenAPI document lists every route, including those of included routers (app.routes may not)
-    return method.lower() in app.openapi().get("paths", {}).get(path, {})
-
-
 async def seed_demo_data(system: System) -> str:
     """Load the demo document when the registry is empty. Returns what happened (also logged)."""
-    registry = system.apps.get("registry")
-    if registry is None:
+    if "registry" not in system.apps:
         return _note("demo data not loaded: no registry service in this system")
-    try:
-        importlib.import_module("services.registry.seed")
-    except ModuleNotFoundError:
-        return _note("demo data not loaded: services.registry.seed does not exist yet")
-    if not _route_exists(registry, SEED_IMPORT_PATH, "POST") or not _route_exists(registry, SATKER_LIST_PATH, "GET"):
-        return _note(f"demo data not loaded: the registry has no POST {SEED_IMPORT_PATH} / GET {SATKER_LIST_PATH} yet")
     return await load_demo_if_empty(system.peers["registry"], admin_token(system))
 
 
 async def load_demo_if_empty(client: ServiceClient, token: str) -> str:
     """Import the demo document through ``client`` (the registry in process, or the gateway over
-    HTTP in ``kinerja run-distributed``) unless the registry already has satker."""
+    HTTP in ``kinerja run-distributed``) unless the registry already has satker.
+
+    A failed import is raised, not logged and passed over: a newcomer's ``make run`` must stop
+    with the reason rather than serve an empty system that looks broken for no visible cause.
+    """
     from services.registry.seed import load_seed_document
 
-    try:
-        listing = await client.get_json(SATKER_LIST_PATH, token=token, params={"limit": 1})
-        if int(listing.get("total", len(listing.get("items", [])))) > 0:
-            return _note("demo data present: the registry already has satker", logging.INFO)
-        await client.request("POST", SEED_IMPORT_PATH, token=token, json=load_seed_document())
-    except ProblemError as exc:
-        log.error("loading the demo data failed: %s %s", exc.status_code, exc.detail)
-        return f"demo data failed: {exc.detail}"
+    listing = await client.get_json(SATKER_LIST_PATH, token=token, params={"limit": 1})
+    if int(listing.get("total", len(listing.get("items", [])))) > 0:
+        return _note("demo data present: the registry already has satker", logging.INFO)
+    await client.request("POST", SEED_IMPORT_PATH, token=token, json=load_seed_document())
     return _note("demo data loaded into the registry", logging.INFO)
 
 
@@ -102,7 +88,7 @@ def create_embedded_app(
     common = common or CommonSettings()
     common.data_dir.mkdir(parents=True, exist_ok=True)  # SQLite files and local objects live here
     settings = dict(settings or {})
-    chosen = services if services is not None else available_services()
+    chosen = services if services is not None else list(SERVICES)
     if "evidence" in chosen and "evidence" not in settings:
         settings["evidence"] = embedded_evidence_settings()
     system = build_system(

@@ -83,6 +83,20 @@ async def test_clearance_time_windows_through_the_api(
     assert iku["1a-N"]["realization_display"] == value
 
 
+async def test_explain_lists_only_the_addenda_that_touched_the_iku(scoring: httpx.AsyncClient, mint: Mint) -> None:
+    async def addenda(code: str) -> list[str]:
+        r = await scoring.get(
+            "/api/v1/scoring/satkers/WBC.16/explain",
+            params={"year": 2024, "period": "Q2", "indicator": code},
+            headers=bearer(mint()),
+        )
+        assert r.status_code == 200, r.text
+        return [a["number"] for a in r.json()["indicator"]["addenda"]]
+
+    assert await addenda("4a-N") == ["PK-29A/BC/2024"]  # the addendum set 4a-N's quarterly targets
+    assert await addenda("1a-N") == []  # ... and no target of 1a-N
+
+
 async def test_registry_errors_are_relayed(scoring: httpx.AsyncClient, mint: Mint) -> None:
     unknown = await scoring.get("/api/v1/scoring/satkers/NOPE.1/scores", params={"year": 2024}, headers=bearer(mint()))
     assert unknown.status_code == 404

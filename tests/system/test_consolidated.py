@@ -62,8 +62,9 @@ async def test_region_is_computed_from_the_same_realisations_as_the_satkers(worl
     region: dict[str, dict[str, Any]] = {r["code"]: r for r in view.json()["region"]}
     # the evidence counts: 8a-N is scored from the verified patrol, not from the reported figure
     assert "evidence" in json.dumps(
-        (await c.get(f"/api/v1/scoring/satkers/{KANWIL}/explain", params=q | {"indicator": "8a-N"}, headers=manager))
-        .json()["indicator"]["manual"]["steps"]
+        (
+            await c.get(f"/api/v1/scoring/satkers/{KANWIL}/explain", params=q | {"indicator": "8a-N"}, headers=manager)
+        ).json()["indicator"]["manual"]["steps"]
     )
     own_aggregated = [code for code, r in region.items() if r["aggregation"] == "own"]
     assert "8a-N" in own_aggregated

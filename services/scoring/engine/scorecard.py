@@ -276,9 +276,7 @@ def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
         known_p = [p for p in perspectives if p.index is not None]
         renormalised = len(known_p) != len(perspectives)
         partial = (
-            renormalised
-            or any(s.achievement.index is None for s in ikus)
-            or any(os.index is None for os in objectives)
+            renormalised or any(s.achievement.index is None for s in ikus) or any(os.index is None for os in objectives)
         )
         nko: Decimal | None = None
         if known_p:

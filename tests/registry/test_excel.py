@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from gateway.composition import build_system, running
+from kernel.errors import ProblemError
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
 from services.registry.domain import xlsx
@@ -295,6 +296,37 @@ async def test_all_bad_cells_are_listed(api: httpx.AsyncClient, admin: dict[str,
     errors = await refused(api, admin, "KBC.1672", workbook_of(doc, change))
     assert [e["field"] for e in errors] == ["IKU!Q1", "IKU!N2", "IKU!O3"]
     assert errors[0]["reason"] == "unknown column 'Polarty'"
+
+
+async def test_unreadable_cells_and_schema_errors_come_in_one_answer(
+    api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """A text target (the conversion refuses it) AND an unknown polarity and satker kind (the
+    schema refuses them): every one of them, each with its cell, in the same 422."""
+    doc = mini_document("KBC.1699", 2024, "PK-99/KBC.1699/2024")
+
+    def change(wb: Workbook) -> None:
+        wb["IKU"]["N2"] = "tinggi"
+        wb["IKU"]["G3"] = "Up"
+        wb["Satker"]["C2"] = "warung"
+
+    errors = await refused(api, admin, "KBC.1699", workbook_of(doc, change))
+    fields = {e["field"]: e["reason"] for e in errors}
+    assert {"IKU!N2", "IKU!G3", "Satker!C2"} <= set(fields), errors
+    assert "not a number" in fields["IKU!N2"] and "max" in fields["IKU!G3"]
+
+
+def test_at_most_max_errors_cells_are_listed() -> None:
+    doc = mini_document("KBC.1699", 2024, "PK-99/KBC.1699/2024")
+
+    def change(wb: Workbook) -> None:
+        for n in range(2, xlsx.MAX_ERRORS + 60):
+            wb["Rincian"].append(["1a-N", f"M{(n % 12) + 1:02d}", f"part_{n}", "banyak"])
+
+    converted = xlsx.read_workbook(workbook_of(doc, change))
+    with pytest.raises(ProblemError) as caught:
+        xlsx.validated(converted)
+    assert len(caught.value.errors or []) == xlsx.MAX_ERRORS
 
 
 async def test_import_error_after_writes_names_the_cell_and_rolls_back(

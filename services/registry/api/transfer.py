@@ -104,7 +104,7 @@ async def import_agreement(
     if format == "xlsx" or (format is None and content_type == XLSX_TYPE):
         converted = await anyio.to_thread.run_sync(xlsx.read_workbook, raw)
         with xlsx.located(converted.cells):
-            return await _import(request, session, principal, service.parse(converted.document))
+            return await _import(request, session, principal, xlsx.validated(converted))
     doc = service.parse(_decode(raw, format == "yaml" or (format is None and content_type in YAML_TYPES)))
     return await _import(request, session, principal, doc)
 

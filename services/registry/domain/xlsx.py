@@ -76,6 +76,7 @@ MAX_SHARED_STRINGS = 100_000
 MAX_CELLS = 500_000
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 HEADER_SCAN = 10
+MAX_ERRORS = 200  # faulty cells listed in one answer (the rest are not worth a bigger answer)
 
 Loc = tuple[str | int, ...]
 
@@ -240,7 +241,8 @@ class _Errors:
         self.items: list[FieldError] = []
 
     def add(self, ref: str, reason: str) -> None:
-        self.items.append(FieldError(field=ref, reason=reason))
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(FieldError(field=ref, reason=reason))
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -597,13 +599,44 @@ def _instant_cell(r: _Reader, cell: Cell | None) -> Any:
 class Converted:
     document: dict[str, Any]
     cells: Cells
+    #: cells that could not be read (the document leaves them out); see :func:`validated`
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def validated(converted: Converted) -> ImportDocument:
+    """The import document, or ONE 422 listing every faulty cell (at most :data:`MAX_ERRORS`):
+    the cells the conversion could not read AND the fields the document's schema refuses (an
+    unknown polarity, a perspective that is not one...), both named by their cells, so a user
+    fixes the workbook once instead of once per error."""
+    from services.registry.domain.transfer import parse  # transfer never imports this module
+
+    errors = list(converted.errors)
+    document: ImportDocument | None = None
+    try:
+        document = parse(converted.document)
+    except Unprocessable as exc:
+        locate(exc, converted.cells)
+        known = {e.field for e in errors}  # a cell refused above is missing below: said once
+        # a sheet missing a column or field: what its rows then lack is that one error, not more
+        broken = {e.field for e in errors if "!" not in e.field}
+        errors += [
+            e
+            for e in exc.errors or []
+            if e.field not in known and e.field.rsplit("!", 1)[0].strip("'").replace("''", "'") not in broken
+        ]
+    if errors or document is None:
+        errors = errors[:MAX_ERRORS]
+        raise Unprocessable(f"{errors[0].field}: {errors[0].reason}", errors=errors)
+    return document
 
 
 def read_workbook(raw: bytes) -> Converted:
     """The import document spelled by the workbook, and where each of its fields came from.
 
     Synchronous and CPU-bound: call it in a worker thread. Raises 415 (not an .xlsx), 413 (too big)
-    or 422 (every cell at fault, ``errors[].field`` = ``Sheet!A1``); writes nothing.
+    or 422 (a required sheet missing); the cells it cannot read are in ``errors`` and
+    :func:`validated` raises them together with the schema's (``errors[].field`` = ``Sheet!A1``).
+    Writes nothing.
     """
     book = _Book(raw)
     try:
@@ -651,8 +684,7 @@ def _convert(book: _Book) -> Converted:
         agreement["measures"] = measures
     if (t := book.table("Manual", _MANUAL_COLUMNS, "IKU code", errors, required=("IKU code", "Manual"))) is not None:
         _read_manuals(t, r, agreement)
-    errors.raise_if_any()
-    return Converted(document, cells)
+    return Converted(document, cells, errors.items)
 
 
 def _read_pk(book: _Book, title: str, r: _Reader, document: dict[str, Any], agreement: dict[str, Any]) -> None:

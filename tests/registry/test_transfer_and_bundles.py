@@ -192,7 +192,7 @@ async def test_invalid_manual_is_refused_by_scoring(api: httpx.AsyncClient, admi
         ok = await api.put(url, json=good_manual, headers=admin)
         assert ok.status_code == 200, ok.text
         assert ok.json()["version"] == expected
-    versions = (await api.get(f"{url}/versions", headers=admin)).json()
+    versions = (await api.get(f"{url}/versions", headers=admin)).json()["items"]
     assert [v["version"] for v in versions] == [1, 2]
 
 

@@ -30,3 +30,11 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def page_of(items: list[T], page: PageParams) -> Page[T]:
+    """One page of a list the service has in memory (small lists: a satker's children, a
+    target's history), in the one list shape of the API."""
+    return Page(
+        items=items[page.offset : page.offset + page.limit], total=len(items), limit=page.limit, offset=page.offset
+    )

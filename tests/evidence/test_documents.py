@@ -55,7 +55,9 @@ async def test_pdf_roundtrip_is_byte_identical_and_audited(evidence, mint, stora
         assert d.headers["etag"] == f'"{doc["sha256"]}"'
         assert d.headers["accept-ranges"] == "bytes"
 
-        trail = (await c.get(f"{BASE}/documents/{doc['id']}/audit", headers=bearer(tok(mint, OPERATOR)))).json()
+        trail = (await c.get(f"{BASE}/documents/{doc['id']}/audit", headers=bearer(tok(mint, OPERATOR)))).json()[
+            "items"
+        ]
         assert [e["action"] for e in trail] == ["uploaded", "scanned", "submitted", "downloaded"]
         assert trail[-1]["actor"] == "rudi@WBC.16" and trail[-1]["client_ip"]
 
@@ -280,7 +282,7 @@ async def test_review_workflow(evidence, mint) -> None:  # type: ignore[no-untyp
             (1, "rejected", False),
             (2, "verified", True),
         ]
-        trail = (await c.get(f"{url}/audit", headers=bearer(op))).json()
+        trail = (await c.get(f"{url}/audit", headers=bearer(op))).json()["items"]
         assert [(e["action"], e["actor"]) for e in trail] == [
             ("uploaded", OPERATOR["sub"]),
             ("scanned", OPERATOR["sub"]),

@@ -126,7 +126,7 @@ async def test_evidence_upload_streams_through_the_gateway_and_downloads_identic
     # the request id given at the edge reached the evidence service: it is in the audit log
     audit = await gw.get(f"/api/v1/evidence/documents/{doc['id']}/audit", headers=bearer(operator))
     assert audit.status_code == 200, audit.text
-    assert "up-rid-9" in {e["request_id"] for e in audit.json()}
+    assert "up-rid-9" in {e["request_id"] for e in audit.json()["items"]}
 
 
 async def test_request_id_is_made_at_the_edge_when_missing(gw: httpx.AsyncClient, mint: Mint) -> None:

@@ -56,7 +56,7 @@ async def test_4a_n_addendum_history_and_as_of(api: httpx.AsyncClient, admin: di
     too_early = await api.get(A, params={"as_of": "2023-12-31T00:00:00Z"}, headers=admin)
     assert too_early.status_code == 404
 
-    history = (await api.get(f"{url}/history", headers=admin)).json()
+    history = (await api.get(f"{url}/history", headers=admin)).json()["items"]
     q2 = [h for h in history if h["period"] == "Q2"]
     assert [(h["value"], h["document"]) for h in q2] == [(None, "PK-29/BC/2024"), (3.0, "PK-29A/BC/2024")]
     assert q2[0]["superseded_at"] == q2[1]["recorded_at"] and q2[1]["superseded_at"] is None
@@ -91,7 +91,7 @@ async def test_addendum_through_the_api(api: httpx.AsyncClient, admin: dict[str,
         f"{base}/addenda", json={"number": "PK-81D/KBC.1681/2024", "targets": {"1b-N": {"Q5": 1}}}, headers=admin
     )
     assert bad_period.status_code == 422 and "Q5" in bad_period.json()["errors"][0]["field"]
-    docs = (await api.get(f"{base}/documents", headers=admin)).json()
+    docs = (await api.get(f"{base}/documents", headers=admin)).json()["items"]
     assert [d["number"] for d in docs] == ["PK-81/KBC.1681/2024", "PK-81A/KBC.1681/2024"]
 
 

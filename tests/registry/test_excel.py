@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from gateway.composition import build_system, running
+from kernel.errors import ProblemError
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
 from services.registry.domain import xlsx
@@ -297,6 +298,37 @@ async def test_all_bad_cells_are_listed(api: httpx.AsyncClient, admin: dict[str,
     assert errors[0]["reason"] == "unknown column 'Polarty'"
 
 
+async def test_unreadable_cells_and_schema_errors_come_in_one_answer(
+    api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """A text target (the conversion refuses it) AND an unknown polarity and satker kind (the
+    schema refuses them): every one of them, each with its cell, in the same 422."""
+    doc = mini_document("KBC.1699", 2024, "PK-99/KBC.1699/2024")
+
+    def change(wb: Workbook) -> None:
+        wb["IKU"]["N2"] = "tinggi"
+        wb["IKU"]["G3"] = "Up"
+        wb["Satker"]["C2"] = "warung"
+
+    errors = await refused(api, admin, "KBC.1699", workbook_of(doc, change))
+    fields = {e["field"]: e["reason"] for e in errors}
+    assert {"IKU!N2", "IKU!G3", "Satker!C2"} <= set(fields), errors
+    assert "not a number" in fields["IKU!N2"] and "max" in fields["IKU!G3"]
+
+
+def test_at_most_max_errors_cells_are_listed() -> None:
+    doc = mini_document("KBC.1699", 2024, "PK-99/KBC.1699/2024")
+
+    def change(wb: Workbook) -> None:
+        for n in range(2, xlsx.MAX_ERRORS + 60):
+            wb["Rincian"].append(["1a-N", f"M{(n % 12) + 1:02d}", f"part_{n}", "banyak"])
+
+    converted = xlsx.read_workbook(workbook_of(doc, change))
+    with pytest.raises(ProblemError) as caught:
+        xlsx.validated(converted)
+    assert len(caught.value.errors or []) == xlsx.MAX_ERRORS
+
+
 async def test_import_error_after_writes_names_the_cell_and_rolls_back(
     api: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
@@ -416,6 +448,61 @@ async def test_too_large_is_413(api: httpx.AsyncClient, admin: dict[str, str]) -
     assert len(bomb.getvalue()) < 1024 * 1024
     r = await post(api, admin, bomb.getvalue())
     assert r.status_code == 413 and "unpacks" in r.json()["detail"]
+
+
+def _rewritten(raw: bytes, change: Callable[[str, bytes], bytes], extra: dict[str, bytes]) -> bytes:
+    """The workbook ``raw`` with every member passed through ``change(name, data)``, ``extra`` added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, change(info.filename, src.read(info)))
+        for name, data in extra.items():
+            dst.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("what", ["shared strings", "cells"])
+async def test_too_many_strings_or_cells_is_413_before_openpyxl_reads(
+    api: httpx.AsyncClient, admin: dict[str, str], what: str
+) -> None:
+    """A valid workbook, small packed and well under the unpacked limit, padded with unused
+    shared strings or empty cells: refused from the count, not read by openpyxl."""
+    satker = "KBC.1697" if what == "cells" else "KBC.1698"
+    doc = mini_document(satker, 2024, f"PK-79/{satker}/2024")
+    raw = workbook_of(doc)
+
+    def pad(name: str, data: bytes) -> bytes:
+        if what == "shared strings" and name == "[Content_Types].xml":  # the writer uses inline strings
+            part = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+            override = b'<Override PartName="/xl/sharedStrings.xml" ContentType="' + part + b'"/>'
+            return data.replace(b"</Types>", override + b"</Types>")
+        if what == "cells" and name == "xl/worksheets/sheet1.xml":
+            rows = b"".join(
+                b'<row r="%d">' % n
+                + b"".join(b'<c r="%s%d"/>' % (c, n) for c in (b"C", b"D", b"E", b"F", b"G"))
+                + b"</row>"
+                for n in range(1000, 1000 + xlsx.MAX_CELLS // 5 + 1)
+            )
+            return data.replace(b"</sheetData>", rows + b"</sheetData>")
+        return data
+
+    strings = b"<sst>" + b"<si><t>a</t></si>" * (xlsx.MAX_SHARED_STRINGS + 1) + b"</sst>"
+    padded = _rewritten(raw, pad, {"xl/sharedStrings.xml": strings} if what == "shared strings" else {})
+    assert len(padded) < 2 * 1024 * 1024
+    r = await post(api, admin, padded)
+    assert r.status_code == 413, r.text
+    assert what in r.json()["detail"]
+    assert (await api.get(f"{R}/satkers/{satker}", headers=admin)).status_code == 404
+
+
+def test_tag_counting_across_chunks() -> None:
+    """A tag cut by a chunk boundary is counted once."""
+    raw = io.BytesIO()
+    body = b"x" * (1024 * 1024 - 3) + b"<si><t>a</t></si>" * 3
+    with zipfile.ZipFile(raw, "w") as z:
+        z.writestr("s.xml", body)
+    with zipfile.ZipFile(raw) as z:
+        assert xlsx._count_tags(z, z.getinfo("s.xml"), xlsx._SHARED_STRING, 10) == 3
 
 
 async def test_format_query_and_authorisation(api: httpx.AsyncClient, admin: dict[str, str], mint: Mint) -> None:

@@ -54,7 +54,7 @@ async def test_etag_if_match_and_history(api: httpx.AsyncClient, agreement: str,
     same = await api.patch(f"{M}/M01", json={"parts": {"red_docs": 307}}, headers=operator | {"If-Match": etag2})
     assert same.headers["etag"] == etag2  # no change, no new rows
 
-    history = (await api.get(f"{M}/M01/history", headers=operator)).json()
+    history = (await api.get(f"{M}/M01/history", headers=operator)).json()["items"]
     red = [(h["value"], h["superseded_at"] is None) for h in history if h["part"] == "red_docs"]
     assert red == [(306, False), (307, True)]
     put_time = next(h["recorded_at"] for h in history if h["part"] == "red_docs" and h["value"] == 306)
@@ -116,6 +116,6 @@ async def test_closing_the_year_locks_every_month(
     assert (await api.post(f"{A}/periods/Y/close", headers=admin)).status_code == 200
     r = await api.put(url, json={"parts": {"realization": 1}}, headers=admin | {"If-Match": "*"})
     assert r.status_code == 409
-    periods = {p["period"]: p["closed"] for p in (await api.get(f"{A}/periods", headers=admin)).json()}
+    periods = {p["period"]: p["closed"] for p in (await api.get(f"{A}/periods", headers=admin)).json()["items"]}
     assert periods["Y"] is True and periods["Q1"] is False
     assert (await api.post(f"{A}/periods/Y/reopen", headers=admin)).status_code == 200

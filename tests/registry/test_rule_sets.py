@@ -59,6 +59,7 @@ async def test_new_version_is_stored_once(api: httpx.AsyncClient, admin: dict[st
     assert r.status_code == 201 and r.json()["version"] == 2
     assert (await api.post(R, json=doc, headers=admin)).status_code == 409
     versions = [
-        (x["code"], x["version"]) for x in (await api.get(R, params={"code": "KMK-300-2022"}, headers=admin)).json()
+        (x["code"], x["version"])
+        for x in (await api.get(R, params={"code": "KMK-300-2022"}, headers=admin)).json()["items"]
     ]
     assert versions == [("KMK-300-2022", 1), ("KMK-300-2022", 2)]

@@ -37,10 +37,14 @@ async def test_get_satker_children_subtree_path(api: httpx.AsyncClient, admin: d
         "path": ["WBC.16", "KBC.1603"],
         "staff": 42,
     }
-    children = (await api.get(f"{R}/satkers/WBC.16/children", headers=admin)).json()
+    children_page = (await api.get(f"{R}/satkers/WBC.16/children", headers=admin)).json()
+    children = children_page["items"]
     assert {c["code"] for c in children} >= SEVEN - {"WBC.16"}
-    subtree = (await api.get(f"{R}/satkers/WBC.16/subtree", headers=admin)).json()
+    assert children_page["total"] == len(children) and children_page["offset"] == 0
+    subtree = (await api.get(f"{R}/satkers/WBC.16/subtree", headers=admin)).json()["items"]
     assert subtree[0]["code"] == "WBC.16" and {s["code"] for s in subtree} >= SEVEN
+    second = (await api.get(f"{R}/satkers/WBC.16/subtree", params={"limit": 1, "offset": 1}, headers=admin)).json()
+    assert second["items"] == subtree[1:2] and second["limit"] == 1 and second["total"] == len(subtree)
     assert (await api.get(f"{R}/satkers/KBC.1606/path", headers=admin)).json()["path"] == ["WBC.16", "KBC.1606"]
 
 

@@ -192,7 +192,7 @@ async def test_invalid_manual_is_refused_by_scoring(api: httpx.AsyncClient, admi
         ok = await api.put(url, json=good_manual, headers=admin)
         assert ok.status_code == 200, ok.text
         assert ok.json()["version"] == expected
-    versions = (await api.get(f"{url}/versions", headers=admin)).json()
+    versions = (await api.get(f"{url}/versions", headers=admin)).json()["items"]
     assert [v["version"] for v in versions] == [1, 2]
 
 
@@ -236,3 +236,68 @@ async def test_export_round_trips_the_seed(api: httpx.AsyncClient, admin: dict[s
         assert exported["satkers"][0]["code"] == "WBC.16"
     four_a = next(i for i in as_json.json()["agreement"]["indicators"] if i["code"] == "4a-N")
     assert four_a["targets"]["Q2"] is None  # the original document's value; the addendum carries 3
+
+
+# --- work before authorisation, size while streaming, YAML bombs ---------------------------------
+
+
+class CountingBody:
+    """A request body produced on demand, counting the bytes the server pulled from it."""
+
+    def __init__(self, total: int, chunk: int = 1024 * 1024) -> None:
+        self.total, self.chunk, self.consumed = total, chunk, 0
+
+    async def __aiter__(self) -> Any:
+        while self.consumed < self.total:
+            n = min(self.chunk, self.total - self.consumed)
+            self.consumed += n
+            yield b"a" * n
+
+
+@pytest.mark.parametrize("role", ["viewer", "kanwil_manager", "satker_operator", "reviewer"])
+async def test_import_is_authorised_before_the_body_is_read(api: httpx.AsyncClient, mint: Mint, role: str) -> None:
+    body = CountingBody(300 * 1024 * 1024)
+    r = await api.post(f"{R}/import", content=body, headers=bearer(mint(role, "WBC.16")) | {"Content-Type": "x"})
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert body.consumed <= 2 * body.chunk  # at most what the transport pulled ahead, never the body
+
+
+async def test_an_oversized_import_is_refused_while_streaming(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    from services.registry.api.transfer import MAX_BYTES
+
+    body = CountingBody(300 * 1024 * 1024)
+    r = await api.post(f"{R}/import", content=body, headers=admin | {"Content-Type": "application/json"})
+    assert r.status_code == 413, r.text
+    assert body.consumed <= MAX_BYTES + 2 * body.chunk  # stopped at the cap, not after 300 MB
+    declared = await api.post(
+        f"{R}/import", content=b"{}", headers=admin | {"Content-Length": str(MAX_BYTES + 1)}
+    )  # a declared length over the cap: refused before reading
+    assert declared.status_code == 413, declared.text
+
+
+YAML = {"Content-Type": "application/yaml"}
+
+
+async def test_a_yaml_alias_bomb_is_refused_quickly(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """Nine levels of ten aliases: 10**9 leaves once expanded; refused while composing."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    bomb = "\n".join(lines) + "\nformat: kinerja.agreement/v1\n"
+    started = datetime.now()
+    r = await api.post(f"{R}/import", content=bomb.encode(), headers=admin | YAML)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "$" and "alias" in r.json()["errors"][0]["reason"]
+    assert (datetime.now() - started).total_seconds() < 5
+    merge = "base: &b {name: x}\nother:\n  <<: *b\n"  # merge keys are aliases too
+    assert (await api.post(f"{R}/import", content=merge.encode(), headers=admin | YAML)).status_code == 422
+
+
+@pytest.mark.parametrize("kind", ["yaml", "json"])
+async def test_deep_nesting_is_422_not_500(api: httpx.AsyncClient, admin: dict[str, str], kind: str) -> None:
+    depth = 100_000 if kind == "yaml" else 1000  # orjson refuses more than 1024 levels by itself
+    deep = "[" * depth + "]" * depth
+    content_type = YAML if kind == "yaml" else {"Content-Type": "application/json"}
+    r = await api.post(f"{R}/import", content=f'{{"agreement": {deep}}}'.encode(), headers=admin | content_type)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "$" and "deeper" in r.json()["errors"][0]["reason"]

@@ -1,7 +1,8 @@
 """In-memory registry bundles (contracts §6) built from the reference data of the LAKIN 2024.
 
 The engine tests run on these without any service: targets and realisations from
-``reference/lakin-2024-kalbagtim.json``, the 1a-N monthly parts from its Table 3.6 copy, the
+``services/registry/seed/kalbagtim-2024/lakin-2024-kalbagtim.json`` (shipped with the product,
+read through :func:`tests.paths.in_checkout`), the 1a-N monthly parts from its Table 3.6 copy, the
 manuals and component measures from ``services/registry/seed/kalbagtim-2024/manuals.yaml``.
 """
 
@@ -10,14 +11,16 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = Path("/work/shared/reference/lakin-2024-kalbagtim.json")
-MANUALS = ROOT / "services/registry/seed/kalbagtim-2024/manuals.yaml"
+from tests.paths import in_checkout
+
+REFERENCE = in_checkout("services/registry/seed/kalbagtim-2024/lakin-2024-kalbagtim.json")
+MANUALS = in_checkout("services/registry/seed/kalbagtim-2024/manuals.yaml")
+#: the report-check body shipped for the demo (README); must equal :func:`printed_values`
+REPORT_CHECK = in_checkout("services/registry/seed/kalbagtim-2024/report-check-2024.json")
 
 RULE_SET: dict[str, Any] = {
     "index": {"floor": 0, "cap": 120},

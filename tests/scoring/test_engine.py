@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.scoring.domain.present import scorecard_json
 from services.scoring.engine.analysis import explain_indicator, plain, report_check, what_it_takes
 from services.scoring.engine.manual import ManualError, parse_manual
 from services.scoring.engine.numbers import display
@@ -94,6 +95,22 @@ def test_missing_realisation_is_grey_and_excluded_not_zero() -> None:
     assert any("4a-N" in n and "excluded" in n for n in card.notes)
     customer = next(p for p in card.perspectives if p.code == "customer")
     assert customer.index == next(o for o in card.objectives if o.objective.code == "SS-5").index
+
+
+def test_partial_says_when_any_ss_or_iku_is_left_out() -> None:
+    """Q1 2024: several SS have no index (4a-N has no Q1 target...), yet every perspective has one."""
+    q1 = score(prepare(kalbagtim_bundle()), "Q1")
+    assert all(p.index is not None for p in q1.perspectives)
+    assert "SS-4" in [o.objective.code for o in q1.objectives if o.index is None]
+    assert q1.partial
+    assert scorecard_json(q1)["partial"] is True
+    assert score(prepare(kalbagtim_bundle()), "Y").partial is False  # nothing left out
+    bundle = kalbagtim_bundle()  # one IKU without index, its SS still scored by the other
+    ind = next(i for i in bundle["indicators"] if i["code"] == "10b-N")
+    del ind["targets"]["Y"]
+    card = score(prepare(bundle), "Y")
+    assert next(o for o in card.objectives if o.objective.code == "SS-10").excluded == ["10b-N"]
+    assert card.partial
 
 
 def test_target_zero_is_not_computable_unless_the_manual_says() -> None:

@@ -17,7 +17,7 @@ from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.registry.conftest import import_seed
-from tests.scoring.reference import CLEARANCE_TIME_BY_PERIOD, reference
+from tests.scoring.reference import CLEARANCE_TIME_BY_PERIOD, REPORT_CHECK, reference
 
 pytestmark = pytest.mark.anyio
 
@@ -81,6 +81,34 @@ async def test_clearance_time_windows_through_the_api(
     assert r.status_code == 200, r.text
     iku = {i["code"]: i for i in r.json()["indicators"]}
     assert iku["1a-N"]["realization_display"] == value
+
+
+async def test_explain_lists_only_the_addenda_that_touched_the_iku(scoring: httpx.AsyncClient, mint: Mint) -> None:
+    async def addenda(code: str) -> list[str]:
+        r = await scoring.get(
+            "/api/v1/scoring/satkers/WBC.16/explain",
+            params={"year": 2024, "period": "Q2", "indicator": code},
+            headers=bearer(mint()),
+        )
+        assert r.status_code == 200, r.text
+        return [a["number"] for a in r.json()["indicator"]["addenda"]]
+
+    assert await addenda("4a-N") == ["PK-29A/BC/2024"]  # the addendum set 4a-N's quarterly targets
+    assert await addenda("1a-N") == []  # ... and no target of 1a-N
+
+
+async def test_the_shipped_report_check_on_the_demo(scoring: httpx.AsyncClient, mint: Mint) -> None:
+    """The README's one-command report check: the shipped printed values against the shipped data."""
+    r = await scoring.post(
+        "/api/v1/scoring/satkers/WBC.16/report-check",
+        params={"year": 2024},
+        content=REPORT_CHECK.read_bytes(),
+        headers=bearer(mint()) | {"Content-Type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+    found = {(d["where"], d["printed"]) for d in r.json()["differences"]}
+    assert ("perspective internal_process", 119.97) in found and ("indicator 9a-N Y index", 120) in found
+    assert round(r.json()["nko"], 4) == 118.2973
 
 
 async def test_registry_errors_are_relayed(scoring: httpx.AsyncClient, mint: Mint) -> None:

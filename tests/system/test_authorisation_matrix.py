@@ -478,7 +478,7 @@ async def test_lists_show_only_what_the_caller_may_read(world: World, role: str,
             r = await world.client.get(f"{REG}/satkers/{code}/{what}", headers=h)
             if code in may:
                 assert r.status_code == 200, r.text
-                assert {s["code"] for s in r.json()} <= may, (role, home, what, code)
+                assert {s["code"] for s in r.json()["items"]} <= may, (role, home, what, code)
             else:
                 assert r.status_code == 403, (role, home, what, code, r.status_code)
     # evidence lists and audit trails stay on the satker asked for

@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 from kernel.auth import Action
 from kernel.db import SessionDep
 from kernel.errors import PROBLEM_RESPONSES, ProblemError
-from kernel.pagination import Page, PageDep
+from kernel.pagination import Page, PageDep, page_of
 from kernel.params import IDENTIFIER_PATTERN, CodePath
 from services.evidence.api.deps import ActorDep, MetadataDep, RuntimeDep, content_length
 from services.evidence.domain import repository as repo
@@ -177,14 +177,15 @@ async def review(
     return DocumentOut.model_validate(await service.review(rt, session, who, doc, body))
 
 
-@router.get("/documents/{document_id}/audit", response_model=list[AuditEventOut], responses=PROBLEM_RESPONSES)
+@router.get("/documents/{document_id}/audit", response_model=Page[AuditEventOut], responses=PROBLEM_RESPONSES)
 async def document_audit(
-    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep
-) -> list[AuditEventOut]:
+    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep
+) -> Page[AuditEventOut]:
     doc = await service.load(session, document_id)
     await service.authorize(rt, who.principal, Action.READ, doc.satker)
     revs = await repo.revisions(session, doc.lineage_id)
-    return [AuditEventOut.model_validate(e) for e in await repo.events_of(session, [r.id for r in revs])]
+    events = [AuditEventOut.model_validate(e) for e in await repo.events_of(session, [r.id for r in revs])]
+    return page_of(events, page)
 
 
 @router.get("/satkers/{code}/audit", response_model=Page[AuditEventOut], responses=PROBLEM_RESPONSES)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
+from kernel.pagination import Page, PageDep, page_of
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AsOfQuery,
@@ -48,9 +49,11 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 @router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
-async def list_agreements(code: str, session: ReadSessionDep, principal: PrincipalDep) -> list[AgreementListItem]:
+async def list_agreements(
+    code: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+) -> Page[AgreementListItem]:
     await authorize(session, principal, Action.READ, code)
-    return await service.list_for_satker(session=session, satker_code=code)
+    return page_of(await service.list_for_satker(session=session, satker_code=code), page)
 
 
 @router.post("/satkers/{code}/agreements", status_code=status.HTTP_201_CREATED, summary="Create an agreement (admin)")
@@ -75,12 +78,17 @@ async def get_agreement(
 
 @router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
 async def get_documents(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> list[DocumentOut]:
+    code: str,
+    year: YearPath,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    as_of: AsOfQuery = None,
+) -> Page[DocumentOut]:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
     agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
-    return await service.documents(session=session, agreement=agreement, as_of=at)
+    return page_of(await service.documents(session=session, agreement=agreement, as_of=at), page)
 
 
 @router.post(f"{BASE}/addenda", status_code=status.HTTP_201_CREATED, summary="Record an addendum (admin)")
@@ -108,12 +116,12 @@ async def get_targets(
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets/history", summary="Every target row ever recorded")
 async def get_target_history(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep
-) -> list[TargetRow]:
+    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+) -> Page[TargetRow]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
     indicator = await service.indicator(session=session, agreement=agreement, code=iku)
-    return await service.target_history(session=session, indicator=indicator)
+    return page_of(await service.target_history(session=session, indicator=indicator), page)
 
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
@@ -129,12 +137,12 @@ async def get_manual(
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual/versions", summary="Every version of the manual")
 async def get_manual_versions(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep
-) -> list[ManualOut]:
+    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+) -> Page[ManualOut]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
     indicator = await service.indicator(session=session, agreement=agreement, code=iku)
-    return await service.manual_versions(session=session, indicator=indicator)
+    return page_of(await service.manual_versions(session=session, indicator=indicator), page)
 
 
 @router.put(f"{BASE}/indicators/{{iku}}/manual", summary="Store a new manual version (validated by scoring; admin)")
@@ -162,12 +170,17 @@ async def put_manual(
 
 @router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
 async def get_periods(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> list[ClosureOut]:
+    code: str,
+    year: YearPath,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    as_of: AsOfQuery = None,
+) -> Page[ClosureOut]:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
     agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
-    return await service.periods(session=session, agreement=agreement, as_of=at)
+    return page_of(await service.periods(session=session, agreement=agreement, as_of=at), page)
 
 
 @router.post(f"{BASE}/periods/{{period}}/close", summary="Close a period (admin or kanwil_manager)")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import Action, Principal, PrincipalDep
 from kernel.db import SessionDep
 from kernel.errors import PreconditionRequired
+from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
 from services.registry.domain import agreements as agreements_service
 from services.registry.domain import measures as service
@@ -67,10 +68,16 @@ async def get_measure(
 
 @router.get(f"{BASE}/{{period}}/history", summary="Every row of the period ever recorded")
 async def get_measure_history(
-    code: str, year: YearPath, iku: str, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
-) -> list[MeasureRow]:
+    code: str,
+    year: YearPath,
+    iku: str,
+    period: MeasurePeriod,
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+) -> Page[MeasureRow]:
     _, indicator = await _load(session, principal, Action.READ, code, year, iku)
-    return await service.history(session=session, indicator=indicator, period=period)
+    return page_of(await service.history(session=session, indicator=indicator, period=period), page)
 
 
 async def _write(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, status
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import SessionDep
+from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import VersionPath, utcnow
 from services.registry.domain import rule_sets as service
 from services.registry.domain.schemas import RuleSetOut
@@ -16,9 +17,11 @@ router = APIRouter(tags=["rule_sets"])
 
 
 @router.get("/rule-sets", summary="Every rule set version")
-async def list_rule_sets(session: SessionDep, principal: PrincipalDep, code: str | None = None) -> list[RuleSetOut]:
+async def list_rule_sets(
+    session: SessionDep, principal: PrincipalDep, page: PageDep, code: str | None = None
+) -> Page[RuleSetOut]:
     # Rule sets are regulations, not satker data: any authenticated caller may read them.
-    return [service.to_out(r) for r in await service.list_all(session=session, code=code)]
+    return page_of([service.to_out(r) for r in await service.list_all(session=session, code=code)], page)
 
 
 @router.get("/rule-sets/{code}/versions/{version}", summary="One rule set version")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import NotFound
-from kernel.pagination import Page, PageDep
+from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import authorize, utcnow
 from services.registry.domain import satkers as service
 from services.registry.domain.repositories import SatkerRepository
@@ -71,15 +71,16 @@ async def get_path(code: str, session: ReadSessionDep, principal: PrincipalDep) 
 
 
 @router.get("/satkers/{code}/children", summary="The direct children the caller may read")
-async def get_children(code: str, session: ReadSessionDep, principal: PrincipalDep) -> list[SatkerOut]:
+async def get_children(code: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep) -> Page[SatkerOut]:
     await authorize(session, principal, Action.READ, code)
-    return [s for s in await service.children(session=session, code=code) if principal.allows(Action.READ, s.path)]
+    items = [s for s in await service.children(session=session, code=code) if principal.allows(Action.READ, s.path)]
+    return page_of(items, page)
 
 
 @router.get("/satkers/{code}/subtree", summary="The satker and everything under it (tree order)")
-async def get_subtree(code: str, session: ReadSessionDep, principal: PrincipalDep) -> list[SatkerOut]:
+async def get_subtree(code: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep) -> Page[SatkerOut]:
     await authorize(session, principal, Action.READ, code)
     items = [s for s in await service.subtree(session=session, code=code) if principal.allows(Action.READ, s.path)]
     if not items:
         raise NotFound(f"unknown satker {code}", field="code")
-    return items
+    return page_of(items, page)

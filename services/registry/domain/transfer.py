@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +42,59 @@ from services.registry.domain.schemas import (
 )
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: nesting a client's document may have (an agreement needs ~10 levels, a manual ~20): deeper
+#: documents are refused before anything recursive (YAML composer, pydantic, the manual parser,
+#: orjson's 255-level encoder) can hit Python's recursion limit and answer 500.
+MAX_DEPTH = 64
+
+
+class _Refused(yaml.YAMLError):  # type: ignore[misc]
+    pass
+
+
+class _ClientLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """``SafeLoader`` for documents clients send: no aliases, bounded nesting.
+
+    An alias repeats a node without copying it in the text, so a few kilobytes of ``&a [*b, *b,
+    ...]`` expand to gigabytes once constructed (a "billion laughs" bomb); an import document has
+    no use for them (merge keys ``<<: *x`` included), so any alias is refused while composing,
+    before a node is built. Depth is counted on the same walk.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused(f"line {self.peek_event().start_mark.line + 1}: aliases (*name) are not accepted")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"line {self.peek_event().start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(raw: bytes | str) -> Any:
+    """A client's YAML document; 422 (field ``$``) when it is not YAML, uses aliases or nests too deep."""
+    try:
+        return yaml.load(raw, Loader=_ClientLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise Unprocessable(f"not valid YAML: {exc}", field="$") from None
+
+
+def ensure_depth(value: Any, limit: int = MAX_DEPTH) -> None:
+    """422 when ``value`` (decoded JSON) nests deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                raise Unprocessable(f"the document is nested deeper than {limit} levels", field="$")
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
 
 
 def json_path(loc: Sequence[Any], root: str = "$") -> str:

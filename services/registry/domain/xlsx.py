@@ -39,6 +39,9 @@ value, an error value (``#DIV/0!``) or text where a number belongs is an error n
 ``Recorded at`` must be text with a UTC offset (Excel date-times carry no time zone).
 
 Limits: the upload limit of the import (413), at most :data:`MAX_UNCOMPRESSED` bytes unpacked (413),
+at most :data:`MAX_SHARED_STRINGS` shared strings and :data:`MAX_CELLS` stored cells in the whole
+workbook (413, counted in the packed XML before openpyxl reads anything: a few MB of short strings
+cost openpyxl tens of seconds and hundreds of MB),
 :data:`MAX_ROWS` non-empty rows and :data:`MAX_PHYSICAL_ROWS` rows stored in the file per sheet (413);
 columns after :data:`MAX_COLS` (BL) are not read.
 """
@@ -69,8 +72,11 @@ MAX_UNCOMPRESSED = 64 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_PHYSICAL_ROWS = 100_000
 MAX_COLS = 64
+MAX_SHARED_STRINGS = 100_000
+MAX_CELLS = 500_000
 MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 HEADER_SCAN = 10
+MAX_ERRORS = 200  # faulty cells listed in one answer (the rest are not worth a bigger answer)
 
 Loc = tuple[str | int, ...]
 
@@ -235,7 +241,8 @@ class _Errors:
         self.items: list[FieldError] = []
 
     def add(self, ref: str, reason: str) -> None:
-        self.items.append(FieldError(field=ref, reason=reason))
+        if len(self.items) < MAX_ERRORS:
+            self.items.append(FieldError(field=ref, reason=reason))
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -330,6 +337,43 @@ def _check_container(raw: bytes) -> None:
         raise PayloadTooLarge(f"the workbook unpacks to more than {MAX_UNCOMPRESSED} bytes")
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise UnsupportedMediaType("not an .xlsx workbook (no xl/workbook.xml)")
+    _check_counts(raw, infos)
+
+
+#: an element start tag ``<si ...>`` / ``<x:c ...>`` (any namespace prefix up to 32 characters)
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,31}:)?si[\s/>]")
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,31}:)?c[\s/>]")
+_TAG_SPAN = 64  # longer than any match above: the overlap kept between chunks
+
+
+def _count_tags(archive: zipfile.ZipFile, info: zipfile.ZipInfo, pattern: re.Pattern[bytes], limit: int) -> int:
+    """Occurrences of ``pattern`` in one member, streamed in chunks; stops counting past ``limit``."""
+    count = 0
+    tail = b""
+    with archive.open(info) as fh:
+        while chunk := fh.read(1024 * 1024):
+            buffer = tail + chunk
+            cut = max(len(buffer) - _TAG_SPAN, 0)  # matches starting later are counted with the next chunk
+            count += sum(1 for m in pattern.finditer(buffer) if m.start() < cut)
+            tail = buffer[cut:]
+            if count > limit:
+                return count
+    return count + sum(1 for _ in pattern.finditer(tail))
+
+
+def _check_counts(raw: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """413 for a workbook with more shared strings or cells than an agreement can need."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        cells = 0
+        for info in infos:
+            name = info.filename.lower()
+            if name == "xl/sharedstrings.xml":
+                if _count_tags(archive, info, _SHARED_STRING, MAX_SHARED_STRINGS) > MAX_SHARED_STRINGS:
+                    raise PayloadTooLarge(f"the workbook holds more than {MAX_SHARED_STRINGS} shared strings")
+            elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                cells += _count_tags(archive, info, _CELL, MAX_CELLS - cells)
+                if cells > MAX_CELLS:
+                    raise PayloadTooLarge(f"the workbook holds more than {MAX_CELLS} cells")
 
 
 def _sheet_rows(values_ws: Any, formulas_ws: Any, title: str) -> Iterator[tuple[int, list[Cell]]]:
@@ -555,13 +599,44 @@ def _instant_cell(r: _Reader, cell: Cell | None) -> Any:
 class Converted:
     document: dict[str, Any]
     cells: Cells
+    #: cells that could not be read (the document leaves them out); see :func:`validated`
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def validated(converted: Converted) -> ImportDocument:
+    """The import document, or ONE 422 listing every faulty cell (at most :data:`MAX_ERRORS`):
+    the cells the conversion could not read AND the fields the document's schema refuses (an
+    unknown polarity, a perspective that is not one...), both named by their cells, so a user
+    fixes the workbook once instead of once per error."""
+    from services.registry.domain.transfer import parse  # transfer never imports this module
+
+    errors = list(converted.errors)
+    document: ImportDocument | None = None
+    try:
+        document = parse(converted.document)
+    except Unprocessable as exc:
+        locate(exc, converted.cells)
+        known = {e.field for e in errors}  # a cell refused above is missing below: said once
+        # a sheet missing a column or field: what its rows then lack is that one error, not more
+        broken = {e.field for e in errors if "!" not in e.field}
+        errors += [
+            e
+            for e in exc.errors or []
+            if e.field not in known and e.field.rsplit("!", 1)[0].strip("'").replace("''", "'") not in broken
+        ]
+    if errors or document is None:
+        errors = errors[:MAX_ERRORS]
+        raise Unprocessable(f"{errors[0].field}: {errors[0].reason}", errors=errors)
+    return document
 
 
 def read_workbook(raw: bytes) -> Converted:
     """The import document spelled by the workbook, and where each of its fields came from.
 
     Synchronous and CPU-bound: call it in a worker thread. Raises 415 (not an .xlsx), 413 (too big)
-    or 422 (every cell at fault, ``errors[].field`` = ``Sheet!A1``); writes nothing.
+    or 422 (a required sheet missing); the cells it cannot read are in ``errors`` and
+    :func:`validated` raises them together with the schema's (``errors[].field`` = ``Sheet!A1``).
+    Writes nothing.
     """
     book = _Book(raw)
     try:
@@ -609,8 +684,7 @@ def _convert(book: _Book) -> Converted:
         agreement["measures"] = measures
     if (t := book.table("Manual", _MANUAL_COLUMNS, "IKU code", errors, required=("IKU code", "Manual"))) is not None:
         _read_manuals(t, r, agreement)
-    errors.raise_if_any()
-    return Converted(document, cells)
+    return Converted(document, cells, errors.items)
 
 
 def _read_pk(book: _Book, title: str, r: _Reader, document: dict[str, Any], agreement: dict[str, Any]) -> None:

@@ -46,7 +46,9 @@ async def get_consolidated(
 ) -> dict[str, Any]:
     members = await service.load_subtree(request, principal, code, year, as_of)
     own = next(p for p in members if p.satker.get("code") == code)
-    cards = await service.scorecards(request, principal, members, period)
+    # one read of the evidence for the satkers' scores AND the region, so they cannot disagree
+    evidence = await service.members_evidence(request, principal, members, period)
+    cards = service.score_members(members, period, evidence)
     own_card = cards[code]
     table = []
     for p in sorted(members, key=lambda x: (len(x.satker.get("path") or []), x.satker["code"])):
@@ -64,7 +66,7 @@ async def get_consolidated(
                 "statuses": {s.indicator.code: s.achievement.status for s in c.indicators},
             }
         )
-    region = [plain(service.region_value(own, members, ind, period)) for ind in own.indicators]
+    region = [plain(service.region_value(own, members, ind, period, evidence)) for ind in own.indicators]
     return {
         "satker": scorecard_json(own_card)["satker"],
         "period": period,

@@ -113,11 +113,11 @@ async def scorecard(
     return score(prepared, period, evidence=evidence, trace=trace)
 
 
-async def scorecards(
+async def members_evidence(
     request: Request, principal: Principal, members: list[Prepared], period: str
-) -> dict[str, Scorecard]:
-    """The scorecards of several satker (a Kanwil's view): their evidence read concurrently, at
-    most :data:`EVIDENCE_CONCURRENCY` requests at a time; the engine runs after, in order."""
+) -> dict[str, dict[str, Evidence]]:
+    """Evidence of several satker (a Kanwil's view), satker code → indicator → aggregates: read
+    concurrently, at most :data:`EVIDENCE_CONCURRENCY` requests at a time."""
     evidence: list[dict[str, Evidence]] = [{} for _ in members]
     limiter = anyio.CapacityLimiter(EVIDENCE_CONCURRENCY)
     failed: list[Exception] = []
@@ -136,16 +136,62 @@ async def scorecards(
             tg.start_soon(fetch, i, p)
     if failed:
         raise failed[0]
-    cards: dict[str, Scorecard] = {}
-    for p, ev in zip(members, evidence, strict=True):
-        cards[p.satker["code"]] = score(p, period, evidence=ev)
-    return cards
+    return {p.satker["code"]: ev for p, ev in zip(members, evidence, strict=True)}
 
 
-def region_value(own: Prepared, members: list[Prepared], ind: Indicator, period: str) -> dict[str, Any]:
+def score_members(
+    members: list[Prepared], period: str, evidence: Mapping[str, Mapping[str, Evidence]]
+) -> dict[str, Scorecard]:
+    """The scorecards of ``members`` from the evidence :func:`members_evidence` read (in order)."""
+    return {p.satker["code"]: score(p, period, evidence=evidence.get(p.satker["code"])) for p in members}
+
+
+def merge_evidence(items: list[Evidence]) -> Evidence:
+    """The evidence facts of several satker as one region's: counts added, item lists joined,
+    nested mappings merged the same way; other values (satker, window) from the first.
+
+    A region's facts are the union of its satkers' documents, so a manual that reads evidence
+    gives the region the value it would give one satker holding all those documents."""
+
+    def merge(a: Any, b: Any) -> Any:
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            out = dict(a)
+            for k, v in b.items():
+                out[k] = merge(out[k], v) if k in out else v
+            return out
+        if isinstance(a, list) and isinstance(b, list):
+            return a + b
+        numbers = (int, float)  # JSON facts
+        if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
+            return a + b
+        return a
+
+    merged: Any = {}
+    for ev in items:
+        merged = merge(merged, ev)
+    return merged  # type: ignore[no-any-return]
+
+
+def region_value(
+    own: Prepared,
+    members: list[Prepared],
+    ind: Indicator,
+    period: str,
+    evidence: Mapping[str, Mapping[str, Evidence]] | None = None,
+) -> dict[str, Any]:
     """Region-wide realisation/index of one IKU per its ``region_aggregation``:
-    ``sum_of_parts`` adds every satker's parts per period, then applies the Kanwil's manual (a
-    ratio stays a ratio of sums); ``mean`` averages the satker realisations; ``own`` is the Kanwil's."""
+    ``sum_of_parts`` adds every satker's parts per period (and joins their evidence facts), then
+    applies the Kanwil's manual (a ratio stays a ratio of sums); ``mean`` averages the satker
+    realisations; ``own`` is the Kanwil's.
+
+    ``evidence`` (satker code → indicator → aggregates) must be what the satkers' own scores were
+    computed from: the region is read from the same realisations, evidence included, so with
+    ``own`` (or a single satker) it is the satker's own figure, never a second opinion."""
+    evidence = evidence or {}
+
+    def ev(p: Prepared) -> Evidence | None:
+        return (evidence.get(p.satker["code"]) or {}).get(ind.code)
+
     how = ind.region_aggregation
     holders = [(p, p.indicator(ind.code)) for p in members]
     holders = [(p, i) for p, i in holders if i is not None]
@@ -157,13 +203,14 @@ def region_value(own: Prepared, members: list[Prepared], ind: Indicator, period:
                 slot = merged.setdefault(per, {})
                 for k, v in parts.items():
                     slot[k] = slot.get(k, ZERO) + v
-        value = realise(ind, period, measures=merged)[0]
+        facts = [e for p, _ in holders if (e := ev(p)) is not None]
+        value = realise(ind, period, measures=merged, evidence=merge_evidence(facts) if facts else None)[0]
     elif how == "mean":
-        values = [realise(i, period)[0] for _, i in holders]  # type: ignore[arg-type]
+        values = [realise(i, period, evidence=ev(p))[0] for p, i in holders]  # type: ignore[arg-type]
         known = [v for v in values if v is not None]
         value = sum(known, ZERO) / len(known) if known else None
     else:
-        value = realise(ind, period)[0]
+        value = realise(ind, period, evidence=ev(own))[0]
     target = ind.targets.get(period)
     ach = achievement(
         rules=own.rules,

@@ -15,7 +15,7 @@ from services.scoring.engine.evaluate import Evidence, interpolate
 from services.scoring.engine.numbers import CONTEXT, HUNDRED, ONE, ZERO, display, normal, to_decimal
 from services.scoring.engine.periods import QUARTERS_IN, SCORE_PERIODS
 from services.scoring.engine.rules import FORMULA_TEXT
-from services.scoring.engine.scorecard import IkuScore, Prepared, Scorecard, score, score_indicator
+from services.scoring.engine.scorecard import IkuScore, Indicator, Prepared, Scorecard, score, score_indicator
 
 # ---------------------------------------------------------------------------------------- explain
 
@@ -55,7 +55,7 @@ def explain_indicator(card: Scorecard, s: IkuScore) -> dict[str, Any]:
             "document": target.document,
             "version": target.version,
         },
-        "addenda": card.prepared.addenda,
+        "addenda": addenda_of(card.prepared, ind),
         "rule_set": {"code": rules.code, "version": rules.version},
         "formula": ach.formula,
         "ratio": ratio,
@@ -75,6 +75,14 @@ def explain_indicator(card: Scorecard, s: IkuScore) -> dict[str, Any]:
             "perspective_weight": persp.weight if persp else None,
         },
     }
+
+
+def addenda_of(prepared: Prepared, ind: Indicator) -> list[dict[str, Any]]:
+    """The addenda that set a target of ``ind`` (in any period): those whose number is the
+    document of one of its targets in force. An addendum that changed other IKU only is not
+    part of this IKU's derivation, so explain does not list it."""
+    numbers = {t.document for t in ind.targets.values() if t.document}
+    return [a for a in prepared.addenda if a.get("number") in numbers]
 
 
 def explain_scorecard(card: Scorecard) -> dict[str, Any]:

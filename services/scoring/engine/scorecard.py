@@ -6,7 +6,11 @@ Roll-up (DOMAIN §4, rule set §7):
 * NKO = Σ perspective weight × perspective index; predicate from the rule set's bands.
 An IKU without index (no realisation, no target, target 0) is EXCLUDED from the means — never
 counted as 0 — and the scorecard says so. If a whole perspective has no index, the NKO is taken
-over the perspectives that have one with their weights renormalised, and flagged ``partial``.
+over the perspectives that have one with their weights renormalised.
+
+``partial`` is what a reader would guess: the figures leave something out — an IKU without index
+(excluded from its SS), an SS without index (excluded from its perspective) or a perspective
+without index (weights renormalised); ``notes`` and ``objectives[].excluded`` say what.
 """
 
 from __future__ import annotations
@@ -270,13 +274,16 @@ def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
             )
             perspectives.append(PerspectiveScore(p.code, p.name, p.weight, index, [os.objective.code for os in known]))
         known_p = [p for p in perspectives if p.index is not None]
-        partial = len(known_p) != len(perspectives)
+        renormalised = len(known_p) != len(perspectives)
+        partial = (
+            renormalised or any(s.achievement.index is None for s in ikus) or any(os.index is None for os in objectives)
+        )
         nko: Decimal | None = None
         if known_p:
             w_all = sum((p.weight for p in perspectives), ZERO)
             w_known = sum((p.weight for p in known_p), ZERO)
             nko = sum((p.weight * p.index for p in known_p), ZERO)  # type: ignore[operator]
-            if partial and w_known:
+            if renormalised and w_known:
                 nko = nko * w_all / w_known
                 notes.append(
                     "NKO over the perspectives with an index only, weights renormalised: "

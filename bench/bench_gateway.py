@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from gateway.processes import served
 from kernel.auth import TokenVerifier
+from runner.processes import served
 
 SECRET = "bench-secret-not-for-production-0123456789abcdef"
 #: preferred endpoint: a registry read (database round trip); fallback: a 404 problem from the registry

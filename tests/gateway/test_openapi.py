@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from gateway.composition import SERVICES
 from gateway.openapi import CHECKED_IN, build_document, merge, render, service_apps_for_docs
 from gateway.settings import GatewaySettings
 from kernel.settings import AuthSettings, CommonSettings
+from runner.composition import SERVICES
 
 
 def _generated() -> dict[str, Any]:

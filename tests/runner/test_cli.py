@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway import cli
+from runner import cli
 from kernel.auth import Role, TokenVerifier
 from kernel.settings import local_secret
 

@@ -74,6 +74,7 @@ def create_app(
     @asynccontextmanager
     async def gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.push_async_callback(limiter.aclose)
             for upstream in upstreams.values():
                 await upstream.start()
                 stack.push_async_callback(upstream.aclose)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
+from redis.asyncio import ConnectionPool
 
 from kernel.errors import ServiceUnavailable
 
@@ -39,18 +40,20 @@ def budget(rate: float, burst: int) -> RateLimitItem:
     return RateLimitItemPerSecond(amount, window, namespace=KEY_PREFIX)
 
 
-def open_storage(url: str) -> Storage:
-    """``memory://`` or a Redis URL (``redis://``, ``rediss://``, ``redis+sentinel://``) as async storage."""
+def open_storage(url: str) -> tuple[Storage, ConnectionPool | None]:
+    """``memory://`` or ``redis://`` / ``rediss://`` as async storage, and the Redis pool it uses.
+
+    The pool is ours (not limits'), so that the gateway's shutdown closes its connections.
+    """
     if url.startswith("memory://"):
-        return MemoryStorage()
-    scheme, sep, rest = url.partition("://")
-    if not sep or not scheme.startswith("redis"):
+        return MemoryStorage(), None
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme not in ("redis", "rediss"):
         raise ValueError(f"KINERJA_GATEWAY_RATE_LIMIT_STORAGE: expected memory:// or redis://..., got {scheme!r}")
+    pool = ConnectionPool.from_url(url, socket_connect_timeout=2.0, socket_timeout=2.0)
     # redis-py's asyncio client (limits' default for async Redis is coredis, a second client library)
-    storage = storage_from_string(f"async+{scheme}://{rest}", implementation="redispy")
-    if not isinstance(storage, Storage):  # an async+ scheme always gives the async kind
-        raise TypeError(f"not an asynchronous rate-limit storage: {type(storage).__name__}")
-    return storage
+    options: dict[str, Any] = {"connection_pool": pool}  # passed on to redis.asyncio.Redis
+    return RedisStorage(f"async+{url}", implementation="redispy", **options), pool
 
 
 class RateLimiter:
@@ -61,7 +64,7 @@ class RateLimiter:
         self.enabled = rate > 0
         self.storage_url = storage_url
         self.item = budget(rate, burst) if self.enabled else RateLimitItemPerSecond(1)
-        self.storage = open_storage(storage_url)
+        self.storage, self._pool = open_storage(storage_url)
         self._limiter = SlidingWindowCounterRateLimiter(self.storage)
 
     async def take(self, caller: str) -> float:
@@ -84,6 +87,10 @@ class RateLimiter:
         except Exception as exc:  # same as take(): report, never pretend
             return False, f"unreachable: {type(exc).__name__}"
         return bool(ok), "ready" if ok else "unreachable"
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     async def reset(self) -> None:
         """Forget every budget (tests and benchmarks start from full budgets)."""

@@ -47,9 +47,7 @@ def _registry_stub() -> FastAPI:
 
 @asynccontextmanager
 async def _gateway(common: CommonSettings, auth: AuthSettings, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        GatewaySettings(**settings), common=common, auth=auth, apps={"registry": _registry_stub()}
-    )
+    app = create_app(GatewaySettings(**settings), common=common, auth=auth, apps={"registry": _registry_stub()})
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client,
@@ -57,7 +55,9 @@ async def _gateway(common: CommonSettings, auth: AuthSettings, **settings: Any) 
         yield client
 
 
-async def test_two_gateways_on_one_redis_share_one_budget(common: CommonSettings, auth: AuthSettings, mint: Mint) -> None:
+async def test_two_gateways_on_one_redis_share_one_budget(
+    common: CommonSettings, auth: AuthSettings, mint: Mint
+) -> None:
     """Two replicas, one caller: 4 requests in all, not 4 per replica (what a dict per process gave)."""
     shared = {"rate_limit_per_second": 0.1, "rate_limit_burst": 4, "rate_limit_storage": redis_url()}
     token = bearer(mint(sub=unique("shared-budget")))

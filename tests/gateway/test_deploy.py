@@ -200,5 +200,23 @@ def test_dockerfile_runs_the_kinerja_command_unprivileged() -> None:
     assert 'ENTRYPOINT ["kinerja"]' in text
     assert re.search(r"^USER (?!root|0\b)", text, re.M)
     assert "HEALTHCHECK" in text and "/healthz" in text
-    assert "requirements.lock" in text
+    assert "requirements-run.lock" in text and "requirements.lock" not in text  # no test tools in the image
+    assert "COPY runner ./runner" in text  # the kinerja command lives in runner/
     assert not SECRETISH.search(" ".join(line for line in text.splitlines() if line.startswith(("ENV", "ARG"))))
+
+
+def test_gateway_replicas_share_rate_limits_in_redis() -> None:
+    """Compose and Kubernetes both point every gateway replica at one Redis (ADR 0006)."""
+    from urllib.parse import urlsplit
+
+    env = dict(
+        line.split("=", 1)
+        for line in (ROOT / "deploy" / "compose" / "kinerja.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    url = urlsplit(env["KINERJA_GATEWAY_RATE_LIMIT_STORAGE"])
+    services = _compose()["services"]
+    assert url.scheme == "redis" and url.hostname in services
+    assert services["gateway"]["depends_on"][url.hostname]["condition"] == "service_healthy"
+    config = next(d for d in _k8s() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "kinerja-config")
+    assert config["data"]["KINERJA_GATEWAY_RATE_LIMIT_STORAGE"].startswith("redis://")

@@ -3,11 +3,13 @@
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY requirements.lock pyproject.toml README.md* ./
-RUN python -m venv /opt/kinerja && /opt/kinerja/bin/pip install -r requirements.lock
+# the runtime lock only: no test, lint or type-check tools in the image
+COPY requirements-run.lock pyproject.toml README.md* ./
+RUN python -m venv /opt/kinerja && /opt/kinerja/bin/pip install -r requirements-run.lock
 COPY kernel ./kernel
 COPY services ./services
 COPY gateway ./gateway
+COPY runner ./runner
 COPY migrations ./migrations
 RUN /opt/kinerja/bin/pip install --no-deps . \
     && cp -r migrations /opt/kinerja/migrations

@@ -396,10 +396,10 @@ async def bench_api(requests: int) -> None:
 
     import httpx
 
-    from gateway.composition import build_system, running
     from kernel.auth import TokenVerifier
     from kernel.settings import AuthSettings, CommonSettings
     from kernel.testing import temporary_database
+    from runner.composition import build_system, running
     from services.evidence.settings import EvidenceSettings
     from services.registry.seed import load_seed_document
     from services.registry.settings import RegistrySettings

@@ -1,81 +1,105 @@
-"""What the gateway checks before forwarding: the bearer token and the caller's rate.
+"""The hot path of the gateway: check ``/api/v1/<service>/...`` and forward it (raw ASGI).
 
-Both run on every proxied request, so both are cheap: a verified token is remembered (until
-it expires, at most five minutes) and a caller's budget is a token bucket in a dict.
+Per proxied request: the bearer token is verified (by :class:`kernel.auth.TokenVerifier`, which
+remembers what it already accepted: the one token cache), the caller's budget is spent
+(:class:`gateway.ratelimit.RateLimiter`) and the request goes to its service's upstream. No
+FastAPI routing on this path; everything else goes on to the gateway's own routers.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-import jwt
 import orjson
-from starlette.types import Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kernel.auth import Principal, TokenVerifier
-from kernel.errors import PROBLEM_JSON, ProblemError
+from gateway.ratelimit import RateLimiter
+from gateway.settings import SERVICES
+from gateway.upstream import Upstream
+from kernel.auth import TokenVerifier
+from kernel.errors import PROBLEM_JSON, ProblemError, ServiceUnavailable, TooManyRequests, Unauthorized
+from kernel.observability import UPSTREAM_ERRORS
+
+log = logging.getLogger("kinerja.gateway")
+API_PREFIX = "/api/v1/"
+#: per-service paths reachable without a token (the service's own API description and its assets)
+PUBLIC_PATHS = ("openapi.json", "docs")
+PUBLIC_PREFIXES = ("docs-assets/",)
 
 
-class CachedVerifier:
-    """A :class:`TokenVerifier` with a bounded memory of tokens it already accepted."""
+class EdgeMiddleware:
+    """Check and forward ``/api/v1/<service>/...``; pass everything else to the gateway's own routes."""
 
-    def __init__(self, verifier: TokenVerifier, *, max_entries: int = 10_000, max_age: float = 300.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        upstreams: Mapping[str, Upstream],
+        verifier: TokenVerifier | None,
+        limiter: RateLimiter,
+    ) -> None:
+        self.app = app
+        self.upstreams = upstreams
         self.verifier = verifier
-        self._cache: dict[str, tuple[Principal, float]] = {}
-        self._max_entries = max_entries
-        self._max_age = max_age
+        self.limiter = limiter
+        #: the route label of each service's requests in the metrics (the gateway knows no templates)
+        self.routes = {name: f"{API_PREFIX}{name}/{{path}}" for name in SERVICES}
 
-    def verify(self, token: str) -> Principal:
-        now = time.time()
-        hit = self._cache.get(token)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        principal = self.verifier.verify(token)  # raises Unauthorized
-        exp = float(jwt.decode(token, options={"verify_signature": False}).get("exp", now))
-        if len(self._cache) >= self._max_entries:
-            self._cache.clear()
-        self._cache[token] = (principal, min(exp, now + self._max_age))
-        return principal
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        service, _, rest = path[len(API_PREFIX) :].partition("/")
+        upstream = self.upstreams.get(service)
+        if upstream is None:
+            if service in SERVICES:
+                scope["kinerja.route"] = self.routes[service]
+                await send_problem(
+                    send, ServiceUnavailable(f"the {service} service is not part of this deployment"), path
+                )
+            else:
+                await self.app(scope, receive, send)  # the gateway's own routes, or a 404 problem
+            return
+        scope["kinerja.route"] = self.routes[service]  # read by kernel.observability.MetricsMiddleware
+        caller = ""
+        if self.verifier is not None and not (rest in PUBLIC_PATHS or rest.startswith(PUBLIC_PREFIXES)):
+            token = bearer_token(scope)
+            if token is None:
+                await send_problem(send, Unauthorized("missing bearer token"), path)
+                return
+            try:
+                caller = self.verifier.verify(token).subject
+            except ProblemError as exc:
+                await send_problem(send, exc, path)
+                return
+        try:
+            if self.limiter.enabled:
+                wait = await self.limiter.take(caller or "ip:" + client_ip(scope))
+                if wait:
+                    raise TooManyRequests("request rate exceeded", headers=retry_after_header(wait))
+            await upstream(scope, receive, send)
+        except ServiceUnavailable as exc:  # raised before the response started
+            log.warning("%s %s: %s", scope["method"], path, exc.detail)
+            await send_problem(send, exc, path)
+        except TooManyRequests as exc:
+            await send_problem(send, exc, path)
+        except Exception:
+            UPSTREAM_ERRORS.labels(service, "failed").inc()  # failed after the response started
+            raise
 
 
-class RateLimiter:
-    """Token bucket per caller, in memory (one gateway replica's view; see ADR 0006)."""
-
-    def __init__(self, *, rate: float, burst: int, max_callers: int = 100_000) -> None:
-        self.rate = rate
-        self.burst = float(max(burst, 1))
-        self._buckets: dict[str, list[float]] = {}
-        self._max_callers = max_callers
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
-
-    def take(self, caller: str) -> float:
-        """Spend one token; return 0 when allowed, else the seconds until a token is available."""
-        now = time.monotonic()
-        bucket = self._buckets.get(caller)
-        if bucket is None:
-            if len(self._buckets) >= self._max_callers:
-                self._prune(now)
-            self._buckets[caller] = [self.burst - 1.0, now]
-            return 0.0
-        tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
-        bucket[1] = now
-        if tokens >= 1.0:
-            bucket[0] = tokens - 1.0
-            return 0.0
-        bucket[0] = tokens
-        return (1.0 - tokens) / self.rate
-
-    def _prune(self, now: float) -> None:
-        full_after = self.burst / self.rate
-        self._buckets = {k: b for k, b in self._buckets.items() if now - b[1] < full_after}
-        if len(self._buckets) >= self._max_callers:
-            self._buckets.clear()
+def bearer_token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            return token.strip() or None
+    return None
 
 
 async def send_problem(send: Send, error: ProblemError, instance: str) -> None:

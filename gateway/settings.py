@@ -1,7 +1,9 @@
 """Settings of the gateway (``KINERJA_GATEWAY_*``).
 
-Where the services are (distributed mode), how long to wait for them, how callers are limited,
-and the service accounts (client credentials) that may exchange a secret for a short token.
+Which services there are (:data:`SERVICES`, the one list every other part imports), where they
+are (distributed mode), how long to wait for them, how callers are limited (and where their
+budgets are kept: Redis when several replicas share them), and the service accounts (client
+credentials) that may exchange a secret for a short token.
 Client secrets are stored as SHA-256 digests, never in clear, and may come from a mounted file
 (a Kubernetes Secret or a compose secret) instead of the environment.
 """
@@ -10,10 +12,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The services behind the gateway, in start order: the registry first (the others read it at
+#: start), scoring last. Routing (``/api/v1/<service>/...``), the ``<SERVICE>_URL`` settings, the
+#: runner's processes and the merged OpenAPI all follow this one list.
+SERVICES: tuple[str, ...] = ("registry", "evidence", "scoring")
 
 
 class ClientCredential(BaseModel):
@@ -32,7 +38,6 @@ class GatewaySettings(BaseSettings):
     evidence_url: str | None = None
     scoring_url: str | None = None
 
-    http_client: Literal["h1", "aiohttp", "httpx"] = Field(default="h1", description="forwarding client (ADR 0006)")
     connect_timeout: float = Field(default=2.0, description="seconds to open a connection to a service")
     read_timeout: float = Field(default=30.0, description="seconds of silence tolerated while reading from a service")
     max_connections: int = Field(default=256, description="keep-alive pool size per service")
@@ -40,7 +45,11 @@ class GatewaySettings(BaseSettings):
 
     verify_tokens: bool = Field(default=True, description="reject bad bearer tokens at the edge (services check again)")
     rate_limit_per_second: float = Field(default=100.0, description="sustained requests per caller; 0 disables")
-    rate_limit_burst: int = Field(default=200, description="bucket size per caller")
+    rate_limit_burst: int = Field(default=200, description="requests a caller may send at once (ADR 0006)")
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="where budgets are kept: memory:// (one process) or redis://host:6379/0 (shared by replicas)",
+    )
 
     clients: dict[str, ClientCredential] = Field(default_factory=dict, description="client_id -> credential")
     clients_file: Path | None = Field(default=None, description="JSON file with more clients (mounted secret)")
@@ -57,20 +66,3 @@ class GatewaySettings(BaseSettings):
             raw = json.loads(self.clients_file.read_text())
             found.update({cid: ClientCredential.model_validate(c) for cid, c in raw.items()})
         return found
-
-
-class DistributedSettings(BaseSettings):
-    """``kinerja run-distributed`` (``KINERJA_DISTRIBUTED_*``): the developer's distributed run.
-
-    The services' own settings (``KINERJA_EVIDENCE_S3_ENDPOINT_URL``, ``..._CLAMD_SOCKET``, ...) are
-    read by their classes; these only say where the local PostgreSQL server is.
-    """
-
-    model_config = SettingsConfigDict(env_prefix="KINERJA_DISTRIBUTED_", extra="ignore")
-
-    admin_database_url: str = Field(
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-        description="a URL on the PostgreSQL server allowed to create the database",
-    )
-    database: str = Field(default="kinerja", description="the database created (if missing) and used by the services")
-    start_timeout_seconds: float = Field(default=60.0, description="how long each part may take to answer /healthz")

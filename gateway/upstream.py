@@ -7,8 +7,9 @@ what makes small JSON calls cheap). The caller's ``Authorization`` and the reque
 with the request. A service that cannot be reached, or does not answer in time, is a 503
 problem+json, never a hang; a service failing after it started answering aborts the response.
 
-The HTTP client is aiohttp (measured against httpx: see ``bench/bench_gateway.py`` and ADR 0006);
-the httpx forwarder is kept for that comparison.
+The HTTP client is aiohttp, a kept library (ADR 0006; ``bench/bench_gateway.py`` measures it
+against calling the service directly). Each failure to reach a service is counted in
+``kinerja_upstream_errors_total`` (``/metrics``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from yarl import URL
 
 from kernel.errors import ServiceUnavailable
-from kernel.observability import request_id_var
+from kernel.observability import UPSTREAM_ERRORS, request_id_var
 
 log = logging.getLogger("kinerja.gateway")
 
@@ -224,8 +225,10 @@ class AiohttpUpstream:
         except ClientGone:
             return
         except TimeoutError as exc:
+            UPSTREAM_ERRORS.labels(self.service, "timeout").inc()
             raise ServiceUnavailable(f"{self.service} did not answer in time") from exc
         except aiohttp.ClientError as exc:
+            UPSTREAM_ERRORS.labels(self.service, "unreachable").inc()
             raise ServiceUnavailable(f"{self.service} is unreachable: {type(exc).__name__}") from exc
         async with response:
             out = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in RESPONSE_SKIP]
@@ -250,64 +253,3 @@ class AiohttpUpstream:
                 return response.status == 200, _readiness_detail(response.status, await response.read())
         except (TimeoutError, aiohttp.ClientError) as exc:
             return False, f"unreachable: {type(exc).__name__}"
-
-
-class HttpxUpstream:
-    """The same forwarder on httpx (kept to measure against aiohttp; not the default)."""
-
-    def __init__(
-        self,
-        service: str,
-        base_url: str,
-        *,
-        connect_timeout: float = 2.0,
-        read_timeout: float = 30.0,
-        max_connections: int = 256,
-        buffer_limit: int = 1 << 20,
-    ) -> None:
-        self.service = service
-        self.base_url = base_url.rstrip("/")
-        self.buffer_limit = buffer_limit
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        )
-
-    async def start(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers, length = _request_headers(scope)
-        content: Any = None
-        if length is not None and length <= self.buffer_limit:
-            content = await _read_body(receive) if length else None
-        elif length is not None or any(n == b"transfer-encoding" for n, _ in scope["headers"]):
-            content = _stream_body(receive)
-        request = self._client.build_request(scope["method"], _target(scope), headers=headers, content=content)
-        try:
-            response = await self._client.send(request, stream=True)
-        except ClientGone:
-            return
-        except httpx.TimeoutException as exc:
-            raise ServiceUnavailable(f"{self.service} did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"{self.service} is unreachable: {type(exc).__name__}") from exc
-        try:
-            out = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in RESPONSE_SKIP]
-            await send({"type": "http.response.start", "status": response.status_code, "headers": out})
-            async for chunk in response.aiter_raw():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
-        finally:
-            await response.aclose()
-
-    async def ready(self) -> tuple[bool, str]:
-        try:
-            response = await self._client.get("/readyz", timeout=3.0)
-        except httpx.HTTPError as exc:
-            return False, f"unreachable: {type(exc).__name__}"
-        return response.status_code == 200, _readiness_detail(response.status_code, response.content)

@@ -15,14 +15,16 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
 from kernel.auth import TokenVerifier
 from kernel.client import Peers, ServiceClient
 from kernel.db import Database, readiness, run_migrations
 from kernel.errors import ProblemError, install_problem_handlers, problem_response
-from kernel.observability import RequestIdMiddleware
+from kernel.observability import MetricsMiddleware, RequestIdMiddleware, metrics_exposition
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -52,6 +54,54 @@ def health_router() -> APIRouter:
         return {"status": "ready"}
 
     return router
+
+
+def metrics_router() -> APIRouter:
+    """``GET /metrics``: this process's metrics in the Prometheus text format (scraped, not documented)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = metrics_exposition()
+        return Response(body, media_type=content_type)
+
+    return router
+
+
+#: where the Swagger UI and ReDoc assets are served from: files of the installed ``fastapi-offline``
+#: package, so ``/docs`` works on an intranet without internet (FastAPI's default loads them from a CDN)
+DOCS_ASSETS_URL = "/docs-assets"
+
+
+def add_offline_docs(app: FastAPI, *, openapi_url: str, docs_url: str, redoc_url: str | None, title: str) -> None:
+    """Serve Swagger UI at ``docs_url`` (and ReDoc at ``redoc_url``) with assets from this server."""
+    import importlib.resources
+
+    assets = importlib.resources.files("fastapi_offline") / "static"
+    static = f"{docs_url.rsplit('/', 1)[0]}{DOCS_ASSETS_URL}"
+    app.mount(static, StaticFiles(directory=str(assets)), name=f"docs-assets{static}")
+
+    @app.get(docs_url, include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{title} - Swagger UI",
+            swagger_js_url=f"{static}/swagger-ui-bundle.js",
+            swagger_css_url=f"{static}/swagger-ui.css",
+            swagger_favicon_url=f"{static}/favicon.png",
+        )
+
+    if redoc_url is not None:
+
+        @app.get(redoc_url, include_in_schema=False)
+        async def redoc() -> HTMLResponse:
+            return get_redoc_html(
+                openapi_url=openapi_url,
+                title=f"{title} - ReDoc",
+                redoc_js_url=f"{static}/redoc.standalone.js",
+                redoc_favicon_url=f"{static}/favicon.png",
+                with_google_fonts=False,
+            )
 
 
 #: gen-1 collections between two full ones while a service runs (CPython's default: 10)
@@ -113,12 +163,16 @@ def new_service_app(
         lifespan=frozen_heap_after_startup(lifespan),
         generate_unique_id_function=operation_id,
         openapi_url=f"/api/v1/{service}/openapi.json",
-        docs_url=f"/api/v1/{service}/docs",
+        docs_url=None,
         redoc_url=None,
     )
     install_problem_handlers(app)
+    app.add_middleware(MetricsMiddleware, service=service)
     app.add_middleware(RequestIdMiddleware, service=service, access_log=access_log)
     app.include_router(health_router())
+    app.include_router(metrics_router())
+    prefix = f"/api/v1/{service}"
+    add_offline_docs(app, openapi_url=f"{prefix}/openapi.json", docs_url=f"{prefix}/docs", redoc_url=None, title=title)
     app.state.service_name = service
     app.state.readiness_checks = []
     return app

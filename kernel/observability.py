@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -107,3 +108,90 @@ class RequestIdMiddleware:
                     },
                 )
             request_id_var.reset(token)
+
+
+# --- Prometheus metrics (``GET /metrics`` on every part) ------------------------------------------
+#
+# One set of series per process, labelled by ``service``: in the embedded mode every service runs
+# in the gateway's process and the gateway's ``/metrics`` shows them all; in the distributed mode
+# each process shows its own. The route label is the route *template* (``/api/v1/registry/satkers/
+# {code}``), never the raw path: a label per satker code or per random 404 path would make the
+# series grow without bound.
+
+HTTP_REQUESTS = Counter(
+    "kinerja_http_requests_total",
+    "HTTP requests answered, by part, method, route template and status",
+    ["service", "method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "kinerja_http_request_duration_seconds",
+    "Time from the request's arrival to the end of its response, by part, method and route template",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+HTTP_REQUEST_BYTES = Counter(
+    "kinerja_http_request_body_bytes_total",
+    "Request body bytes received (uploads), by part and route template",
+    ["service", "route"],
+)
+UPSTREAM_ERRORS = Counter(
+    "kinerja_upstream_errors_total",
+    "Requests the gateway could not complete with a service, by service and reason",
+    ["service", "reason"],
+)
+#: the route label of a request no route matched (any path: kept as one series)
+UNMATCHED_ROUTE = "unmatched"
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that handled ``scope`` (set by the router), else :data:`UNMATCHED_ROUTE`."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    template = scope.get("kinerja.route")  # set by raw ASGI handlers (the gateway's forwarding)
+    return template if isinstance(template, str) else UNMATCHED_ROUTE
+
+
+class MetricsMiddleware:
+    """Count and time every HTTP request (raw ASGI, like :class:`RequestIdMiddleware`: bodies stream)."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        received = 0
+        started = time.perf_counter()
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+            return message
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, send_status)
+        finally:
+            route = route_template(scope)
+            method = str(scope.get("method", ""))
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_DURATION.labels(self.service, method, route).observe(time.perf_counter() - started)
+            if received:
+                HTTP_REQUEST_BYTES.labels(self.service, route).inc(received)
+
+
+def metrics_exposition() -> tuple[bytes, str]:
+    """The process's metrics in the Prometheus text format, and its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,6 +1,6 @@
 """Real helpers for the evidence tests: clamd on an EICAR-only signature folder, SeaweedFS, a registry stub.
 
-clamd and SeaweedFS are started as real processes (gateway.devservers, the same helpers a
+clamd and SeaweedFS are started as real processes (runner.devservers, the same helpers a
 developer's ``kinerja run-distributed`` uses) in a temporary folder (free ports, unix socket)
 and stopped afterwards. Signatures cannot be downloaded here, so clamd loads one ``.hdb`` line:
 the MD5, size and name of the EICAR test file — enough to prove the refuse-and-quarantine path.
@@ -19,8 +19,9 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from gateway import devservers
-from gateway.devservers import S3Server, free_ports
+from runner import devservers
+from runner.devservers import S3Server, free_ports
+from tests.support.clamd import run_clamd as run_clamd_on
 
 __all__ = ["EICAR", "S3Server", "free_ports", "run_clamd", "run_seaweedfs", "RegistryStub", "pdf"]
 
@@ -33,17 +34,17 @@ EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!
 
 @contextlib.contextmanager
 def run_clamd(folder: Path) -> Iterator[Path]:
-    """clamd (gateway.devservers) on a signature folder that knows only the EICAR test file."""
+    """clamd (tests/support/clamd.py) on a signature folder that knows only the EICAR test file."""
     db = folder / "db"
     db.mkdir(parents=True, exist_ok=True)
     (db / "eicar.hdb").write_text(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Eicar-Test-Signature\n")
-    with devservers.run_clamd(folder, db) as sock:
+    with run_clamd_on(folder, db) as sock:
         yield sock
 
 
 @contextlib.contextmanager
 def run_seaweedfs(folder: Path) -> Iterator[S3Server]:
-    """SeaweedFS (gateway.devservers) with fixed test credentials."""
+    """SeaweedFS (runner.devservers) with fixed test credentials."""
     with devservers.run_seaweedfs(folder, access_key="kinerja-test", secret_key="kinerja-test-secret") as server:
         yield server
 

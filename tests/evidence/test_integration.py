@@ -1,5 +1,5 @@
 """Registry + evidence (+ scoring, which validates manuals at import) composed in-process
-(gateway.composition), the shipped seed imported through the registry API: satker paths, IKU and
+(runner.composition), the shipped seed imported through the registry API: satker paths, IKU and
 closed periods come from the real registry."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
+from runner.composition import System, build_system, running
 from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer

@@ -1,6 +1,6 @@
 """Distributed mode, for real: each part its own ``kinerja serve`` process, the gateway calling them over HTTP.
 
-``gateway.distributed.running_parts`` (what ``kinerja run-distributed`` runs) starts registry,
+``runner.distributed.running_parts`` (what ``kinerja run-distributed`` runs) starts registry,
 evidence and scoring on free loopback ports with their peers' URLs, each data owner in its own
 schema of the session's throw-away PostgreSQL database; evidence stores on a real SeaweedFS and
 scans with a real clamd (EICAR-only signatures). The demo document is imported through the
@@ -21,11 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.distributed import Plan, running_parts
-from gateway.processes import Served
+from runner.distributed import Plan, running_parts
+from runner.processes import Served
 from services.registry.seed import load_seed_document
 from tests.conftest import TEST_SECRET, Mint, bearer
 from tests.evidence.support import pdf, run_clamd, run_seaweedfs
+from tests.support.metrics import sample
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -152,5 +153,22 @@ async def test_stopped_service_is_503_problem_not_a_hang(
     assert ready.json()["services"]["evidence"] == "ready"
 
 
-def test_gateway_log_has_one_line_per_request(parts: dict[str, Served]) -> None:
-    assert "kinerja.access.gateway" in Path(parts["gateway"].log_path).read_text()
+def test_every_part_logs_the_request_with_its_id(parts: dict[str, Served]) -> None:
+    """The scores request of ``e2e-rid-42`` went gateway -> scoring -> registry (and evidence for
+    the facts): each process wrote its own access line carrying the caller's request id."""
+    for name in ("gateway", "scoring", "registry", "evidence"):
+        lines = [line for line in Path(parts[name].log_path).read_text().splitlines() if "e2e-rid-42" in line]
+        assert any(f"kinerja.access.{name}" in line for line in lines), f"{name}: {lines}"
+
+
+def test_every_part_serves_its_metrics(parts: dict[str, Served]) -> None:
+    for name in ("gateway", "scoring", "evidence"):  # the registry is stopped by now
+        r = httpx.get(parts[name].url + "/metrics", timeout=5)
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"].startswith("text/plain")
+        assert sample(r.text, "kinerja_http_requests_total", service=name, method="GET"), name
+    gateway = httpx.get(parts["gateway"].url + "/metrics", timeout=5).text
+    # the stopped registry was an upstream error; the streamed upload counted its bytes
+    assert sample(gateway, "kinerja_upstream_errors_total", service="registry", reason="unreachable")
+    uploaded = sample(gateway, "kinerja_http_request_body_bytes_total", route="/api/v1/evidence/{path}")
+    assert uploaded and uploaded > 300_000

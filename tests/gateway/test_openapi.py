@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from gateway.composition import SERVICES
 from gateway.openapi import CHECKED_IN, build_document, merge, render, service_apps_for_docs
 from gateway.settings import GatewaySettings
 from kernel.settings import AuthSettings, CommonSettings
+from runner.composition import SERVICES
 
 
 def _generated() -> dict[str, Any]:
@@ -88,3 +88,24 @@ def _refs(node: Any) -> list[str]:
 
 def test_document_is_valid_json_for_tools() -> None:
     assert json.loads(render(_generated()))["openapi"].startswith("3.")
+
+
+#: the main reads and writes a newcomer meets first (README): described, with an example each
+MAIN_OPERATIONS = [
+    ("get", "/api/v1/registry/satkers"),
+    ("get", "/api/v1/registry/satkers/{code}"),
+    ("post", "/api/v1/registry/import"),
+    ("get", "/api/v1/scoring/satkers/{code}/scores"),
+    ("get", "/api/v1/scoring/satkers/{code}/consolidated"),
+    ("post", "/api/v1/evidence/satkers/{code}/documents"),
+    ("post", "/api/v1/gateway/token"),
+    ("get", "/readyz"),
+]
+
+
+def test_main_operations_have_a_description_and_an_example() -> None:
+    doc = json.loads(CHECKED_IN.read_text())
+    for method, path in MAIN_OPERATIONS:
+        op = doc["paths"][path][method]
+        assert op.get("description"), (method, path)
+        assert '"example' in json.dumps(op) or "e.g." in op["description"], (method, path)

@@ -17,7 +17,7 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from gateway.processes import Served, served
+from runner.processes import Served, served
 from tests.conftest import TEST_SECRET, Mint, bearer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

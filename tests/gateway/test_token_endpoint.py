@@ -6,10 +6,10 @@ import hashlib
 
 import pytest
 
-from gateway.embedded import create_embedded_app
 from gateway.settings import ClientCredential, GatewaySettings
 from kernel.auth import Action, Role, TokenVerifier
 from kernel.settings import AuthSettings, CommonSettings
+from runner.embedded import create_embedded_app
 from tests.conftest import TEST_SECRET, asgi_client, bearer
 
 pytestmark = pytest.mark.anyio

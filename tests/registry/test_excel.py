@@ -13,10 +13,10 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from gateway.composition import build_system, running
 from kernel.errors import ProblemError
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
+from runner.composition import build_system, running
 from services.registry.domain import xlsx
 from services.registry.domain.transfer import parse
 from services.registry.settings import RegistrySettings

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import event
 
-from gateway.composition import System, build_system, running
+from runner.composition import System, build_system, running
 from services.registry.domain.transfer import parse
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer

@@ -1,4 +1,4 @@
-"""Registry + scoring composed in-process (gateway.composition), the shipped seed imported
+"""Registry + scoring composed in-process (runner.composition), the shipped seed imported
 through the registry API, the reference numbers asserted through the scoring API."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
+from runner.composition import System, build_system, running
 from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
@@ -194,8 +194,8 @@ async def test_evidence_configured_but_unreachable_is_503_not_a_silent_fallback(
 ) -> None:
     """When the evidence service is part of the deployment but does not answer, the scores are not
     computed from the reported realisations behind the caller's back: the request fails with 503."""
-    from gateway.devservers import free_ports
     from kernel.client import ServiceClient
+    from runner.devservers import free_ports
 
     nobody = ServiceClient("evidence", base_url=f"http://127.0.0.1:{free_ports(1)[0]}", timeout=2.0)
     monkeypatch.setitem(system.peers._clients, "evidence", nobody)  # a real connection, refused

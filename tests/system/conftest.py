@@ -1,8 +1,8 @@
 """The whole system behind the gateway, as production composes it, on the test PostgreSQL.
 
 ``world(name)`` builds registry + evidence (local storage, real clamd) + scoring with
-:func:`gateway.composition.build_system`, wraps them in the gateway (:func:`gateway.app.create_app`
-with ``system=``), enters the gateway's lifespan (which enters every service's) and loads, through
+:func:`runner.composition.build_system`, wraps them in the gateway (:func:`runner.embedded.embedded_gateway`),
+enters the gateway's lifespan (which enters every service's) and loads, through
 the gateway's public API:
 
 * the shipped Kalbagtim 2024 seed (WBC.16 and its KPPBC, the agreement of WBC.16);
@@ -32,11 +32,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway.app import create_app
-from gateway.composition import build_system
 from gateway.settings import ClientCredential, GatewaySettings
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
+from runner.composition import build_system
+from runner.embedded import embedded_gateway
 from services.evidence.settings import EvidenceSettings
 from services.registry.seed import load_seed_document
 from services.registry.settings import RegistrySettings
@@ -147,7 +147,7 @@ def world_factory(
                     )
                 },
             )
-            app = create_app(gateway, system=system)
+            app = embedded_gateway(system, gateway)
             async with (
                 app.router.lifespan_context(app),
                 httpx.AsyncClient(

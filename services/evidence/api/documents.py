@@ -49,6 +49,11 @@ class RangeNotSatisfiable(ProblemError):
     responses=_UPLOAD_RESPONSES,
     openapi_extra=_UPLOAD_BODY,
     summary="Upload a document (raw body, metadata in X-Evidence-Metadata)",
+    description="The file is the raw request body (streamed: size cap, SHA-256 and type sniffing on the way), "
+    "its metadata JSON in `X-Evidence-Metadata`, e.g. "
+    '`{"kind":"LPT","number":"LPT-12/WBC.16/2024","document_date":"2024-05-14","indicator":"8a-N",'
+    '"period":"Q2","fields":{"activity":"patrol"}}`. Scanned by clamd before it is visible; answers the '
+    "document in review.",
 )
 async def upload(
     code: CodePath,

@@ -24,7 +24,29 @@ class PathOut(BaseModel):
     path: list[str]
 
 
-@router.get("/satkers", summary="List the satker the caller may read")
+_SATKER_EXAMPLE = {
+    "code": "KBC.1602",
+    "name": "KPPBC TMP B Samarinda",
+    "kind": "kppbc_tmp_b",
+    "parent": "WBC.16",
+    "path": ["WBC.16", "KBC.1602"],
+    "staff": 72,
+}
+
+
+@router.get(
+    "/satkers",
+    summary="List the satker the caller may read",
+    description="The satker in the caller's reach (own satker and, by role, the ones under it), in tree order, "
+    "paged with `limit`/`offset`.",
+    responses={
+        200: {
+            "content": {
+                "application/json": {"example": {"items": [_SATKER_EXAMPLE], "total": 7, "limit": 1, "offset": 0}}
+            }
+        }
+    },
+)
 async def list_satkers(
     session: ReadSessionDep,
     principal: PrincipalDep,
@@ -48,7 +70,12 @@ async def create_satker(body: SatkerCreate, session: SessionDep, principal: Prin
     return await service.create(session=session, data=body, now=utcnow())
 
 
-@router.get("/satkers/{code}", summary="A satker with its path root..satker")
+@router.get(
+    "/satkers/{code}",
+    summary="A satker with its path root..satker",
+    description="One satker by its code (`WBC.16`, `KBC.1602`); 403 outside the caller's reach, 404 when unknown.",
+    responses={200: {"content": {"application/json": {"example": _SATKER_EXAMPLE}}}},
+)
 async def get_satker(code: str, session: ReadSessionDep, principal: PrincipalDep) -> SatkerOut:
     lineage = await authorize(session, principal, Action.READ, code)
     return service.to_out(lineage[-1], [s.code for s in lineage])

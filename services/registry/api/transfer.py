@@ -77,6 +77,22 @@ def _problem(description: str) -> dict[str, Any]:
         "errors name cells such as `IKU!G5`)."
     ),
     responses={
+        201: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "satkers_created": ["WBC.16", "KBC.1601", "KBC.1602"],
+                        "agreement": "PK-29/BC/2024",
+                        "year": 2024,
+                        "indicators": 16,
+                        "targets": 95,
+                        "addenda": 1,
+                        "manuals": 16,
+                        "measures": 165,
+                    }
+                }
+            }
+        },
         409: _problem("Satker already has an agreement that year, or the number is taken"),
         413: _problem("Document larger than 10 MiB (or a workbook that unpacks too large)"),
         415: _problem("Declared as a workbook but not an .xlsx file"),

@@ -32,7 +32,37 @@ Period = Annotated[ScorePeriod, Query(description="Q1, Q2, S1, Q3, TQ3, Q4 or Y"
 AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as recorded at that moment")]
 
 
-@router.get("/satkers/{code}/scores", summary="NKO, perspectives, SS and IKU indices of one satker")
+@router.get(
+    "/satkers/{code}/scores",
+    summary="NKO, perspectives, SS and IKU indices of one satker",
+    description="Recomputed on every request from the registry's bundle and the verified evidence facts "
+    "(exact decimals; `*_display` rounded as printed). `period`: Q1..Q4, S1, S2 or Y; `as_of` reads the "
+    "agreement as it stood at that moment.",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "satker": {"code": "WBC.16", "name": "Kantor Wilayah DJBC Kalimantan Bagian Timur"},
+                        "period": "Y",
+                        "nko": 118.2972543943141,
+                        "nko_display": "118.30",
+                        "predicate": "Istimewa",
+                        "partial": False,
+                        "perspectives": [
+                            {
+                                "code": "stakeholder",
+                                "weight": 0.3,
+                                "index": 116.54181217196843,
+                                "index_display": "116.54",
+                            }
+                        ],
+                    }
+                }
+            }
+        }
+    },
+)
 async def get_scores(
     request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y", as_of: AsOf = None
 ) -> dict[str, Any]:
@@ -40,7 +70,29 @@ async def get_scores(
     return scorecard_json(await service.scorecard(request, principal, prepared, period))
 
 
-@router.get("/satkers/{code}/consolidated", summary="A Kanwil: own NKO, every satker under it, region-wide IKU")
+@router.get(
+    "/satkers/{code}/consolidated",
+    summary="A Kanwil: own NKO, every satker under it, region-wide IKU",
+    description="The Kanwil's own scores, one line per satker under it (NKO, predicate, status per IKU) and "
+    "the region-wide IKU aggregated by each manual's rule.",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "satker": {"code": "WBC.16", "kind": "kanwil"},
+                        "period": "Y",
+                        "year": 2024,
+                        "nko_display": "118.30",
+                        "predicate": "Istimewa",
+                        "satkers": [{"code": "WBC.16", "nko_display": "118.30", "statuses": {"1a-N": "green"}}],
+                        "region": [{"code": "1a-N", "aggregation": "sum_of_parts", "index": 120}],
+                    }
+                }
+            }
+        }
+    },
+)
 async def get_consolidated(
     request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y", as_of: AsOf = None
 ) -> dict[str, Any]:

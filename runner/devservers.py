@@ -1,13 +1,12 @@
-"""Real infrastructure processes for developer runs and tests: SeaweedFS (S3) and ClamAV clamd.
+"""Real infrastructure processes for developer runs: SeaweedFS (S3) and a check for ClamAV clamd.
 
 ``run_seaweedfs(folder)`` starts ``weed mini`` on free loopback ports with an ``s3.json``
 identity config in ``folder`` (data in ``folder/data``, kept between runs) and yields an
-:class:`S3Server` once the S3 API answers. ``run_clamd(folder, signatures)`` starts clamd in the
-foreground on a unix socket in ``folder`` with the given signature folder and yields the socket
-once it answers ``PING``. Both stop their process when the context is left (SIGTERM, then
-SIGKILL). ``clamd_reachable()`` says whether a clamd answers at a socket or TCP address.
+:class:`S3Server` once the S3 API answers; leaving the context stops it (SIGTERM, then SIGKILL).
+``clamd_reachable()`` says whether a clamd answers at a socket or TCP address.
 
-Used by ``kinerja run-distributed`` (gateway/distributed.py) and by the test suite.
+Used by ``kinerja run-distributed`` (runner/distributed.py) and by the test suite (which also
+starts its own clamd: tests/support/clamd.py).
 """
 
 from __future__ import annotations
@@ -79,36 +78,6 @@ def clamd_reachable(
             return conn.recv(16).startswith(b"PONG")
     except OSError:
         return False
-
-
-@contextlib.contextmanager
-def run_clamd(folder: Path, signatures: Path, *, timeout: float = 60.0) -> Iterator[Path]:
-    """clamd in the foreground, configured in ``folder``, loading ``signatures``; yields its socket."""
-    exe = clamd_executable()
-    if exe is None:
-        raise RuntimeError("clamd is not installed: run scripts/install-system-deps (Debian clamav-daemon)")
-    folder.mkdir(parents=True, exist_ok=True)
-    sock = folder / "clamd.sock"
-    conf = folder / "clamd.conf"
-    log = folder / "clamd.log"
-    conf.write_text(
-        f"LocalSocket {sock}\nDatabaseDirectory {signatures}\nForeground yes\nLogFile {log}\n"
-        f"TemporaryDirectory {folder}\nStreamMaxLength 200M\nMaxFileSize 200M\nMaxScanSize 400M\n"
-        "SelfCheck 3600\n"
-    )
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + timeout
-        while not clamd_reachable(sock):
-            if proc.poll() is not None:
-                text = log.read_text() if log.exists() else ""
-                raise RuntimeError(f"clamd exited with {proc.returncode}: {text[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"clamd did not answer PING within {timeout:.0f} s")
-            time.sleep(0.1)
-        yield sock
-    finally:
-        stop_process(proc)
 
 
 # --- SeaweedFS ------------------------------------------------------------------------------------

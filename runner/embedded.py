@@ -9,16 +9,18 @@ use (so it goes through the registry's API, its validation and its authorisation
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 
 from gateway.app import create_app
-from gateway.composition import SERVICES, System, build_system
-from gateway.settings import GatewaySettings
+from gateway.settings import SERVICES, GatewaySettings
 from kernel.auth import TokenVerifier
 from kernel.client import ServiceClient
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+from runner.composition import System, build_system, running
 
 log = logging.getLogger("kinerja.embedded")
 
@@ -97,4 +99,24 @@ def create_embedded_app(
         settings=settings,
         services=chosen,
     )
-    return create_app(gateway, system=system, on_startup=seed_demo_data if seed else None)
+    return embedded_gateway(system, gateway, on_startup=seed_demo_data if seed else None)
+
+
+StartupHook = Callable[[System], Awaitable[object]]  # the result (e.g. what seeding did) is ignored
+
+
+def embedded_gateway(
+    system: System, settings: GatewaySettings | None = None, *, on_startup: StartupHook | None = None
+) -> FastAPI:
+    """The gateway in front of ``system``'s apps in this process; its lifespan runs theirs."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with running(system):
+            if on_startup is not None:
+                await on_startup(system)
+            yield
+
+    app = create_app(settings, common=system.common, auth=system.auth, apps=system.apps, lifespan=lifespan)
+    app.state.system = system
+    return app

@@ -18,7 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-SERVE_TARGETS = ("registry", "evidence", "scoring", "gateway")
+from gateway.settings import SERVICES
+
+SERVE_TARGETS = (*SERVICES, "gateway")
 
 
 def _uvicorn_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -73,9 +75,9 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.embedded import create_embedded_app
     from gateway.settings import GatewaySettings
     from kernel.settings import AuthSettings, CommonSettings
+    from runner.embedded import create_embedded_app
 
     _configure_logging(args.access_log)
     common = CommonSettings()
@@ -108,7 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_run_distributed(args: argparse.Namespace) -> int:
-    from gateway.distributed import run
+    from runner.distributed import run
 
     return run(
         host=args.host,
@@ -121,7 +123,6 @@ def cmd_run_distributed(args: argparse.Namespace) -> int:
 
 def cmd_openapi(args: argparse.Namespace) -> int:
     from gateway.app import create_app
-    from gateway.composition import SERVICES
     from gateway.openapi import CHECKED_IN, build_document, render, service_apps_for_docs
     from gateway.settings import GatewaySettings
     from kernel.settings import AuthSettings, CommonSettings

@@ -31,12 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from gateway.devservers import clamd_reachable, free_ports, run_seaweedfs
-from gateway.processes import Served, launch, wait_healthy
+from gateway.settings import SERVICES
 from kernel.errors import ProblemError
-
-#: start order; the gateway comes last
-PARTS: tuple[str, ...] = ("registry", "evidence", "scoring")
+from runner.devservers import clamd_reachable, free_ports, run_seaweedfs
+from runner.processes import Served, launch, wait_healthy
 
 
 @dataclass
@@ -53,7 +51,7 @@ class Plan:
     log_dir: Path | None = None  # None: temporary files
     inherit_env: bool = False  # pass this process's KINERJA_* on (developer run) or not (tests)
     timeout: float = 60.0
-    services: tuple[str, ...] = PARTS
+    services: tuple[str, ...] = SERVICES  # started in this order; the gateway comes last
 
 
 def environments(plan: Plan, urls: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -87,7 +85,7 @@ def environments(plan: Plan, urls: dict[str, str]) -> dict[str, dict[str, str]]:
 @contextlib.contextmanager
 def running_parts(plan: Plan) -> Iterator[dict[str, Served]]:
     """Start the services (in parallel, on free ports), then the gateway; yield them by name."""
-    services = [s for s in PARTS if s in plan.services]
+    services = [s for s in SERVICES if s in plan.services]
     ports = dict(zip(services, free_ports(len(services)), strict=True))
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = environments(plan, urls)
@@ -98,8 +96,15 @@ def running_parts(plan: Plan) -> Iterator[dict[str, Served]]:
 
     with ExitStack() as stack:
         for name in services:  # registered first = stopped last: the gateway goes before the services
+            # access log on (extra_args=()): every part writes one line per request with the
+            # request id, as the embedded mode does, so one id can be followed across the logs
             out[name] = launch(
-                name, env[name], port=ports[name], log_path=log_path(name), inherit_kinerja_env=plan.inherit_env
+                name,
+                env[name],
+                port=ports[name],
+                extra_args=(),
+                log_path=log_path(name),
+                inherit_kinerja_env=plan.inherit_env,
             )
             stack.callback(out[name].stop)
         for name in services:
@@ -173,8 +178,8 @@ def _scanner_choice(evidence: object) -> tuple[dict[str, str], str]:
 
 
 async def _seed(gateway_url: str, token: str) -> str:
-    from gateway.embedded import load_demo_if_empty
     from kernel.client import ServiceClient
+    from runner.embedded import load_demo_if_empty
 
     client = ServiceClient("gateway", base_url=gateway_url, timeout=120.0)
     try:
@@ -192,9 +197,9 @@ def run(
     seed: bool = True,
 ) -> int:
     """``kinerja run-distributed``: returns the exit code (0 after Ctrl-C/SIGTERM)."""
-    from gateway.settings import DistributedSettings
     from kernel.auth import Role, TokenVerifier
     from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
+    from runner.settings import DistributedSettings
     from services.evidence.settings import EvidenceSettings
 
     common, auth, dist, evidence = CommonSettings(), AuthSettings(), DistributedSettings(), EvidenceSettings()

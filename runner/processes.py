@@ -2,7 +2,7 @@
 
 ``served("registry", env)`` runs ``kinerja serve registry`` on a free port and waits until
 ``/healthz`` answers; leaving the context stops it (SIGTERM, then SIGKILL). ``launch`` +
-``wait_healthy`` start several parts at once (``kinerja run-distributed``, gateway/distributed.py).
+``wait_healthy`` start several parts at once (``kinerja run-distributed``, runner/distributed.py).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def launch(
     port = port or free_port()
     log = log_path or Path(tempfile.mkstemp(prefix=f"kinerja-{target}-", suffix=".log")[1])
     if app is None:
-        cmd = [sys.executable, "-m", "gateway.cli", "serve", target, "--host", host, "--port", str(port), *extra_args]
+        cmd = [sys.executable, "-m", "runner.cli", "serve", target, "--host", host, "--port", str(port), *extra_args]
     else:
         cmd = [sys.executable, "-m", "uvicorn", app, "--host", host, "--port", str(port), "--loop", "uvloop",
                "--http", "httptools", "--no-access-log"]  # fmt: skip

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway import cli
 from kernel.auth import Role, TokenVerifier
 from kernel.settings import local_secret
+from runner import cli
 
 
 def test_token_is_valid_for_the_embedded_system(

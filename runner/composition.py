@@ -15,11 +15,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from gateway.settings import SERVICES
 from kernel.client import Peers, ServiceClient
 from kernel.settings import AuthSettings, CommonSettings
 
-#: Start order: the registry first (others read it at start), scoring last.
-SERVICES: tuple[str, ...] = ("registry", "evidence", "scoring")
+__all__ = ["SERVICES", "System", "build_system", "running"]
 
 
 @dataclass

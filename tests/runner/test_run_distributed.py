@@ -20,9 +20,9 @@ import httpx
 import psycopg
 import pytest
 
-from gateway.devservers import free_ports
-from gateway.processes import REPO_ROOT
 from kernel.testing import libpq_url
+from runner.devservers import free_ports
+from runner.processes import REPO_ROOT
 from tests.conftest import TEST_SECRET, Mint, bearer
 
 pytestmark = pytest.mark.slow
@@ -54,7 +54,7 @@ def test_run_distributed_starts_serves_and_stops_everything(pg_url: str, tmp_pat
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "run-distributed", "--port", str(port)],
+            [sys.executable, "-m", "runner.cli", "run-distributed", "--port", str(port)],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     children: list[int] = []

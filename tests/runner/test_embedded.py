@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.embedded import create_embedded_app, seed_demo_data
 from gateway.settings import GatewaySettings
 from kernel.errors import ServiceUnavailable
 from kernel.settings import AuthSettings, CommonSettings
+from runner.embedded import create_embedded_app, seed_demo_data
 from tests.conftest import Mint, asgi_client, bearer
 
 pytestmark = pytest.mark.anyio

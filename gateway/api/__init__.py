@@ -1,0 +1,1 @@
+"""The gateway's own endpoints, as routers (like the services' ``api/``): health, token, docs."""

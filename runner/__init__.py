@@ -1,0 +1,1 @@
+"""Running kinerja: the CLI, the embedded and distributed runners and the development servers."""

@@ -1,0 +1,1 @@
+"""Tests of the runner: the CLI, the embedded and the distributed runs."""

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kernel.types import Number
 from bench.engine_before.evaluate import interpolate
 from bench.engine_before.manual import Manual
 from bench.engine_before.numbers import CONTEXT, HUNDRED, ONE
+from kernel.types import Number
 
 Formula = Literal["ratio", "two_minus_ratio", "inverse_ratio", "stabilize"]
 

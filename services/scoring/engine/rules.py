@@ -140,6 +140,14 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
     return out or "$"
 
 
+def validate_rule_set(document: Any) -> RuleSet:
+    """A whole rule-set document as the registry stores it (``code`` and ``version`` inside):
+    the model the engine parses with, so the registry refuses what scoring could not read."""
+    if not isinstance(document, dict):
+        raise RuleSetError([("$", "a rule set document is an object")])
+    return parse_rule_set(document.get("code"), document.get("version"), document)  # type: ignore[arg-type]
+
+
 def parse_rule_set(code: str, version: int, document: Any) -> RuleSet:
     if document is not None and not isinstance(document, dict):
         raise RuleSetError([("$", "a rule set document is an object")])

@@ -28,10 +28,12 @@ from typing import Any
 import yaml
 
 from services.scoring.domain.manuals import ManualCache
+from services.scoring.engine.numbers import display
 from services.scoring.engine.scorecard import prepare, score
 
 PERIODS = ("Q1", "Q2", "S1", "Q3", "TQ3", "Q4", "Y")
 MANUALS = Path(__file__).resolve().parents[1] / "services/registry/seed/kalbagtim-2024/manuals.yaml"
+BEFORE_MANUALS = Path(__file__).resolve().parent / "engine_before/manuals.yaml"  # as shipped before issue 9
 RULE_SET = {
     "index": {"floor": 0, "cap": 120},
     "polarity": {
@@ -182,10 +184,12 @@ def _evidence(rnd: random.Random) -> dict[str, Any]:
     }
 
 
-def synthetic_nation(seed: int = 2024) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
+def synthetic_nation(
+    seed: int = 2024, manuals_file: Path = MANUALS
+) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
     """(bundle, evidence per IKU) for 16 Kanwil × 8 satker: random but realistic figures."""
     rnd = random.Random(seed)
-    manuals = yaml.safe_load(MANUALS.read_text(encoding="utf-8"))
+    manuals = yaml.safe_load(manuals_file.read_text(encoding="utf-8"))
     out = []
     for k in range(16):
         kanwil = f"WBC.{k + 1:02d}"
@@ -312,7 +316,8 @@ def baseline(nation: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]) -> 
                         - y["ikpa_spm_dispensation"]
                     )
                     v = 0.5 * ikpa + 0.5 * (0.75 * y["smart_effectiveness"] + 0.25 * y["smart_efficiency"])
-                    r = 120.0 if v >= 95 else v / 95 * 100
+                    threshold = min(ind["targets"][period]["value"], 95)  # Konversi 120 against the target
+                    r = 120.0 if v >= threshold else v / threshold * 100
                 else:
                     r = y["realization"]
                 t = ind["targets"][period]["value"]
@@ -340,9 +345,80 @@ def engine(nation: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]], cache
     return t1 - t0, t2 - t1
 
 
+def check_against_the_engine_before(nation: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]) -> int:
+    """Score the whole nation with the frozen copy of the engine before issue 9 (bench/engine_before)
+    and with the current one; every IKU realisation and index, SS, perspective and NKO must be
+    the same Decimal. Returns the number of values compared; raises on the first difference."""
+    from bench.engine_before import scorecard as before
+
+    # Both engines read the manuals as they were shipped before (the old engine cannot read
+    # {op: target}, and 11a-N now converts against the agreement's target, a deliberate change
+    # of the data, not of the arithmetic): this compares the engines, input for input.
+    compared = 0
+    for bundle, ev in nation:
+        new, old = prepare(bundle), before.prepare(bundle)
+        for period in PERIODS:
+            a, b = score(new, period, evidence=ev), before.score(old, period, evidence=ev)
+            pairs: list[tuple[str, Any, Any]] = [("nko", a.nko, b.nko), ("predicate", a.predicate, b.predicate)]
+            pairs += [
+                (f"perspective {x.code}", x.index, y.index) for x, y in zip(a.perspectives, b.perspectives, strict=True)
+            ]
+            pairs += [
+                (f"objective {x.objective.code}", x.index, y.index)
+                for x, y in zip(a.objectives, b.objectives, strict=True)
+            ]
+            for x, y in zip(a.indicators, b.indicators, strict=True):
+                pairs += [
+                    (f"{x.indicator.code} index", x.achievement.index, y.achievement.index),
+                    (f"{x.indicator.code} realization", x.realization, y.realization),
+                ]
+            for what, got, want in pairs:
+                if got != want or str(got) != str(want):
+                    raise SystemExit(f"{bundle['satker']['code']} {period} {what}: {got} != {want} (engine before)")
+                compared += 1
+    return compared
+
+
+def check_kalbagtim() -> str:
+    """The 2024 reproduction through the current engine: NKO 118.2973 or the benchmark fails."""
+    from services.registry.seed import load_seed_document
+
+    doc = load_seed_document()
+    agreement = doc["agreement"]
+    bundle = {
+        "satker": {"code": agreement["satker"], "path": [agreement["satker"]]},
+        "agreement": {"number": agreement["number"], "year": agreement["year"]},
+        "rule_set": {"code": "KMK-300-2022", "version": 1, "document": RULE_SET},
+        "objectives": agreement["objectives"],
+        "indicators": [
+            ind
+            | {
+                "targets": {p: {"value": v} for p, v in ind["targets"].items()},
+                "measures": agreement["measures"].get(ind["code"], {}),
+                "manual": {"document": agreement["manuals"][ind["code"]]}
+                if ind["code"] in agreement["manuals"]
+                else None,
+            }
+            for ind in agreement["indicators"]
+        ],
+    }
+    for addendum in agreement.get("addenda") or []:
+        for code, targets in (addendum.get("targets") or {}).items():
+            ind = next(i for i in bundle["indicators"] if i["code"] == code)
+            ind["targets"].update({p: {"value": v} for p, v in targets.items()})
+    nko = score(prepare(bundle), "Y").nko
+    shown = display(nko, 4)
+    if shown != "118.2973":
+        raise SystemExit(f"Kalbagtim 2024 NKO {shown}, expected 118.2973")
+    return shown or ""
+
+
 def bench_engine(rounds: int) -> None:
     nation = synthetic_nation()
     n_scores = len(nation) * 16 * len(PERIODS)
+    compared = check_against_the_engine_before(synthetic_nation(manuals_file=BEFORE_MANUALS))
+    print(f"exactness: {compared} values of the nation identical to the engine before issue 9 (bench/engine_before)")
+    print(f"exactness: Kalbagtim 2024 NKO {check_kalbagtim()}")
     cache = ManualCache()
     engine(nation, cache)  # warm: manuals parsed once (as in the service, cached by content)
     best_prep = best_score = best_base = float("inf")
@@ -365,6 +441,7 @@ def bench_engine(rounds: int) -> None:
     )
     print(f"  baseline (plain floats, bare arithmetic)        {best_base * 1000:8.1f} ms")
     print(f"  ratio engine / baseline                         {eng / best_base:8.1f} ×")
+    print(f"  target: engine < 100 ms and < 5 × baseline: {'met' if eng < 0.1 and eng / best_base < 5 else 'NOT met'}")
 
 
 # --------------------------------------------------------------------------------------------- API

@@ -297,6 +297,21 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
         lambda c: Req("/api/v1/scoring/manuals/validate", json={"realization": {"op": "reported"}}),
         scoped=False,
     ),
+    ("POST", "/api/v1/scoring/rule-sets/validate"): Entry(
+        authenticated,
+        lambda c: Req(
+            "/api/v1/scoring/rule-sets/validate",
+            json={
+                "code": "T-1",
+                "version": 1,
+                "polarity": {"max": {"formula": "ratio"}, "min": {"formula": "two_minus_ratio"}},
+                "perspectives": [{"code": "stakeholder", "weight": 1}],
+                "predicates": [{"name": "Baik"}],
+                "status_bands": [{"status": "green"}],
+            },
+        ),
+        scoped=False,
+    ),
     ("GET", "/api/v1/scoring/satkers/{code}/scores"): Entry(READ, lambda c: scoring(c, "scores")),
     ("GET", "/api/v1/scoring/satkers/{code}/consolidated"): Entry(on_subtree, lambda c: scoring(c, "consolidated")),
     ("GET", "/api/v1/scoring/satkers/{code}/explain"): Entry(READ, lambda c: scoring(c, "explain", indicator=c.iku)),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, status
 
-from kernel.auth import Action, PrincipalDep, ensure_allowed
+from kernel.auth import Action, Principal, PrincipalDep, ensure_allowed
+from kernel.client import ServiceClient
 from kernel.db import SessionDep
 from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import VersionPath, utcnow
@@ -14,6 +15,19 @@ from services.registry.domain import rule_sets as service
 from services.registry.domain.schemas import RuleSetOut
 
 router = APIRouter(tags=["rule_sets"])
+
+RULE_SET_VALIDATE_PATH = "/api/v1/scoring/rule-sets/validate"
+
+
+def rule_set_validator(request: Request, principal: Principal) -> service.RuleSetValidator:
+    """Validation by the scoring service, which owns the rule-set document (contracts §7): its 422
+    is relayed with the field path; no scoring peer = 503, never an unvalidated rule set."""
+
+    async def validate(document: dict[str, Any]) -> None:
+        scoring: ServiceClient = request.app.state.peers["scoring"]
+        await scoring.request("POST", RULE_SET_VALIDATE_PATH, token=principal.token, json=document)
+
+    return validate
 
 
 @router.get("/rule-sets", summary="Every rule set version")
@@ -31,9 +45,15 @@ async def get_rule_set(code: str, version: VersionPath, session: SessionDep, pri
 
 @router.post("/rule-sets", status_code=status.HTTP_201_CREATED, summary="Store a new rule set version (admin)")
 async def create_rule_set(
-    session: SessionDep, principal: PrincipalDep, document: dict[str, Any] = Body(...)
+    request: Request, session: SessionDep, principal: PrincipalDep, document: dict[str, Any] = Body(...)
 ) -> RuleSetOut:
     ensure_allowed(principal, Action.MANAGE, [])
     return service.to_out(
-        await service.create(session=session, document=document, actor=principal.subject, now=utcnow())
+        await service.create(
+            session=session,
+            document=document,
+            validator=rule_set_validator(request, principal),
+            actor=principal.subject,
+            now=utcnow(),
+        )
     )

@@ -6,6 +6,7 @@ weights sum to 0.9999999 is refused rather than "close enough" (the NKO would si
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,10 @@ from services.registry.domain.repositories import RuleSetRepository
 from services.registry.domain.schemas import RuleSetOut
 
 POLARITIES = ("max", "min", "stabilize")
+
+#: Validates a rule-set document with the model the scoring engine parses it with (the scoring
+#: service, through ``peers``: ``POST /api/v1/scoring/rule-sets/validate``); raises on an invalid one.
+RuleSetValidator = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _num(value: Any) -> Decimal | None:
@@ -152,10 +157,15 @@ async def list_all(*, session: AsyncSession, code: str | None = None) -> list[Ru
     return await RuleSetRepository(session).list(code)
 
 
-async def create(*, session: AsyncSession, document: dict[str, Any], actor: str, now: datetime) -> RuleSet:
+async def create(
+    *, session: AsyncSession, document: dict[str, Any], validator: RuleSetValidator, actor: str, now: datetime
+) -> RuleSet:
+    """Store a new rule-set version after both checks: the registry's (shape, exact sums, band
+    order) and scoring's (formula names and everything else the engine reads), never unvalidated."""
     errors = validate(document)
     if errors:
         raise Unprocessable(f"invalid rule set: {errors[0].field}: {errors[0].reason}", errors=errors)
+    await validator(document)
     repo = RuleSetRepository(session)
     if await repo.get(document["code"], document["version"]) is not None:
         raise Conflict(f"rule set {document['code']} version {document['version']} exists", field="version")

@@ -7,7 +7,7 @@ numbers (full precision) next to their display strings.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from services.scoring.engine import manual as m
@@ -48,6 +48,7 @@ def explain_indicator(card: Scorecard, s: IkuScore) -> dict[str, Any]:
         },
         "realization": s.realization,
         "realization_unrounded": s.unrounded_realization,
+        "target_derivation": None if target is None else target.note,  # e.g. "derived from Q1 + Q2"
         "target": None
         if target is None
         else {
@@ -105,6 +106,10 @@ def explain_scorecard(card: Scorecard) -> dict[str, Any]:
         "rule_set": {"code": rules.code, "version": rules.version},
         "formulas": {
             "index": {k: FORMULA_TEXT[v.formula] for k, v in rules.polarity.items()},
+            "index_negative_target": {
+                k: FORMULA_TEXT[v.negative_target.formula] if v.negative_target else "not computable"
+                for k, v in rules.polarity.items()
+            },
             "clamp": [rules.index.floor, rules.index.cap],
             "objective": "Σ w_iku × index / Σ w_iku over IKU with an index",
             "perspective": "mean of its SS indices (SS weights)",
@@ -131,14 +136,26 @@ def explain_scorecard(card: Scorecard) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------- report check
 
 
-def _tolerance(printed: Decimal) -> Decimal:
-    """Half a unit of the printed figure's last decimal, never looser than 0.005 (2 decimals)."""
+def _places(printed: Decimal) -> int:
     exp = printed.as_tuple().exponent
-    half = Decimal(5).scaleb(int(exp) - 1) if isinstance(exp, int) else Decimal("0.005")
-    return min(half, Decimal("0.005"))
+    return max(0, -exp) if isinstance(exp, int) else 2
+
+
+def _rounding_of(printed: Decimal, recomputed: Decimal) -> str | None:
+    """How a printed value follows from the recomputation at its printed decimals: "rounded"
+    (ROUND_HALF_UP, as the reports round), "truncated" (decimals cut off), or None (neither: a
+    contradiction)."""
+    quantum = Decimal(1).scaleb(-_places(printed))
+    if recomputed.quantize(quantum, rounding=ROUND_HALF_UP, context=CONTEXT) == printed:
+        return "rounded"
+    if recomputed.quantize(quantum, rounding=ROUND_DOWN, context=CONTEXT) == printed:
+        return "truncated"
+    return None
 
 
 def _compare(out: list[dict[str, Any]], where: str, printed: Any, recomputed: Decimal | None, **ctx: Any) -> None:
+    """Append a finding: a contradiction, or (``rounding`` set) a printed value that is the
+    recomputation rounded or truncated to the printed decimals — noise, listed apart."""
     if printed is None and recomputed is None:
         return
     if printed is None:
@@ -159,18 +176,21 @@ def _compare(out: list[dict[str, Any]], where: str, printed: Any, recomputed: De
         return
     with localcontext(CONTEXT):
         diff = p - recomputed
-    if abs(diff) > _tolerance(p):
-        out.append(
-            {
-                "where": where,
-                **ctx,
-                "printed": p,
-                "recomputed": recomputed,
-                "recomputed_display": display(recomputed, max(2, -int(p.as_tuple().exponent))),
-                "difference": diff,
-                "reason": "printed value differs from the recomputation",
-            }
-        )
+    if diff == 0:
+        return
+    finding = {
+        "where": where,
+        **ctx,
+        "printed": p,
+        "recomputed": recomputed,
+        "recomputed_display": display(recomputed, max(2, _places(p))),
+        "difference": diff,
+    }
+    how = _rounding_of(p, recomputed)
+    if how is not None:
+        out.append(finding | {"rounding": how, "reason": f"the recomputation {how} to {_places(p)} decimals"})
+    else:
+        out.append(finding | {"reason": "printed value differs from the recomputation"})
 
 
 def report_check(
@@ -240,12 +260,14 @@ def report_check(
                         period=per,
                         field=fld,
                     )
+    contradictions = [d for d in out if "rounding" not in d]
     return {
         "period": period,
         "checked_against": {"rule_set": prepared.rules.code, "agreement": prepared.agreement.get("number")},
         "nko": card.nko,
-        "differences": out,
-        "consistent": not out,
+        "differences": contradictions,
+        "rounding": [d for d in out if "rounding" in d],
+        "consistent": not contradictions,
     }
 
 
@@ -291,17 +313,31 @@ def what_it_takes(
         return base | {"reachable": False, "reason": "no target for the period"}
     if target == 0:
         return base | {"reachable": False, "reason": "target is 0: the index is not a function of the realisation"}
-    formula = rules.polarity[ind.polarity].formula if ind.polarity in rules.polarity else None
+    rule = rules.polarity.get(ind.polarity)
+    formula = rule.formula if rule else None
+    if rule is not None and target < 0:
+        if rule.negative_target is None:
+            return base | {"reachable": False, "reason": current.achievement.reason}
+        formula = rule.negative_target.formula
+    # R / T grows with R for a positive target and shrinks with it for a negative one
+    up, down = ("at_least", "at_most") if target > 0 else ("at_most", "at_least")
     with localcontext(CONTEXT):
         t = target_index / HUNDRED
         if formula == "ratio":
-            need, direction = t * target, "at_least"
+            need, direction = t * target, up
         elif formula == "two_minus_ratio":
-            need, direction = (2 * ONE - t) * target, "at_most"
+            need, direction = (2 * ONE - t) * target, down
+        elif formula == "inverse_ratio" and target < 0:
+            return base | {"reachable": False, "reason": "inverse_ratio is not defined for a negative target"}
         elif formula == "inverse_ratio":
             if t == 0:
                 return base | {"reachable": True, "required_realization": None, "direction": "any"}
             need, direction = target / t, "at_most"
+        elif formula == "stabilize" and target < 0:
+            return base | {
+                "reachable": False,
+                "reason": "what it takes is not computed for a negative stabilize target",
+            }
         elif formula == "stabilize":
             scale = list(ind.manual.stabilize_scale) if ind.manual.stabilize_scale else None
             ca = _inverse_scale(scale, target_index) if scale else target_index

@@ -4,6 +4,13 @@ Pure and total: a missing input gives ``None`` (no data), and every operator pro
 drops ``None`` by its meaning (a sum of nothing is nothing; a weighted component without data is
 N/A and drops out). With ``trace`` on, every node records its JSON path, op and value, which is
 what the explain endpoint shows.
+
+Speed (ADR 0004): a manual is *compiled* once per parsed manual (:func:`compile_expr`, cached on
+the immutable :class:`~services.scoring.engine.manual.Manual`) into nested closures: the tree is
+walked once, the dispatch on the node type, the attribute reads of the pydantic models, the JSON
+paths and the constant weight sums are resolved at compile time, and evaluating an IKU is a chain
+of plain function calls. The closures run inside the caller's Decimal context (:data:`CONTEXT`,
+entered once per scorecard, not once per node), and build the explain notes only when tracing.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ def _last_known_order() -> dict[str, tuple[str, ...]]:
 
 
 LAST_KNOWN = _last_known_order()
+_NO_TARGETS: Mapping[str, Decimal | None] = {}
 
 
 def part_names(measures: Measures) -> frozenset[str]:
@@ -62,8 +70,14 @@ class Step:
     note: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Evaluator:
+    """The inputs of one evaluation; :meth:`evaluate` runs a (compiled) expression over them.
+
+    ``targets``: the agreement's targets per period (stated or derived), for ``{op: target}`` and
+    for the completeness of sum/average windows; ``missing`` collects the quarters that have a
+    target but no realisation (the reason of a "no data yet")."""
+
     measures: Measures
     consolidation: str = "take_last_known_value"
     evidence: Evidence = field(default_factory=dict)
@@ -71,6 +85,9 @@ class Evaluator:
     trace: list[Step] | None = None
     used: dict[str, dict[str, Decimal]] | None = None  # inputs read (explain), period → part → value
     names: frozenset[str] | None = None  # every part name present in any period (skips hopeless window walks)
+    targets: Mapping[str, Decimal | None] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    period: str = "Y"
 
     # -- inputs --------------------------------------------------------------------------
     def _read(self, period: str, name: str) -> Decimal | None:
@@ -103,7 +120,12 @@ class Evaluator:
         return total
 
     def reported(self, name: str, period: str) -> Decimal | None:
-        """A reported value, consolidated over the window per the IKU's consolidation rule."""
+        """A reported value, consolidated over the window per the IKU's consolidation rule.
+
+        Sum / average over quarters: when some quarter of the window has a target, only the
+        quarters with a target count, and one of them without a realisation makes the window
+        "no data yet" (``missing``) instead of a sum of whatever happens to be there. Take last
+        known value keeps the last known value."""
         if self.names is not None and name not in self.names:
             return None
         v = self._read(period, name)
@@ -116,10 +138,22 @@ class Evaluator:
                     return v
             return None
         quarters = QUARTERS_IN.get(period, ())
-        values = [x for x in (self._quarter(name, q) for q in quarters) if x is not None] if len(quarters) > 1 else []
+        values: list[Decimal] = []
+        if len(quarters) > 1:
+            targets = self.targets
+            counted = [q for q in quarters if targets.get(q) is not None] or list(quarters)
+            missing: list[str] = []
+            for q in counted:
+                x = self._quarter(name, q)
+                if x is not None:
+                    values.append(x)
+                elif targets.get(q) is not None:
+                    missing.append(q)
+            if missing:
+                self.missing.extend(missing)
+                return None
         if not values:
-            months = [x for x in (self._read(mm, name) for mm in window_months(period)) if x is not None]
-            values = months
+            values = [x for x in (self._read(mm, name) for mm in window_months(period)) if x is not None]
         if not values:
             return None
         if self.consolidation == "sum":
@@ -138,38 +172,100 @@ class Evaluator:
 
     # -- evaluation ------------------------------------------------------------------------
     def evaluate(self, node: Any, period: str, path: str = "realization") -> Decimal | None:
-        with localcontext(CONTEXT):
-            return self._ev(node, period, path)
+        """Compile ``node`` (use :func:`compile_expr` once and :meth:`run` for repeated calls)."""
+        return self.run(compile_expr(node, path), period)
 
-    def _ev(self, node: Any, period: str, path: str) -> Decimal | None:
-        value, note = _DISPATCH[type(node)](self, node, period, path)
-        if self.trace is not None:
-            self.trace.append(Step(path=path, op=node.op, value=value, note=note))
+    def run(self, fn: Compiled, period: str) -> Decimal | None:
+        self.period = period
+        with localcontext(CONTEXT):
+            return fn(self)
+
+
+#: a compiled expression: the evaluator (inputs + period) → value
+Compiled = Callable[[Evaluator], Decimal | None]
+
+
+# ------------------------------------------------------------------------------ compilation
+
+
+def compile_expr(node: Any, path: str = "realization") -> Compiled:
+    """The closure that evaluates ``node`` (a validated manual expression) for an evaluator."""
+    return _COMPILERS[type(node)](node, path)
+
+
+def _traced(path: str, op: str, fn: Callable[[Evaluator], tuple[Decimal | None, str | None]]) -> Compiled:
+    """Wrap an op whose note is only worth building when tracing: ``fn`` → (value, note)."""
+
+    def run(ev: Evaluator) -> Decimal | None:
+        value, note = fn(ev)
+        if ev.trace is not None:
+            ev.trace.append(Step(path=path, op=op, value=value, note=note))
         return value
 
-    def _args(self, node: Any, period: str, path: str) -> list[Decimal | None]:
-        return [self._ev(a, period, f"{path}.args[{i}]") for i, a in enumerate(node.args)]
+    return run
 
 
-Result = tuple[Decimal | None, str | None]
+def _step(ev: Evaluator, path: str, op: str, value: Decimal | None, note: str | None) -> None:
+    assert ev.trace is not None
+    ev.trace.append(Step(path=path, op=op, value=value, note=note))
 
 
-def _const(ev: Evaluator, n: m.Const, p: str, path: str) -> Result:
-    return n.value, None
+def _c_const(n: m.Const, path: str) -> Compiled:
+    value = n.value
+
+    def run(ev: Evaluator) -> Decimal | None:
+        if ev.trace is not None:
+            _step(ev, path, "const", value, None)
+        return value
+
+    return run
 
 
-def _part(ev: Evaluator, n: m.Part, p: str, path: str) -> Result:
-    v = ev.part(n.name, p)
-    if ev.trace is None:
-        return v, None
-    return v, (f"part {n.name} over {p}" if v is not None else f"part {n.name} not reported for {p}")
+def _c_part(n: m.Part, path: str) -> Compiled:
+    name = n.name
+
+    def run(ev: Evaluator) -> Decimal | None:
+        names = ev.names
+        if names is not None and name not in names:
+            v = None
+        else:
+            parts = ev.measures.get(ev.period)
+            v = parts.get(name) if parts else None
+            if v is None or ev.used is not None:
+                v = ev.part(name, ev.period)
+        if ev.trace is not None:
+            p = ev.period
+            _step(
+                ev, path, "part", v, f"part {name} over {p}" if v is not None else f"part {name} not reported for {p}"
+            )
+        return v
+
+    return run
 
 
-def _reported(ev: Evaluator, n: m.Reported, p: str, path: str) -> Result:
-    v = ev.reported(n.name, p)
-    if ev.trace is None:
-        return v, None
-    return v, (f"reported {n.name} ({ev.consolidation})" if v is not None else f"no {n.name} reported for {p}")
+def _c_reported(n: m.Reported, path: str) -> Compiled:
+    name = n.name
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = ev.reported(name, ev.period)
+        if ev.trace is not None:
+            note = f"reported {name} ({ev.consolidation})" if v is not None else f"no {name} reported for {ev.period}"
+            if v is None and ev.missing:
+                note = f"no data yet: {', '.join(ev.missing)} of the window has a target but no {name}"
+            _step(ev, path, "reported", v, note)
+        return v
+
+    return run
+
+
+def _c_target(n: m.AgreementTarget, path: str) -> Compiled:
+    def run(ev: Evaluator) -> Decimal | None:
+        v = ev.targets.get(ev.period)
+        if ev.trace is not None:
+            _step(ev, path, "target", v, f"the agreement's target for {ev.period}" if v is not None else "no target")
+        return v
+
+    return run
 
 
 def _dig(obj: Any, path: str) -> Any:
@@ -182,11 +278,29 @@ def _dig(obj: Any, path: str) -> Any:
     return obj
 
 
-def _evidence(ev: Evaluator, n: m.EvidenceValue, p: str, path: str) -> Result:
-    raw = _dig(ev.evidence.get(n.input), n.field)
-    if raw is None or isinstance(raw, (dict, list)):
-        return None, f"no evidence {n.input}.{n.field}"
-    return to_decimal(raw), f"evidence {n.input}.{n.field}"
+def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
+    section, fld = n.input, n.field
+    keys = tuple(fld.split("."))
+
+    def run(ev: Evaluator) -> Decimal | None:
+        raw: Any = ev.evidence.get(section)
+        for key in keys:
+            if not isinstance(raw, dict):
+                raw = None
+                break
+            raw = raw.get(key)
+        v = None if raw is None or isinstance(raw, (dict, list)) else to_decimal(raw)
+        if ev.trace is not None:
+            _step(
+                ev,
+                path,
+                "evidence",
+                v,
+                f"evidence {section}.{fld}" if v is not None else f"no evidence {section}.{fld}",
+            )
+        return v
+
+    return run
 
 
 def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
@@ -203,39 +317,72 @@ def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
         return False
 
 
-def _select(ev: Evaluator, n: m.Items | m.ScoreDocuments) -> list[Mapping[str, Any]] | None:
-    section = ev.evidence.get(n.input)
-    items = section.get("items") if isinstance(section, dict) else None
-    if not isinstance(items, list):
-        return None
-    where, any_of = n.where, n.any_of  # read once: attribute access on the model per item adds up
-    if not where and any_of is None:
-        return [item for item in items if isinstance(item, dict)]
-    out: list[Mapping[str, Any]] = []
-    for item in items:
-        if not isinstance(item, dict) or (where and not all(_holds(item, c) for c in where)):
-            continue
-        if any_of is not None and not any(all(_holds(item, c) for c in group) for group in any_of):
-            continue
-        out.append(item)
-    return out
+def _condition(c: m.Condition) -> Callable[[Mapping[str, Any]], bool]:
+    """One condition as a predicate on an item (the common forms without the generic walk)."""
+    fld = c.field
+    if "." not in fld:
+        if c.equals is not None:
+            equals = c.equals
+            return lambda item: bool(item.get(fld) == equals)
+        if c.in_ is not None:
+            among = frozenset(c.in_) if all(not isinstance(x, bool) for x in c.in_) else None
+            if among is not None:
+                return lambda item: _member(item.get(fld), among)
+    return lambda item: _holds(item, c)
 
 
-def _items(ev: Evaluator, n: m.Items, p: str, path: str) -> Result:
-    items = _select(ev, n)
-    if items is None:
-        return None, f"no evidence items {n.input}"
-    if n.reduce == "count":
-        return Decimal(len(items)), None
-    raw = (_dig(i, n.field or "") for i in items)
-    values = [to_decimal(v) for v in raw if v is not None and not isinstance(v, bool)]
-    if not values:
-        return (ZERO, None) if n.reduce == "sum" else (None, f"no {n.field} on the {n.input} items")
-    if n.reduce == "sum":
-        return sum(values, ZERO), None
-    if n.reduce == "max":
-        return max(values), None
-    return sum(values, ZERO) / len(values), None
+def _member(v: Any, among: frozenset[Any]) -> bool:
+    try:
+        return v in among
+    except TypeError:  # an unhashable value (a list, an object) is in no list of codes
+        return False
+
+
+def _selector(n: m.Items | m.ScoreDocuments) -> Callable[[Evaluator], list[Mapping[str, Any]] | None]:
+    """The item filter of ``n``, with its conditions resolved once."""
+    section = n.input
+    where = tuple(_condition(c) for c in n.where)
+    groups = None if n.any_of is None else tuple(tuple(_condition(c) for c in g) for g in n.any_of)
+
+    def select(ev: Evaluator) -> list[Mapping[str, Any]] | None:
+        sec = ev.evidence.get(section)
+        items = sec.get("items") if isinstance(sec, dict) else None
+        if not isinstance(items, list):
+            return None
+        if not where and groups is None:
+            return [item for item in items if isinstance(item, dict)]
+        out: list[Mapping[str, Any]] = []
+        for item in items:
+            if not isinstance(item, dict) or (where and not all(c(item) for c in where)):
+                continue
+            if groups is not None and not any(all(c(item) for c in g) for g in groups):
+                continue
+            out.append(item)
+        return out
+
+    return select
+
+
+def _c_items(n: m.Items, path: str) -> Compiled:
+    select, reduce, fld, section = _selector(n), n.reduce, n.field or "", n.input
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        items = select(ev)
+        if items is None:
+            return None, f"no evidence items {section}"
+        if reduce == "count":
+            return Decimal(len(items)), None
+        raw = (_dig(i, fld) for i in items)
+        values = [to_decimal(v) for v in raw if v is not None and not isinstance(v, bool)]
+        if not values:
+            return (ZERO, None) if reduce == "sum" else (None, f"no {fld} on the {section} items")
+        if reduce == "sum":
+            return sum(values, ZERO), None
+        if reduce == "max":
+            return max(values), None
+        return sum(values, ZERO) / len(values), None
+
+    return _traced(path, "items", fn)
 
 
 def _codes(raw: Any) -> list[str]:
@@ -250,111 +397,212 @@ def _codes(raw: Any) -> list[str]:
     return []
 
 
-def _sum(ev: Evaluator, n: m.Sum, p: str, path: str) -> Result:
-    vals = ev._args(n, p, path)
-    if any(v is None for v in vals):
-        return None, "an argument has no value"
-    return sum((v for v in vals if v is not None), ZERO), None
+def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
+    select, codes_at, table_name, reduce, section = _selector(n), n.codes, n.table, n.reduce, n.input
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        items = select(ev)
+        if items is None:
+            return None, f"no evidence items {section}"
+        table = ev.tables[table_name]
+        none_score = table.get("none", ZERO)
+        get = table.get
+        scores: list[Decimal] = []
+        for item in items:
+            codes = _codes(_dig(item, codes_at))
+            # the HIGHEST outcome of the document counts (an unknown code scores 0)
+            scores.append(max((get(c, ZERO) for c in codes), default=none_score))
+        if reduce == "count":
+            return Decimal(len(scores)), f"{len(scores)} documents"
+        if reduce == "mean":
+            if not scores:
+                return None, "no documents"
+            return sum(scores, ZERO) / len(scores), f"mean best score of {len(scores)} documents"
+        return sum(scores, ZERO), f"Σ best score of {len(scores)} documents"
+
+    return _traced(path, "score_documents", fn)
 
 
-def _product(ev: Evaluator, n: m.Product, p: str, path: str) -> Result:
-    vals = ev._args(n, p, path)
-    if any(v is None for v in vals):
-        return None, "an argument has no value"
-    out = Decimal(1)
-    for v in vals:
-        out *= v  # type: ignore[operator]
-    return out, None
+def _args(n: Any, path: str) -> tuple[Compiled, ...]:
+    return tuple(compile_expr(a, f"{path}.args[{i}]") for i, a in enumerate(n.args))
 
 
-def _difference(ev: Evaluator, n: m.Difference, p: str, path: str) -> Result:
-    a = ev._ev(n.minuend, p, f"{path}.minuend")
-    b = ev._ev(n.subtrahend, p, f"{path}.subtrahend")
-    if a is None or b is None:
-        return None, "an operand has no value"
-    return a - b, None
+def _c_sum(n: m.Sum, path: str) -> Compiled:
+    args = _args(n, path)
 
-
-def _ratio(ev: Evaluator, n: m.Ratio, p: str, path: str) -> Result:
-    num = ev._ev(n.numerator, p, f"{path}.numerator")
-    den = ev._ev(n.denominator, p, f"{path}.denominator")
-    if num is None or den is None:
-        return None, "numerator or denominator has no value"
-    if den == 0:
-        return None, "denominator is 0: not computable"
-    return num / den * n.scale, (f"{num} / {den} × {n.scale}" if ev.trace is not None else None)
-
-
-def _mean(ev: Evaluator, n: m.Mean, p: str, path: str) -> Result:
-    known = [v for v in ev._args(n, p, path) if v is not None]
-    if not known:
-        return None, "no applicable argument"
-    note = None if len(known) == len(n.args) else f"mean of the {len(known)} applicable of {len(n.args)}"
-    return sum(known, ZERO) / len(known), note
-
-
-def _min(ev: Evaluator, n: m.Smallest, p: str, path: str) -> Result:
-    vals = ev._args(n, p, path)
-    if any(v is None for v in vals):
-        return None, "an argument has no value"
-    return min(vals), None  # type: ignore[type-var]
-
-
-def _max(ev: Evaluator, n: m.Largest, p: str, path: str) -> Result:
-    vals = ev._args(n, p, path)
-    if any(v is None for v in vals):
-        return None, "an argument has no value"
-    return max(vals), None  # type: ignore[type-var]
-
-
-def _first_of(ev: Evaluator, n: m.Coalesce, p: str, path: str) -> Result:
-    for i, a in enumerate(n.args):
-        v = ev._ev(a, p, f"{path}.args[{i}]")
-        if v is not None:
-            return v, f"taken from args[{i}]"
-    return None, "no argument has a value"
-
-
-def _weighted(ev: Evaluator, n: m.Weighted, p: str, path: str) -> Result:
-    total = ZERO
-    w_all = ZERO
-    w_app = ZERO
-    na: list[str] = []
-    capped: list[str] = []
-    for i, c in enumerate(n.components):
-        w_all += c.weight
-        cpath = f"{path}.components[{i}]"
-        if c.applicable is not None:
-            a = ev._ev(c.applicable, p, f"{cpath}.applicable")
-            if a is None or a == 0:
-                na.append(c.name)
-                continue
-        v = ev._ev(c.value, p, f"{cpath}.value")
-        if v is None:
-            na.append(c.name)
-            continue
-        contribution = c.weight * v
-        if c.cap is not None and contribution > c.cap:
-            contribution = c.cap
-            capped.append(c.name)
+    def run(ev: Evaluator) -> Decimal | None:
+        total = ZERO
+        out: Decimal | None = None
+        vals = [a(ev) for a in args]  # every argument evaluated (the trace shows each)
+        if None not in vals:
+            for v in vals:
+                total += v  # type: ignore[operator]
+            out = total
         if ev.trace is not None:
-            cap_note = f" capped at {c.cap}" if c.name in capped else ""
-            ev.trace.append(
-                Step(path=cpath, op="component", value=contribution, note=f"{c.name}: {c.weight} × {v}{cap_note}")
-            )
-        total += contribution
-        w_app += c.weight
-    if w_app == 0:
-        return None, "no component applicable"
-    notes = []
-    if na:
-        notes.append("N/A: " + ", ".join(na))
-        if n.renormalise:
-            total = total * w_all / w_app
-            notes.append(f"weights renormalised from {w_app} to {w_all}")
-    if capped:
-        notes.append("capped: " + ", ".join(capped))
-    return total, "; ".join(notes) or None
+            _step(ev, path, "sum", out, None if out is not None else "an argument has no value")
+        return out
+
+    return run
+
+
+def _c_product(n: m.Product, path: str) -> Compiled:
+    args = _args(n, path)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        vals = [a(ev) for a in args]
+        out: Decimal | None = None
+        if None not in vals:
+            out = Decimal(1)
+            for v in vals:
+                out *= v  # type: ignore[operator]
+        if ev.trace is not None:
+            _step(ev, path, "product", out, None if out is not None else "an argument has no value")
+        return out
+
+    return run
+
+
+def _c_difference(n: m.Difference, path: str) -> Compiled:
+    first, second = compile_expr(n.minuend, f"{path}.minuend"), compile_expr(n.subtrahend, f"{path}.subtrahend")
+
+    def run(ev: Evaluator) -> Decimal | None:
+        a, b = first(ev), second(ev)
+        out = None if a is None or b is None else a - b
+        if ev.trace is not None:
+            _step(ev, path, "difference", out, None if out is not None else "an operand has no value")
+        return out
+
+    return run
+
+
+def _c_ratio(n: m.Ratio, path: str) -> Compiled:
+    numerator = compile_expr(n.numerator, f"{path}.numerator")
+    denominator = compile_expr(n.denominator, f"{path}.denominator")
+    scale = n.scale
+
+    def run(ev: Evaluator) -> Decimal | None:
+        num, den = numerator(ev), denominator(ev)
+        note: str | None
+        if num is None or den is None:
+            out, note = None, "numerator or denominator has no value"
+        elif den == 0:
+            out, note = None, "denominator is 0: not computable"
+        else:
+            out = num / den * scale
+            note = f"{num} / {den} × {scale}" if ev.trace is not None else None
+        if ev.trace is not None:
+            _step(ev, path, "ratio", out, note)
+        return out
+
+    return run
+
+
+def _c_mean(n: m.Mean, path: str) -> Compiled:
+    args = _args(n, path)
+    count = len(args)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        known = [v for v in (a(ev) for a in args) if v is not None]
+        out = sum(known, ZERO) / len(known) if known else None
+        if ev.trace is not None:
+            note = "no applicable argument" if not known else None
+            if known and len(known) != count:
+                note = f"mean of the {len(known)} applicable of {count}"
+            _step(ev, path, "mean", out, note)
+        return out
+
+    return run
+
+
+def _c_extreme(op: str, pick: Callable[..., Any]) -> Callable[[Any, str], Compiled]:
+    def compiler(n: Any, path: str) -> Compiled:
+        args = _args(n, path)
+
+        def run(ev: Evaluator) -> Decimal | None:
+            vals = [a(ev) for a in args]
+            out = None if None in vals else pick(vals)
+            if ev.trace is not None:
+                _step(ev, path, op, out, None if out is not None else "an argument has no value")
+            return out
+
+        return run
+
+    return compiler
+
+
+def _c_first_of(n: m.Coalesce, path: str) -> Compiled:
+    args = _args(n, path)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        for i, a in enumerate(args):
+            v = a(ev)
+            if v is not None:
+                if ev.trace is not None:
+                    _step(ev, path, "first_of", v, f"taken from args[{i}]")
+                return v
+        if ev.trace is not None:
+            _step(ev, path, "first_of", None, "no argument has a value")
+        return None
+
+    return run
+
+
+def _c_weighted(n: m.Weighted, path: str) -> Compiled:
+    comps = []
+    w_all = ZERO
+    with localcontext(CONTEXT):
+        for i, c in enumerate(n.components):
+            w_all += c.weight  # the total weight, summed in order as before (exact)
+            cpath = f"{path}.components[{i}]"
+            applicable = None if c.applicable is None else compile_expr(c.applicable, f"{cpath}.applicable")
+            comps.append((c.name, c.weight, c.cap, compile_expr(c.value, f"{cpath}.value"), applicable, cpath))
+    renormalise = n.renormalise
+    components = tuple(comps)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        total = ZERO
+        w_app = ZERO
+        na: list[str] = []
+        capped: list[str] = []
+        tracing = ev.trace is not None
+        for name, weight, cap, value, applicable, cpath in components:
+            if applicable is not None:
+                a = applicable(ev)
+                if a is None or a == 0:
+                    na.append(name)
+                    continue
+            v = value(ev)
+            if v is None:
+                na.append(name)
+                continue
+            contribution = weight * v
+            if cap is not None and contribution > cap:
+                contribution = cap
+                capped.append(name)
+            if tracing:
+                cap_note = f" capped at {cap}" if name in capped else ""
+                _step(ev, cpath, "component", contribution, f"{name}: {weight} × {v}{cap_note}")
+            total += contribution
+            w_app += weight
+        if w_app == 0:
+            if tracing:
+                _step(ev, path, "weighted", None, "no component applicable")
+            return None
+        notes = []
+        if na:
+            if tracing:
+                notes.append("N/A: " + ", ".join(na))
+            if renormalise:
+                total = total * w_all / w_app
+                if tracing:
+                    notes.append(f"weights renormalised from {w_app} to {w_all}")
+        if tracing:
+            if capped:
+                notes.append("capped: " + ", ".join(capped))
+            _step(ev, path, "weighted", total, "; ".join(notes) or None)
+        return total
+
+    return run
 
 
 def _interpolate(points: list[tuple[Decimal, Decimal]], x: Decimal) -> Decimal:
@@ -367,80 +615,82 @@ def _interpolate(points: list[tuple[Decimal, Decimal]], x: Decimal) -> Decimal:
     return y0 + (x - x0) * (y1 - y0) / (x1 - x0)
 
 
-def _convert(ev: Evaluator, n: m.Convert, p: str, path: str) -> Result:
-    v = ev._ev(n.value, p, f"{path}.value")
-    if v is None:
-        return None, "no value to convert"
-    return _interpolate(list(n.points), v), "piecewise-linear scale"
+def _c_convert(n: m.Convert, path: str) -> Compiled:
+    value, points = compile_expr(n.value, f"{path}.value"), list(n.points)
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        v = value(ev)
+        if v is None:
+            return None, "no value to convert"
+        return _interpolate(points, v), "piecewise-linear scale"
+
+    return _traced(path, "convert", fn)
 
 
-def _bands(ev: Evaluator, n: m.Bands, p: str, path: str) -> Result:
-    v = ev._ev(n.value, p, f"{path}.value")
-    if v is None:
-        return None, "no value to look up"
-    for b in n.bands:
-        if v >= b.at_least:
-            return b.value, f"{v} ≥ {b.at_least}"
-    return n.otherwise, f"{v} below every band"
+def _c_bands(n: m.Bands, path: str) -> Compiled:
+    value, bands, otherwise = compile_expr(n.value, f"{path}.value"), tuple(n.bands), n.otherwise
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        v = value(ev)
+        if v is None:
+            return None, "no value to look up"
+        for b in bands:
+            if v >= b.at_least:
+                return b.value, f"{v} ≥ {b.at_least}"
+        return otherwise, f"{v} below every band"
+
+    return _traced(path, "bands", fn)
 
 
-def _konversi(ev: Evaluator, n: m.Konversi120, p: str, path: str) -> Result:
-    v = ev._ev(n.value, p, f"{path}.value")
-    t = ev._ev(n.threshold, p, f"{path}.threshold")
-    if v is None or t is None:
-        return None, "value or threshold has no value"
-    if v >= t:
-        return n.converted, f"{v} reaches the maximal target {t}: Konversi {n.converted}"
-    if t == 0:
-        return None, "threshold is 0: not computable"
-    return v / t * HUNDRED, f"{v} below the maximal target {t}: {v} / {t} × 100"
+def _c_konversi(n: m.Konversi120, path: str) -> Compiled:
+    value = compile_expr(n.value, f"{path}.value")
+    threshold = compile_expr(n.threshold, f"{path}.threshold")
+    converted = n.converted
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        v, t = value(ev), threshold(ev)
+        if v is None or t is None:
+            return None, "value or threshold has no value"
+        if v >= t:
+            return converted, f"{v} reaches the maximal target {t}: Konversi {converted}"
+        if t == 0:
+            return None, "threshold is 0: not computable"
+        return v / t * HUNDRED, f"{v} below the maximal target {t}: {v} / {t} × 100"
+
+    return _traced(path, "konversi_120", fn)
 
 
-def _score_documents(ev: Evaluator, n: m.ScoreDocuments, p: str, path: str) -> Result:
-    items = _select(ev, n)
-    if items is None:
-        return None, f"no evidence items {n.input}"
-    table = ev.tables[n.table]
-    none_score = table.get("none", ZERO)
-    scores: list[Decimal] = []
-    for item in items:
-        codes = _codes(_dig(item, n.codes))
-        # the HIGHEST outcome of the document counts (an unknown code scores 0)
-        scores.append(max((table.get(c, ZERO) for c in codes), default=none_score))
-    if n.reduce == "count":
-        return Decimal(len(scores)), f"{len(scores)} documents"
-    if n.reduce == "mean":
-        if not scores:
-            return None, "no documents"
-        return sum(scores, ZERO) / len(scores), f"mean best score of {len(scores)} documents"
-    return sum(scores, ZERO), f"Σ best score of {len(scores)} documents"
+def _c_round(n: m.Round, path: str) -> Compiled:
+    value, places = compile_expr(n.value, f"{path}.value"), n.places
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        v = value(ev)
+        return (None, None) if v is None else (rounded(v, places), f"rounded to {places} decimals")
+
+    return _traced(path, "round", fn)
 
 
-def _round(ev: Evaluator, n: m.Round, p: str, path: str) -> Result:
-    v = ev._ev(n.value, p, f"{path}.value")
-    return (None, None) if v is None else (rounded(v, n.places), f"rounded to {n.places} decimals")
-
-
-_DISPATCH: dict[type, Callable[..., Result]] = {
-    m.Const: _const,
-    m.Part: _part,
-    m.Reported: _reported,
-    m.EvidenceValue: _evidence,
-    m.Sum: _sum,
-    m.Product: _product,
-    m.Difference: _difference,
-    m.Ratio: _ratio,
-    m.Mean: _mean,
-    m.Smallest: _min,
-    m.Largest: _max,
-    m.Coalesce: _first_of,
-    m.Weighted: _weighted,
-    m.Convert: _convert,
-    m.Bands: _bands,
-    m.Konversi120: _konversi,
-    m.ScoreDocuments: _score_documents,
-    m.Items: _items,
-    m.Round: _round,
+_COMPILERS: dict[type, Callable[[Any, str], Compiled]] = {
+    m.Const: _c_const,
+    m.Part: _c_part,
+    m.Reported: _c_reported,
+    m.AgreementTarget: _c_target,
+    m.EvidenceValue: _c_evidence,
+    m.Sum: _c_sum,
+    m.Product: _c_product,
+    m.Difference: _c_difference,
+    m.Ratio: _c_ratio,
+    m.Mean: _c_mean,
+    m.Smallest: _c_extreme("min", min),
+    m.Largest: _c_extreme("max", max),
+    m.Coalesce: _c_first_of,
+    m.Weighted: _c_weighted,
+    m.Convert: _c_convert,
+    m.Bands: _c_bands,
+    m.Konversi120: _c_konversi,
+    m.ScoreDocuments: _c_score_documents,
+    m.Items: _c_items,
+    m.Round: _c_round,
 }
 
 

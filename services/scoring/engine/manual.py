@@ -261,6 +261,13 @@ class ScoreDocuments(_ItemFilter):
     reduce: Literal["sum", "mean", "count"] = "sum"
 
 
+class AgreementTarget(_Node):
+    """The agreement's target of the IKU for the period being scored (stated, or derived from the
+    quarters): lets a manual compare with the real target instead of a copy of it (Konversi 120)."""
+
+    op: Literal["target"]
+
+
 class Round(_Node):
     """Round to ``places`` decimals (ROUND_HALF_UP), where a worksheet prescribes a rounded figure."""
 
@@ -290,6 +297,7 @@ Expr = Annotated[
         ScoreDocuments,
         Items,
         Round,
+        AgreementTarget,
     ],
     Field(discriminator="op"),
 ]
@@ -302,10 +310,27 @@ OPS: frozenset[str] = frozenset(
 
 
 class TargetZeroRule(_Node):
-    """What the index is when the target is 0 (otherwise: not computable)."""
+    """What the index is when the target is 0 (otherwise: not computable).
 
-    met: Number  # realisation on the right side of 0 for the polarity (max: R ≥ 0... min: R ≤ 0)
+    ``worst`` (min IKU): the worst (baseline) realisation, a constant of the manual or a part the
+    agreement's measures carry (``{op: part, name: baseline}``); the index is then
+    ``(worst − R) / worst × 100``, clamped. ``met``/``missed``: a fixed index when the realisation
+    is on the right side of 0 for the polarity (max: R ≥ 0, min: R ≤ 0) or not."""
+
+    met: Number | None = None
     missed: Number = Decimal(0)
+    worst: Expr | None = None
+
+    @model_validator(mode="after")
+    def _worst_or_met(self) -> TargetZeroRule:
+        if self.met is None and self.worst is None:
+            raise ValueError("target_zero needs met (a fixed index) or worst (the baseline realisation)")
+        if isinstance(self.worst, Const) and self.worst.value <= 0:
+            raise ManualPathError(
+                "target_zero.worst.value",
+                f"the worst realisation must be above 0 (target 0 is the best), got {self.worst.value}",
+            )
+        return self
 
 
 class Manual(_Node):
@@ -337,6 +362,21 @@ class Manual(_Node):
         evidence_ops = (EvidenceValue, Items, ScoreDocuments)
         return any(isinstance(node, evidence_ops) for _, node in walk(self.realization, "realization"))
 
+    @cached_property
+    def compiled(self) -> Any:
+        """The realisation compiled to closures (evaluate.compile_expr), once per parsed manual."""
+        from services.scoring.engine.evaluate import compile_expr  # evaluate imports this module
+
+        return compile_expr(self.realization, "realization")
+
+    @cached_property
+    def compiled_worst(self) -> Any:
+        """``target_zero.worst`` compiled, or None."""
+        from services.scoring.engine.evaluate import compile_expr
+
+        tz = self.target_zero
+        return None if tz is None or tz.worst is None else compile_expr(tz.worst, "target_zero.worst")
+
     @model_validator(mode="after")
     def _tables_exist(self) -> Manual:
         for path, node in walk(self.realization, "realization"):
@@ -354,7 +394,7 @@ class ManualPathError(ValueError):
         self.reason = reason
 
 
-_MODELS: list[type[_Node]] = [*_NODES, Component, Manual]
+_MODELS: list[type[_Node]] = [*_NODES, Component, TargetZeroRule, Manual]
 for _m in _MODELS:  # resolve the forward references to ``Expr`` (a no-op where there are none)
     _m.model_rebuild()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -20,8 +21,11 @@ from services.scoring.engine.numbers import CONTEXT, HUNDRED, ONE
 
 Formula = Literal["ratio", "two_minus_ratio", "inverse_ratio", "stabilize"]
 
+FORMULA_NAMES: tuple[str, ...] = ("ratio", "two_minus_ratio", "inverse_ratio", "stabilize")
+
 FORMULA_TEXT: dict[str, str] = {
     "ratio": "R / T × 100",
+    "target_zero_worst": "(worst − R) / worst × 100 (target 0, the manual's worst realisation)",
     "two_minus_ratio": "(1 + (1 − R / T)) × 100",
     "inverse_ratio": "T / R × 100",
     "stabilize": "Ca = R / T × 100 if R ≤ T else 200 − R / T × 100, then the manual's conversion scale",
@@ -37,8 +41,21 @@ class IndexBounds(_M):
     cap: Number = Decimal(120)
 
 
-class PolarityRule(_M):
+class FormulaRule(_M):
+    model_config = ConfigDict(extra="forbid", frozen=True)
     formula: Formula
+
+
+class PolarityRule(_M):
+    """The formula of a polarity for a positive target and, optionally, for a negative one.
+
+    ``negative_target`` is data because the sign changes the meaning of R / T: for a max IKU
+    with target −10, −11 is worse than −5, yet R / T is larger. Without it a negative target is
+    not computable (with the reason), never scored by the positive-target formula."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    formula: Formula
+    negative_target: FormulaRule | None = None
 
 
 class Perspective(_M):
@@ -62,6 +79,8 @@ class StatusBand(_M):
 class RuleSet(_M):
     code: str
     version: int
+    title: str | None = None
+    description: str | None = None
     index: IndexBounds = IndexBounds()
     polarity: dict[str, PolarityRule]
     perspectives: Annotated[list[Perspective], Field(min_length=1)]
@@ -74,29 +93,34 @@ class RuleSet(_M):
             raise ValueError("index.cap must be above index.floor")
         return self
 
-    def predicate(self, nko: Decimal | None) -> str | None:
-        if nko is None:
-            return None
-        for p in self.predicates:
-            if p.above is not None and nko > p.above:
-                return p.name
-            if p.at_least is not None and nko >= p.at_least:
-                return p.name
-            if p.above is None and p.at_least is None:
-                return p.name
+    @cached_property
+    def _predicate_bands(self) -> tuple[tuple[Decimal | None, Decimal | None, str], ...]:
+        return tuple((p.above, p.at_least, p.name) for p in self.predicates)
+
+    @cached_property
+    def _status_bands(self) -> tuple[tuple[Decimal | None, Decimal | None, str], ...]:
+        return tuple((b.above, b.at_least, b.status) for b in self.status_bands)
+
+    @staticmethod
+    def _band(bands: tuple[tuple[Decimal | None, Decimal | None, str], ...], value: Decimal) -> str | None:
+        for above, at_least, name in bands:
+            if above is not None:
+                if value > above:
+                    return name
+            elif at_least is not None:
+                if value >= at_least:
+                    return name
+            else:
+                return name
         return None
+
+    def predicate(self, nko: Decimal | None) -> str | None:
+        return None if nko is None else self._band(self._predicate_bands, nko)
 
     def status(self, index: Decimal | None) -> str:
         if index is None:
             return "grey"
-        for b in self.status_bands:
-            if b.above is not None and index > b.above:
-                return b.status
-            if b.at_least is not None and index >= b.at_least:
-                return b.status
-            if b.above is None and b.at_least is None:
-                return b.status
-        return "grey"
+        return self._band(self._status_bands, index) or "grey"
 
 
 class RuleSetError(ValueError):
@@ -105,16 +129,41 @@ class RuleSetError(ValueError):
         self.errors = errors
 
 
+def _json_path(loc: tuple[int | str, ...]) -> str:
+    """pydantic's location → the JSON path the registry uses (``perspectives[1].weight``)."""
+    out = ""
+    for item in loc:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        else:
+            out += f".{item}" if out else str(item)
+    return out or "$"
+
+
+def validate_rule_set(document: Any) -> RuleSet:
+    """A whole rule-set document as the registry stores it (``code`` and ``version`` inside):
+    the model the engine parses with, so the registry refuses what scoring could not read."""
+    if not isinstance(document, dict):
+        raise RuleSetError([("$", "a rule set document is an object")])
+    return parse_rule_set(document.get("code"), document.get("version"), document)  # type: ignore[arg-type]
+
+
 def parse_rule_set(code: str, version: int, document: Any) -> RuleSet:
+    if document is not None and not isinstance(document, dict):
+        raise RuleSetError([("$", "a rule set document is an object")])
     try:
-        return RuleSet.model_validate({"code": code, "version": version, **(document or {})})
+        return RuleSet.model_validate({**(document or {}), "code": code, "version": version})
     except ValidationError as exc:
-        raise RuleSetError(
-            [(".".join(str(x) for x in e.get("loc", ())) or "$", str(e.get("msg"))) for e in exc.errors()]
-        ) from None
+        errors = []
+        for e in exc.errors():
+            reason = str(e.get("msg"))
+            if e.get("type") == "literal_error":
+                reason = f"unknown formula {e.get('input')!r}; one of {', '.join(FORMULA_NAMES)}"
+            errors.append((_json_path(tuple(e.get("loc", ()))), reason))
+        raise RuleSetError(errors) from None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Achievement:
     index: Decimal | None  # clamped, full precision
     raw: Decimal | None  # before the clamp
@@ -124,48 +173,94 @@ class Achievement:
 
 
 def achievement(
-    *, rules: RuleSet, polarity: str, realization: Decimal | None, target: Decimal | None, manual: Manual | None
+    *,
+    rules: RuleSet,
+    polarity: str,
+    realization: Decimal | None,
+    target: Decimal | None,
+    manual: Manual | None,
+    worst: Decimal | None = None,
 ) -> Achievement:
-    """Index of one IKU in one period: polarity formula, clamp [floor, cap], status band."""
+    """Index of one IKU in one period: polarity formula (by the sign of the target), clamp
+    [floor, cap], status band. ``worst``: the manual's worst realisation for the period (target 0)."""
+    with localcontext(CONTEXT):
+        return achieve(rules, polarity, realization, target, manual, worst)
+
+
+def _grey(formula: str | None, reason: str) -> Achievement:
+    return Achievement(None, None, "grey", formula, reason)
+
+
+def achieve(
+    rules: RuleSet,
+    polarity: str,
+    realization: Decimal | None,
+    target: Decimal | None,
+    manual: Manual | None,
+    worst: Decimal | None = None,
+) -> Achievement:
+    """:func:`achievement` inside the caller's :data:`CONTEXT` (the scorecard enters it once)."""
     if realization is None:
-        return Achievement(None, None, "grey", None, "no realisation for the period")
+        return _grey(None, "no realisation for the period")
     if target is None:
-        return Achievement(None, None, "grey", None, "no target for the period")
+        return _grey(None, "no target for the period")
     rule = rules.polarity.get(polarity)
     if rule is None:
-        return Achievement(None, None, "grey", None, f"polarity {polarity!r} not defined by rule set {rules.code}")
+        return _grey(None, f"polarity {polarity!r} not defined by rule set {rules.code}")
     formula = rule.formula
-    with localcontext(CONTEXT):
-        if target == 0:
-            tz = manual.target_zero if manual else None
-            if tz is None:
-                return Achievement(
-                    None,
-                    None,
-                    "grey",
-                    FORMULA_TEXT[formula],
-                    "target is 0: index not computable (the manual defines no rule for it)",
+    reason: str | None = None
+    if target == 0:
+        tz = manual.target_zero if manual else None
+        if tz is not None and tz.worst is not None and polarity == "min":
+            if worst is None:
+                return _grey(FORMULA_TEXT["target_zero_worst"], "target is 0 and the worst realisation has no value")
+            if worst <= 0:
+                return _grey(
+                    FORMULA_TEXT["target_zero_worst"],
+                    f"target is 0: the worst realisation must be above 0, got {worst}",
                 )
+            formula_text = FORMULA_TEXT["target_zero_worst"]
+            raw = (worst - realization) / worst * HUNDRED
+            reason = f"target 0: (worst − R) / worst × 100 with worst {worst}"
+        elif tz is not None and tz.met is not None:
             met = (
                 realization <= 0
                 if polarity == "min"
                 else (realization == 0 if polarity == "stabilize" else realization >= 0)
             )
+            formula_text = FORMULA_TEXT[formula]
             raw = tz.met if met else tz.missed
             reason = "target 0: the manual's target_zero rule"
         else:
-            ratio = realization / target
-            if formula == "ratio":
-                raw = ratio * HUNDRED
-            elif formula == "two_minus_ratio":
-                raw = (ONE + (ONE - ratio)) * HUNDRED
-            elif formula == "inverse_ratio":
-                raw = rules.index.cap if realization == 0 else target / realization * HUNDRED
-            else:  # stabilize
-                ca = ratio * HUNDRED if realization <= target else 2 * HUNDRED - ratio * HUNDRED
-                raw = interpolate(list(manual.stabilize_scale), ca) if manual and manual.stabilize_scale else ca
-            reason = None
-        index = min(max(raw, rules.index.floor), rules.index.cap)
-        if index != raw:
-            reason = f"clamped to [{rules.index.floor}, {rules.index.cap}]"
-    return Achievement(index, raw, rules.status(index), FORMULA_TEXT[formula], reason)
+            why = "the manual names no worst realisation" if polarity == "min" else "the manual defines no rule for it"
+            return _grey(FORMULA_TEXT[formula], f"target is 0: index not computable ({why})")
+    else:
+        if target < 0:
+            if rule.negative_target is None:
+                return _grey(
+                    FORMULA_TEXT[formula],
+                    f"target {target} is negative: rule set {rules.code} v{rules.version} states no formula "
+                    f"for a negative target of polarity {polarity}",
+                )
+            formula = rule.negative_target.formula
+        formula_text = FORMULA_TEXT[formula]
+        ratio = realization / target
+        if formula == "ratio":
+            raw = ratio * HUNDRED
+        elif formula == "two_minus_ratio":
+            raw = (ONE + (ONE - ratio)) * HUNDRED
+        elif formula == "inverse_ratio":
+            if target < 0:
+                return _grey(formula_text, "inverse_ratio is not defined for a negative target")
+            raw = rules.index.cap if realization == 0 else target / realization * HUNDRED
+        else:  # stabilize: the deviation from the target, on either side of it
+            below = realization <= target if target > 0 else realization >= target
+            ca = ratio * HUNDRED if below else 2 * HUNDRED - ratio * HUNDRED
+            raw = interpolate(list(manual.stabilize_scale), ca) if manual and manual.stabilize_scale else ca
+        if target < 0:
+            reason = f"negative target: {formula_text}"
+    floor, cap = rules.index.floor, rules.index.cap
+    index = floor if raw < floor else (cap if raw > cap else raw)
+    if index != raw:
+        reason = f"clamped to [{floor}, {cap}]"
+    return Achievement(index, raw, rules.status(index), formula_text, reason)

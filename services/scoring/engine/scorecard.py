@@ -18,21 +18,57 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.scoring.engine.evaluate import Evaluator, Evidence, Step, normalise_measures, part_names
 from services.scoring.engine.manual import Manual, Reported, parse_manual
 from services.scoring.engine.numbers import CONTEXT, ZERO, rounded, to_decimal
-from services.scoring.engine.rules import Achievement, RuleSet, achievement, parse_rule_set
+from services.scoring.engine.periods import QUARTERS_IN
+from services.scoring.engine.rules import Achievement, RuleSet, achieve, parse_rule_set
 
 DEFAULT_MANUAL = Manual(realization=Reported(op="reported"))
+#: windows whose target can be derived from the quarters' targets
+DERIVED_WINDOWS = ("S1", "TQ3", "Y")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
+    """A target of the agreement for one period (a NamedTuple: thousands are built per bundle).
+
+    ``derived_from``: the quarters a window's target was derived from when the agreement states
+    none for the window (``note`` says how, e.g. "derived from Q1 + Q2")."""
+
     value: Decimal | None
     document: str | None
     version: int | None
+    derived_from: tuple[str, ...] | None = None
+    note: str | None = None
+
+
+def derive_window_targets(targets: dict[str, Target], consolidation: str) -> None:
+    """Fill the S1 / TQ3 / Y targets the agreement does not state from its quarterly targets, by
+    the IKU's consolidation: sum → Σ of the quarters' targets, average → their mean, take last
+    known value → the last stated. A target stated for the window (even "-") wins; quarters
+    without a target do not count."""
+    with localcontext(CONTEXT):
+        for window in DERIVED_WINDOWS:
+            if window in targets:
+                continue
+            stated = [(q, t) for q in QUARTERS_IN[window] if (t := targets.get(q)) is not None and t.value is not None]
+            if not stated:
+                continue
+            names = tuple(q for q, _ in stated)
+            values: list[Decimal] = [t.value for _, t in stated if t.value is not None]
+            if consolidation == "sum":
+                value, how = sum(values, ZERO), " + ".join(names)
+            elif consolidation == "average":
+                value, how = sum(values, ZERO) / len(values), f"the mean of {', '.join(names)}"
+            else:
+                names = names[-1:]
+                value, how = values[-1], f"{names[0]} (take last known value)"
+            documents = sorted({t.document for _, t in stated if t.document})
+            targets[window] = Target(
+                value, ", ".join(documents) or None, None, derived_from=names, note=f"derived from {how}"
+            )
 
 
 @dataclass
@@ -51,6 +87,7 @@ class Indicator:
     measures: dict[str, dict[str, Decimal]]
     uses_evidence: bool = False  # the manual reads evidence aggregates (fetched only then)
     part_names: frozenset[str] = frozenset()
+    target_values: dict[str, Decimal | None] = field(default_factory=dict)  # period → target (stated or derived)
 
 
 @dataclass
@@ -108,13 +145,17 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
             manual = parse(manual_doc) if manual_doc else DEFAULT_MANUAL
         except ManualError as exc:
             raise BundleError([(f"indicators[{i}].manual.document.{p}", r) for p, r in exc.errors]) from None
-        targets = {
-            period: Target(
-                None if t.get("value") is None else to_decimal(t["value"]), t.get("document"), t.get("version")
-            )
-            for period, t in (ind.get("targets") or {}).items()
-            if t is not None
-        }
+        targets: dict[str, Target] = {}
+        for period, t in (ind.get("targets") or {}).items():
+            if t is not None:
+                v = t.get("value")
+                targets[period] = Target(
+                    None if v is None else (Decimal(repr(v)) if type(v) is float else to_decimal(v)),
+                    t.get("document"),
+                    t.get("version"),
+                )
+        consolidation = ind.get("consolidation") or "take_last_known_value"
+        derive_window_targets(targets, consolidation)
         indicators.append(
             Indicator(
                 code=ind["code"],
@@ -122,7 +163,7 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
                 objective=ind["objective"],
                 polarity=ind.get("polarity", "max"),
                 unit=ind.get("unit"),
-                consolidation=ind.get("consolidation") or "take_last_known_value",
+                consolidation=consolidation,
                 weight=to_decimal(ind.get("weight", 1) or 1),
                 region_aggregation=ind.get("region_aggregation") or "own",
                 manual=manual,
@@ -130,6 +171,7 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
                 targets=targets,
                 measures=normalise_measures(ind.get("measures")),
                 uses_evidence=_uses_evidence(manual),
+                target_values={p: t.value for p, t in targets.items()},
             )
         )
         indicators[-1].part_names = part_names(indicators[-1].measures)
@@ -149,7 +191,7 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class IkuScore:
     indicator: Indicator
     period: str
@@ -203,35 +245,83 @@ def realise(
     measures: Mapping[str, Mapping[str, Decimal]] | None = None,
 ) -> tuple[Decimal | None, Decimal | None, list[Step] | None, dict[str, dict[str, Decimal]] | None]:
     """Realisation of one IKU in one period (and the unrounded value, trace and inputs read)."""
-    ev = Evaluator(
-        measures=measures if measures is not None else ind.measures,
-        consolidation=ind.consolidation,
-        evidence=evidence or {},
-        tables=ind.manual.tables,
-        trace=[] if trace else None,
-        used={} if trace else None,
-        names=ind.part_names if measures is None else part_names(measures),
-    )
-    value = ev.evaluate(ind.manual.realization, period)
-    exact = value
-    if value is not None and ind.manual.precision is not None:
-        value = rounded(value, ind.manual.precision)
+    with localcontext(CONTEXT):
+        value, exact, ev = _realise(ind, period, evidence, trace, measures)
     return value, exact, ev.trace, ev.used
+
+
+def _realise(
+    ind: Indicator,
+    period: str,
+    evidence: Evidence | None,
+    trace: bool,
+    measures: Mapping[str, Mapping[str, Decimal]] | None = None,
+    ev: Evaluator | None = None,
+) -> tuple[Decimal | None, Decimal | None, Evaluator]:
+    """:func:`realise` inside the caller's :data:`CONTEXT` (the scorecard enters it once).
+
+    ``ev``: an evaluator to reuse (a scorecard resets one per IKU instead of building 16)."""
+    manual = ind.manual
+    if ev is None or trace:
+        ev = Evaluator(
+            measures if measures is not None else ind.measures,
+            ind.consolidation,
+            evidence or _NO_EVIDENCE,
+            manual.tables,
+            [] if trace else None,
+            {} if trace else None,
+            ind.part_names if measures is None else part_names(measures),
+            ind.target_values,
+            [],
+            period,
+        )
+    else:
+        ev.measures, ev.consolidation, ev.evidence, ev.tables = (
+            ind.measures,
+            ind.consolidation,
+            evidence or _NO_EVIDENCE,
+            manual.tables,
+        )
+        ev.names, ev.targets, ev.period = ind.part_names, ind.target_values, period
+        if ev.missing:
+            ev.missing = []
+    value = manual.compiled(ev)
+    exact = value
+    if value is not None and manual.precision is not None:
+        value = rounded(value, manual.precision)
+    return value, exact, ev
+
+
+_NO_EVIDENCE: Evidence = {}
 
 
 def score_indicator(
     prepared: Prepared, ind: Indicator, period: str, *, evidence: Evidence | None = None, trace: bool = False
 ) -> IkuScore:
-    value, exact, steps, used = realise(ind, period, evidence=evidence, trace=trace)
+    with localcontext(CONTEXT):
+        return _score_indicator(prepared.rules, ind, period, evidence, trace)
+
+
+def _score_indicator(
+    rules: RuleSet, ind: Indicator, period: str, evidence: Evidence | None, trace: bool, ev: Evaluator | None = None
+) -> IkuScore:
+    value, exact, ev = _realise(ind, period, evidence, trace, None, ev)
     target = ind.targets.get(period)
-    ach = achievement(
-        rules=prepared.rules,
-        polarity=ind.polarity,
-        realization=value,
-        target=target.value if target else None,
-        manual=ind.manual,
-    )
-    return IkuScore(ind, period, target, value, exact, ach, steps, used)
+    target_value = target.value if target else None
+    worst = None
+    if target_value == 0 and ind.manual.compiled_worst is not None and value is not None:
+        worst = ind.manual.compiled_worst(ev)
+    if value is None and ev.missing:
+        ach = Achievement(
+            None,
+            None,
+            "grey",
+            None,
+            f"no data yet: {', '.join(ev.missing)} of the window {period} has a target but no realisation",
+        )
+    else:
+        ach = achieve(rules, ind.polarity, value, target_value, ind.manual, worst)
+    return IkuScore(ind, period, target, value, exact, ach, ev.trace, ev.used)
 
 
 def score(
@@ -239,10 +329,12 @@ def score(
 ) -> Scorecard:
     """Score every IKU of the bundle for ``period`` and roll up. ``evidence``: indicator → inputs."""
     evidence = evidence or {}
-    ikus = [
-        score_indicator(prepared, ind, period, evidence=evidence.get(ind.code), trace=trace)
-        for ind in prepared.indicators
-    ]
+    rules = prepared.rules
+    shared = None if trace else Evaluator({})
+    with localcontext(CONTEXT):
+        ikus = [
+            _score_indicator(rules, ind, period, evidence.get(ind.code), trace, shared) for ind in prepared.indicators
+        ]
     return roll_up(prepared, period, ikus)
 
 

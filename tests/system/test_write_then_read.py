@@ -3,7 +3,10 @@
 Over a real socket (tests/loopback.py) the client gets the response as soon as the server writes
 it, so a commit that ran after the response (the old request-scoped session exit) showed up as
 reads that missed the write just acknowledged (85 of 150 satker). Every write route kind, in a
-loop, each followed at once by a read on the same keep-alive connection.
+loop, each followed at once by a read on the same keep-alive connection. (In one process the
+old race rarely shows here, the commit usually reaches the database before the next request is
+parsed; the deterministic proof that the commit precedes the response is
+``tests/kernel/test_commit_protocol.py``. This one guards every route kind end to end.)
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from tests.registry.conftest import mini_document
 
 pytestmark = pytest.mark.anyio
 REG, EV = "/api/v1/registry", "/api/v1/evidence"
-ROUNDS = 60
+ROUNDS = 40
 
 
 async def test_every_write_is_readable_right_after_its_2xx(

@@ -9,6 +9,7 @@ resources are created in the lifespan and kept on ``app.state``.
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -19,15 +20,17 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 
 from kernel.auth import TokenVerifier
 from kernel.client import Peers, ServiceClient
-from kernel.db import Database, readiness, run_migrations
-from kernel.errors import ProblemError, install_problem_handlers, problem_response
+from kernel.db import Database, database_problem, readiness, run_migrations
+from kernel.errors import ProblemError, install_problem_handlers, internal_problem, problem_response
 from kernel.observability import MetricsMiddleware, RequestIdMiddleware, metrics_exposition
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+log = logging.getLogger("kinerja.db")
 
 
 def operation_id(route: APIRoute) -> str:
@@ -148,6 +151,18 @@ def frozen_heap_after_startup(
     return lifespan_with_frozen_heap
 
 
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A driver error (at a statement or at the commit of :data:`kernel.db.SessionDep`) as the
+    problem it means to the client (:func:`kernel.db.database_problem`); a bug stays a 500."""
+    assert isinstance(exc, DBAPIError)
+    problem = database_problem(exc)
+    if problem is None:
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(500, internal_problem(request.url.path))
+    log.warning("database error on %s %s answered %s: %s", request.method, request.url.path, problem.status_code, exc)
+    return problem_response(problem.status_code, problem.to_problem(request.url.path), problem.headers)
+
+
 def new_service_app(
     *,
     service: str,
@@ -167,6 +182,7 @@ def new_service_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_middleware(MetricsMiddleware, service=service)
     app.add_middleware(RequestIdMiddleware, service=service, access_log=access_log)
     app.include_router(health_router())

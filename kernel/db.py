@@ -4,9 +4,10 @@
   tests, SQLite (aiosqlite) for the embedded default.
 * Each service lives in its own PostgreSQL *schema*: the connection's ``search_path`` is set
   to it, so models carry no schema name and the same models work on SQLite (one file per service).
-* One session per request; it commits when the endpoint returned normally and rolls back
-  otherwise. Services and repositories only ``flush()``. Endpoints that only read declare
-  :data:`ReadSessionDep` instead: same session, but no transaction to open and commit (below).
+* One session per request; it commits when the endpoint returned normally — before the response
+  is sent (ADR 0009) — and rolls back otherwise. Services and repositories only ``flush()``.
+  Endpoints that only read declare :data:`ReadSessionDep` instead: same session, but no
+  transaction to open and commit (below).
 * Schemas are built by Alembic (one environment per service in ``migrations/``), never by
   ``create_all``.
 """
@@ -23,11 +24,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.pool import PoolResetState
 
-from kernel.errors import ServiceUnavailable
+from kernel.errors import Conflict, ProblemError, ServiceUnavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_INI = REPO_ROOT / "migrations" / "alembic.ini"
@@ -81,8 +83,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_end_failed_commit(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+    """Roll back what a failed COMMIT left open before the connection goes back to the pool.
+
+    SQLite keeps the transaction open when COMMIT fails (a deferred foreign key, ``database is
+    locked``), but SQLAlchemy takes the commit as the end of the transaction and skips its
+    rollback on return. The rows of the failed request would then stay pending on the pooled
+    connection: seen by the next request on it and committed with that request's commit.
+    """
+    if state.asyncio_safe and getattr(record.driver_connection, "in_transaction", False):
+        dbapi_connection.rollback()
+
+
 def install_sqlite_pragmas(engine: Engine) -> None:
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine.pool, "reset", _sqlite_end_failed_commit)
 
 
 # --- liveness of pooled PostgreSQL connections, without a round trip ------------------------------
@@ -214,7 +229,15 @@ def run_migrations(service: str, url: str, *, schema: str | None, revision: str 
 
 
 async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session: commit at the end of a successful request, roll back on error."""
+    """The request's session: committed when the endpoint returned, rolled back when it raised.
+
+    Declared with ``scope="function"`` (:data:`SessionDep`): FastAPI then runs this exit right
+    after the endpoint returned and *before* the response is sent. With the default (request)
+    scope the exit ran after the response had left, so a client could read before the commit,
+    and a commit that failed was a lost write already acknowledged with a 2xx (ADR 0009). A
+    failing commit raises here; the handler of :func:`kernel.app.new_service_app` answers the
+    problem (:func:`database_problem`: 409 conflict, 503 database unavailable or busy).
+    """
     db: Database = request.app.state.db
     async with db.sessions() as session:
         try:
@@ -222,11 +245,59 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
         except Exception:
             await session.rollback()
             raise
-        else:
-            await session.commit()
+        await session.commit()
 
 
-SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+SessionDep = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
+
+
+#: Seconds a client should wait before retrying after a 503 of the database (busy or lost).
+RETRY_AFTER_SECONDS = 1
+
+#: PostgreSQL SQLSTATEs of a transaction that lost against a concurrent one (retrying may succeed).
+_PG_CONFLICT_STATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+#: PostgreSQL SQLSTATEs of a database that cannot serve now: lock or statement timeout, shutdown.
+_PG_UNAVAILABLE_PREFIXES = ("08", "53", "57", "55P03")  # connection, resources, operator, lock n/a
+#: sqlite3 primary result codes of a database file held by another writer.
+_SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY ("database is locked"), SQLITE_LOCKED
+
+
+def database_problem(exc: DBAPIError) -> ProblemError | None:
+    """The problem a driver error means to the client, or None for a bug (left to the 500 handler).
+
+    * a constraint refused the change (at a statement or only at COMMIT, deferred) → 409;
+    * a concurrent transaction won (serialisation failure, deadlock) → 409: re-read and retry;
+    * SQLite busy ("database is locked": another writer held the file longer than the busy
+      timeout, e.g. a long import) → 503 with ``Retry-After``;
+    * the connection was lost or the server cannot serve (shutdown, timeouts) → 503 with
+      ``Retry-After``. A connection lost *during* COMMIT leaves the outcome unknown to us: the
+      503 tells the client to re-read (ETag) before it retries (ADR 0009).
+    """
+    orig = exc.orig
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if isinstance(exc, IntegrityError):
+        return Conflict(f"the change conflicts with data stored meanwhile ({type(orig).__name__}); nothing was stored")
+    sqlstate = str(getattr(orig, "sqlstate", "") or "")
+    if sqlstate in _PG_CONFLICT_STATES:
+        return Conflict(
+            "a concurrent change to the same data won; nothing was stored, read again and retry", headers=retry
+        )
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int) and sqlite_code & 0xFF in _SQLITE_BUSY_CODES:
+        return ServiceUnavailable(
+            "the database is busy with another write; nothing was stored, retry shortly", headers=retry
+        )
+    if (
+        exc.connection_invalidated
+        or sqlstate.startswith(_PG_UNAVAILABLE_PREFIXES)
+        or isinstance(exc, OperationalError | InterfaceError)
+    ):
+        return ServiceUnavailable(
+            f"the database is unavailable ({type(orig).__name__}); the change may not have been stored, "
+            "read again before retrying",
+            headers=retry,
+        )
+    return None
 
 
 async def read_session_dependency(request: Request) -> AsyncIterator[AsyncSession]:

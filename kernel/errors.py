@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "/problems/"  # relative URI reference (RFC 9457 §3.1.1), resolved against the API
@@ -193,20 +194,64 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(exc.status_code, body, getattr(exc, "headers", None))
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # only reached for errors outside UnexpectedErrorMiddleware (in an outer middleware)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = Problem(
-            type=TYPE_BASE + "internal",
-            title="Internal error",
-            status=500,
-            detail="An unexpected error occurred; it has been logged.",
-            instance=request.url.path,
-        ).model_dump(exclude_none=True)
-        return problem_response(500, body)
+        return problem_response(500, internal_problem(request.url.path))
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+    # added first = innermost of the app's own middlewares, so the request-id middleware (added
+    # after) still sees the 500 and puts its header on it
+    app.add_middleware(UnexpectedErrorMiddleware)
+
+
+def internal_problem(instance: str | None) -> dict[str, Any]:
+    """The body of a 500: says nothing about the internals (they are in the log)."""
+    return Problem(
+        type=TYPE_BASE + "internal",
+        title="Internal error",
+        status=500,
+        detail="An unexpected error occurred; it has been logged.",
+        instance=instance,
+    ).model_dump(exclude_none=True)
+
+
+class UnexpectedErrorMiddleware:
+    """Answer an unexpected exception with a problem+json 500 *and keep the connection*.
+
+    Why not only Starlette's ``Exception`` handler: it runs in ``ServerErrorMiddleware``, which
+    sends the 500 and then re-raises the exception to the server, and uvicorn, seeing an app that
+    raised after it responded, closes the keep-alive connection. In the embedded mode the
+    service apps run inside the gateway's request, so a service's 500 dropped the client's
+    connection to the gateway. Here the exception ends with the response. If the response had
+    already started, nothing else can be said to the client: the exception goes on and the
+    server closes the connection, the only signal left that the body is incomplete.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await problem_response(500, internal_problem(scope.get("path")))(scope, receive, send)
 
 
 #: ``responses=`` fragment documenting the problem shape for the usual error codes.

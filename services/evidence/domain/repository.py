@@ -6,9 +6,11 @@ import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.evidence.domain.models import AuditEvent, Document, DocumentStatus
 from services.evidence.storage import STAGING
@@ -16,6 +18,28 @@ from services.evidence.storage import STAGING
 
 async def get(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
     return await session.get(Document, document_id)
+
+
+async def transition(session: AsyncSession, doc: Document, *, expected: str, **values: Any) -> bool:
+    """Move ``doc`` from status ``expected`` to ``values`` only if it is still current and in that
+    status *in the database*; False when a concurrent request changed it first.
+
+    A conditional UPDATE, not read-check-write: on PostgreSQL the second UPDATE waits for the
+    first one's row lock and then finds the status changed; on SQLite the writers are serialised
+    by the file lock and the second sees the first's commit. Works the same on both.
+    """
+    stmt = (
+        sa.update(Document)
+        .where(Document.id == doc.id, Document.status == expected, Document.is_current.is_(True))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    if cast(int, getattr(result, "rowcount", 0)) != 1:
+        return False
+    for key, value in values.items():  # the row now holds these: no second UPDATE at flush
+        set_committed_value(doc, key, value)
+    return True
 
 
 async def current_of_lineage(session: AsyncSession, lineage_id: uuid.UUID) -> Document | None:

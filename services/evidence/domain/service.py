@@ -419,10 +419,17 @@ async def review(rt: Runtime, session: AsyncSession, actor: Actor, doc: Document
     reason = (body.reason or "").strip() or None
     if body.decision == "reject" and reason is None:
         raise Unprocessable("a rejection needs a reason", field="reason")
-    doc.status = DocumentStatus.VERIFIED if body.decision == "verify" else DocumentStatus.REJECTED
-    doc.reviewed_by = actor.principal.subject
-    doc.reviewed_at = _now()
-    doc.review_reason = reason
+    decided = await repo.transition(
+        session,
+        doc,
+        expected=DocumentStatus.IN_REVIEW,
+        status=DocumentStatus.VERIFIED if body.decision == "verify" else DocumentStatus.REJECTED,
+        reviewed_by=actor.principal.subject,
+        reviewed_at=_now(),
+        review_reason=reason,
+    )
+    if not decided:  # another reviewer (or a correction) got there first: their decision stands
+        raise Conflict("the document was reviewed or corrected meanwhile; reload it")
     await repo.add_event(session, event(actor, doc.status, satker=doc.satker, doc=doc, reason=reason))
     await session.flush()
     return doc

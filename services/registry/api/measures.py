@@ -104,7 +104,7 @@ async def _write(
         mode=mode,
         if_match=if_match,
         actor=principal.subject,
-        now=utcnow(),
+        clock=utcnow,
     )
     response.headers["ETag"] = etag
     return out

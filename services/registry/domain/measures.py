@@ -9,7 +9,7 @@ on the agreement, so the If-Match comparison and the write are atomic.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -102,13 +102,19 @@ async def write(
     mode: Literal["put", "patch"],
     if_match: str,
     actor: str,
-    now: datetime,
+    clock: Callable[[], datetime],
 ) -> tuple[MeasureOut, str]:
-    """Replace (PUT) or merge (PATCH) the parts of one period; refuses closed periods and stale ETags."""
+    """Replace (PUT) or merge (PATCH) the parts of one period; refuses closed periods and stale ETags.
+
+    ``clock`` is read only once the lock is held: a "now" taken before could lie before the
+    ``recorded_at`` of the writer that held the lock, and reading the current rows at that
+    instant would not see its rows, so a stale If-Match matched and both writes were stored.
+    """
     assert agreement.id is not None and indicator.id is not None
     _check_values(parts, allow_null=mode == "patch")
     agreements = AgreementRepository(session)
     await agreements.lock(agreement.id)
+    now = clock()
     closed = {c.period for c in await agreements.closures([agreement.id], now)}
     lock = locked_by(period, closed)
     if lock is not None:

@@ -191,7 +191,19 @@ class AgreementRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def lock(self, agreement_id: int) -> None:
-        """Serialise writers of one agreement (addenda, closures, measures): row lock on PostgreSQL."""
+        """Serialise writers of one agreement (addenda, closures, measures) until the commit.
+
+        PostgreSQL: a row lock (``FOR UPDATE``). SQLite ignores ``FOR UPDATE`` and the driver
+        runs reads outside a transaction, so two writers both read, both passed the If-Match
+        check and both wrote. There a no-op UPDATE of the row takes the database's write lock
+        instead: as the first write of the transaction it waits (busy timeout) for the other
+        writer's commit, and every read after it sees that commit.
+        """
+        if self.session.get_bind().dialect.name == "sqlite":
+            await self.session.execute(
+                sa.update(Agreement).where(col(Agreement.id) == agreement_id).values(id=col(Agreement.id))
+            )
+            return
         await self.session.execute(
             sa.select(col(Agreement.id)).where(col(Agreement.id) == agreement_id).with_for_update()
         )

@@ -219,6 +219,17 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/registry/rule-sets"): Entry(
         on_system(Action.MANAGE), lambda c: Req(f"{REG}/rule-sets", json={"code": "X"}), scoped=False
     ),
+    # --- registry: Zona Integritas templates (regulation data: every authenticated caller reads them)
+    ("GET", "/api/v1/registry/zi/templates"): Entry(authenticated, lambda c: Req(f"{REG}/zi/templates"), scoped=False),
+    ("GET", "/api/v1/registry/zi/templates/{code}/versions/{version}"): Entry(
+        authenticated, lambda c: Req(f"{REG}/zi/templates/PermenPANRB-90-2021/versions/1"), scoped=False
+    ),
+    ("GET", "/api/v1/registry/zi/templates/for-year/{year}"): Entry(
+        authenticated, lambda c: Req(f"{REG}/zi/templates/for-year/2024"), scoped=False
+    ),
+    ("POST", "/api/v1/registry/zi/templates"): Entry(
+        on_system(Action.MANAGE), lambda c: Req(f"{REG}/zi/templates", json={"code": "X"}), scoped=False
+    ),
     # --- registry: import (MANAGE on the satker the document lands under; a year nobody scores)
     ("POST", "/api/v1/registry/import"): Entry(
         MANAGE,

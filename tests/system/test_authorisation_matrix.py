@@ -308,6 +308,20 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
         lambda c: Req("/api/v1/scoring/manuals/validate", json={"realization": {"op": "reported"}}),
         scoped=False,
     ),
+    # ZI results: regulation data (template) and the caller's own numbers, no satker data read
+    ("POST", "/api/v1/scoring/zi/results"): Entry(
+        authenticated,
+        lambda c: Req(
+            "/api/v1/scoring/zi/results",
+            json={"template": {"year": 2024}, "level": {"pengungkit": "41.14", "hasil": "36.44"}},
+        ),
+        scoped=False,
+    ),
+    ("POST", "/api/v1/scoring/zi/gap"): Entry(
+        authenticated,
+        lambda c: Req("/api/v1/scoring/zi/gap", json={"template": {"year": 2024}, "unit": {}, "evaluator": {}}),
+        scoped=False,
+    ),
     ("GET", "/api/v1/scoring/satkers/{code}/scores"): Entry(READ, lambda c: scoring(c, "scores")),
     ("GET", "/api/v1/scoring/satkers/{code}/consolidated"): Entry(on_subtree, lambda c: scoring(c, "consolidated")),
     ("GET", "/api/v1/scoring/satkers/{code}/explain"): Entry(READ, lambda c: scoring(c, "explain", indicator=c.iku)),

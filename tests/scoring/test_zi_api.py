@@ -162,6 +162,7 @@ async def test_answers_results_gap_and_bad_input(
         ({"answers": unit | {"change_management.reform": "F"}}, "answers.change_management.reform"),
         ({"pengungkit": "61", "hasil": "30"}, "pengungkit"),
         ({"pengungkit": "x", "hasil": "30"}, "pengungkit"),
+        ({"pengungkit": "40", "hasil": "NaN"}, "hasil"),
     ]
     for level, field in bad:
         r = await client.post(f"{S}/results", json={"template": ref, "level": level}, headers=admin)

@@ -397,3 +397,31 @@ def test_shipped_pair_makes_wbbm_unreachable_from_a_full_sheet(
     assert r.total == 100
     assert r.predicate == "WBK"
     assert [c.code for c in r.predicates[1].failed] == ["hasil.public_service_min"]
+
+
+@pytest.mark.parametrize(
+    ("scale", "answer", "field"),
+    [
+        ("survey", "NaN", "answer"),
+        ("survey", "Infinity", "answer"),
+        ("ratio", {"numerator": "sNaN", "denominator": 1}, "answer.numerator"),
+        ("ratio", {"numerator": "1e999999999", "denominator": "1e-999999999"}, "answer"),
+    ],
+)
+def test_non_finite_or_overflowing_numbers_are_refused_not_crashing(scale: str, answer: object, field: str) -> None:
+    with pytest.raises(zi.ZiInputError) as err:
+        zi.answer_value(scale, answer)
+    assert err.value.field == field
+
+
+def test_non_finite_totals_are_refused(template: zi.Template, thresholds: dict[str, zi.PredicateThresholds]) -> None:
+    with pytest.raises(zi.ZiInputError) as err:
+        zi.results(template, thresholds, zi.LevelScores(pengungkit=D("NaN"), hasil=D(30)))
+    assert err.value.field == "pengungkit"
+
+
+def test_json_float_weights_are_read_exactly(template_doc: dict[str, Any]) -> None:
+    """The registry accepts JSON numbers (floats via repr); the engine must read the same document."""
+    doc = copy.deepcopy(template_doc)
+    doc["components"][0]["areas"][1]["weights"] = {"pemenuhan": 3.5, "reform": 3.5}
+    assert zi.template_from_document(doc).areas[1].weight == D(7)

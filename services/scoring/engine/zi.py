@@ -46,12 +46,17 @@ class ZiInputError(ValueError):
 
 
 def _dec(value: object, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+    """A finite Decimal; JSON floats via their shortest repr (3.5 → Decimal('3.5'))."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
         raise ZiInputError(where, f"not a number: {value!r}")
     try:
-        return value if isinstance(value, Decimal) else Decimal(value)
+        d = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
     except ArithmeticError as exc:
         raise ZiInputError(where, f"not a number: {value!r}") from exc
+    if not d.is_finite():
+        # NaN would make every comparison raise; infinity is no score either.
+        raise ZiInputError(where, f"not a finite number: {value!r}")
+    return d
 
 
 def answer_value(scale: str, answer: object, where: str = "answer") -> Decimal:
@@ -74,7 +79,10 @@ def answer_value(scale: str, answer: object, where: str = "answer") -> Decimal:
             raise ZiInputError(f"{where}.denominator", "the denominator of a ratio must not be zero")
         if num < 0 or den < 0:
             raise ZiInputError(where, "a ratio's numbers must not be negative")
-        return min(ONE, CONTEXT.divide(num, den))
+        try:
+            return min(ONE, CONTEXT.divide(num, den))
+        except ArithmeticError as exc:  # overflow of absurd magnitudes: input, not a crash
+            raise ZiInputError(where, "the ratio's numbers are out of range") from exc
     if scale == SURVEY:
         score = _dec(answer, where)
         if not ZERO <= score <= SURVEY_MAX:
@@ -371,7 +379,7 @@ def results(t: Template, thresholds: Mapping[str, PredicateThresholds], s: Level
             area_results.append(AreaResult(a.code, a.weight, points, CONTEXT.divide(points, a.weight), dict(halves)))
         pengungkit = sum((r.points for r in area_results), ZERO)
     elif s.pengungkit is not None:
-        pengungkit = s.pengungkit
+        pengungkit = _dec(s.pengungkit, "pengungkit")
     else:
         raise ZiInputError("pengungkit", "neither area points nor a pengungkit total")
     if not ZERO <= pengungkit <= t.pengungkit_weight:
@@ -388,7 +396,7 @@ def results(t: Template, thresholds: Mapping[str, PredicateThresholds], s: Level
         subs = {sc.code: sum((s.item_points.get(i.code, ZERO) for i in sc.items), ZERO) for sc in t.sub_components}
         hasil = sum(subs.values(), ZERO)
     elif s.hasil is not None:
-        hasil = s.hasil
+        hasil = _dec(s.hasil, "hasil")
     else:
         raise ZiInputError("hasil", "neither item points nor a hasil total")
     if not ZERO <= hasil <= t.hasil_weight:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kernel.app import add_network_peers, new_service_app, token_verifier
 from kernel.client import Peers
 from kernel.settings import AuthSettings, CommonSettings
-from services.scoring.api import manuals, scores
+from services.scoring.api import manuals, scores, zi
 from services.scoring.domain.manuals import ManualCache
 from services.scoring.settings import ScoringSettings
 
@@ -51,4 +51,5 @@ def create_app(
     app.state.manuals = ManualCache(settings.manual_cache_size)
     app.include_router(manuals.router)
     app.include_router(scores.router)
+    app.include_router(zi.router)
     return app

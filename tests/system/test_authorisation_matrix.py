@@ -219,6 +219,17 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/registry/rule-sets"): Entry(
         on_system(Action.MANAGE), lambda c: Req(f"{REG}/rule-sets", json={"code": "X"}), scoped=False
     ),
+    # --- registry: Zona Integritas templates (regulation data: every authenticated caller reads them)
+    ("GET", "/api/v1/registry/zi/templates"): Entry(authenticated, lambda c: Req(f"{REG}/zi/templates"), scoped=False),
+    ("GET", "/api/v1/registry/zi/templates/{code}/versions/{version}"): Entry(
+        authenticated, lambda c: Req(f"{REG}/zi/templates/PermenPANRB-90-2021/versions/1"), scoped=False
+    ),
+    ("GET", "/api/v1/registry/zi/templates/for-year/{year}"): Entry(
+        authenticated, lambda c: Req(f"{REG}/zi/templates/for-year/2024"), scoped=False
+    ),
+    ("POST", "/api/v1/registry/zi/templates"): Entry(
+        on_system(Action.MANAGE), lambda c: Req(f"{REG}/zi/templates", json={"code": "X"}), scoped=False
+    ),
     # --- registry: import (MANAGE on the satker the document lands under; a year nobody scores)
     ("POST", "/api/v1/registry/import"): Entry(
         MANAGE,
@@ -310,6 +321,20 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
                 "status_bands": [{"status": "green"}],
             },
         ),
+        scoped=False,
+    ),
+    # ZI results: regulation data (template) and the caller's own numbers, no satker data read
+    ("POST", "/api/v1/scoring/zi/results"): Entry(
+        authenticated,
+        lambda c: Req(
+            "/api/v1/scoring/zi/results",
+            json={"template": {"year": 2024}, "level": {"pengungkit": "41.14", "hasil": "36.44"}},
+        ),
+        scoped=False,
+    ),
+    ("POST", "/api/v1/scoring/zi/gap"): Entry(
+        authenticated,
+        lambda c: Req("/api/v1/scoring/zi/gap", json={"template": {"year": 2024}, "unit": {}, "evaluator": {}}),
         scoped=False,
     ),
     ("GET", "/api/v1/scoring/satkers/{code}/scores"): Entry(READ, lambda c: scoring(c, "scores")),

@@ -1,0 +1,63 @@
+"""Zona Integritas templates: ``/api/v1/registry/zi/templates`` (read by every caller, written by admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, status
+from pydantic import BaseModel
+
+from kernel.auth import Action, PrincipalDep, ensure_allowed
+from kernel.db import SessionDep
+from services.registry.api.deps import VersionPath, utcnow
+from services.registry.domain import zi as service
+from services.registry.domain.zi_models import ZiTemplate
+
+router = APIRouter(tags=["zona_integritas"])
+
+YearPath = Annotated[int, Path(ge=2000, le=2100)]
+
+
+class ZiTemplateOut(BaseModel):
+    code: str
+    version: int
+    valid_from_year: int
+    document: dict[str, Any]
+    recorded_at: datetime
+    recorded_by: str
+
+
+def _out(row: ZiTemplate) -> ZiTemplateOut:
+    return ZiTemplateOut(
+        code=row.code,
+        version=row.version,
+        valid_from_year=row.valid_from_year,
+        document=row.document,
+        recorded_at=row.recorded_at,
+        recorded_by=row.recorded_by,
+    )
+
+
+@router.get("/zi/templates", summary="Every ZI (LKE) template version")
+async def list_templates(session: SessionDep, principal: PrincipalDep) -> list[ZiTemplateOut]:
+    # Templates are regulation data, not satker data: any authenticated caller may read them.
+    return [_out(r) for r in await service.list_all(session=session)]
+
+
+@router.get("/zi/templates/{code}/versions/{version}", summary="One ZI template version")
+async def get_template(code: str, version: VersionPath, session: SessionDep, principal: PrincipalDep) -> ZiTemplateOut:
+    return _out(await service.get(session=session, code=code, version=version))
+
+
+@router.get("/zi/templates/for-year/{year}", summary="The ZI template version that applies to an evaluation year")
+async def template_for_year(year: YearPath, session: SessionDep, principal: PrincipalDep) -> ZiTemplateOut:
+    return _out(await service.for_year(session=session, year=year))
+
+
+@router.post("/zi/templates", status_code=status.HTTP_201_CREATED, summary="Store a new ZI template version (admin)")
+async def create_template(
+    session: SessionDep, principal: PrincipalDep, document: dict[str, Any] = Body(...)
+) -> ZiTemplateOut:
+    ensure_allowed(principal, Action.MANAGE, [])
+    return _out(await service.create(session=session, document=document, actor=principal.subject, now=utcnow()))

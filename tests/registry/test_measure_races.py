@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.composition import build_system, running
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
+from runner.composition import build_system, running
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.registry.conftest import mini_document

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.composition import System, build_system, running
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
+from runner.composition import System, build_system, running
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 

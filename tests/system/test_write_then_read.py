@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.app import create_app
-from gateway.composition import build_system
 from gateway.settings import GatewaySettings
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
+from runner.composition import build_system
+from runner.embedded import embedded_gateway
 from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
@@ -47,7 +47,7 @@ async def test_every_write_is_readable_right_after_its_2xx(
                 "evidence": EvidenceSettings(database_url=db_url, scanner="disabled", sweep_interval_seconds=0),
             },
         )
-        app = create_app(GatewaySettings(rate_limit_per_second=0, access_log=False), system=system)
+        app = embedded_gateway(system, GatewaySettings(rate_limit_per_second=0, access_log=False))
         admin = bearer(mint("admin", sub="admin@system"))
         reviewer = bearer(mint("reviewer", "WBC.90", sub="budi"))
         misses: dict[str, int] = {}

@@ -64,6 +64,6 @@ async def test_two_reviewers_at_once_exactly_one_decision(client: httpx.AsyncCli
         assert loser.headers["content-type"] == "application/problem+json"
         stored = (await client.get(f"{BASE}/documents/{doc}", headers=budi)).json()
         assert (stored["status"], stored["reviewed_by"]) == (winner.json()["status"], winner.json()["reviewed_by"])
-        audit = (await client.get(f"{BASE}/documents/{doc}/audit", headers=budi)).json()
+        audit = (await client.get(f"{BASE}/documents/{doc}/audit", headers=budi)).json()["items"]
         decisions = [e for e in audit if e["action"] in ("verified", "rejected")]
         assert [(e["action"], e["actor"]) for e in decisions] == [(stored["status"], stored["reviewed_by"])], i

@@ -119,4 +119,4 @@ async def test_new_version_chosen_by_year_and_never_overwritten(
     missing = await api.get(f"{Z}/for-year/2021", headers=admin)
     assert missing.status_code == 404 and missing.json()["errors"][0]["field"] == "year"
     listed = await api.get(Z, headers=admin)
-    assert {(t["code"], t["version"]) for t in listed.json()} >= {("PermenPANRB-90-2021", 1), ("ZI-TEST", 1)}
+    assert {(t["code"], t["version"]) for t in listed.json()["items"]} >= {("PermenPANRB-90-2021", 1), ("ZI-TEST", 1)}

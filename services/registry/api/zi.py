@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Path, status
 from pydantic import BaseModel
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
-from kernel.db import SessionDep
+from kernel.db import ReadSessionDep, SessionDep
+from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import VersionPath, utcnow
 from services.registry.domain import zi as service
 from services.registry.domain.zi_models import ZiTemplate
@@ -40,18 +41,20 @@ def _out(row: ZiTemplate) -> ZiTemplateOut:
 
 
 @router.get("/zi/templates", summary="Every ZI (LKE) template version")
-async def list_templates(session: SessionDep, principal: PrincipalDep) -> list[ZiTemplateOut]:
+async def list_templates(session: ReadSessionDep, principal: PrincipalDep, page: PageDep) -> Page[ZiTemplateOut]:
     # Templates are regulation data, not satker data: any authenticated caller may read them.
-    return [_out(r) for r in await service.list_all(session=session)]
+    return page_of([_out(r) for r in await service.list_all(session=session)], page)
 
 
 @router.get("/zi/templates/{code}/versions/{version}", summary="One ZI template version")
-async def get_template(code: str, version: VersionPath, session: SessionDep, principal: PrincipalDep) -> ZiTemplateOut:
+async def get_template(
+    code: str, version: VersionPath, session: ReadSessionDep, principal: PrincipalDep
+) -> ZiTemplateOut:
     return _out(await service.get(session=session, code=code, version=version))
 
 
 @router.get("/zi/templates/for-year/{year}", summary="The ZI template version that applies to an evaluation year")
-async def template_for_year(year: YearPath, session: SessionDep, principal: PrincipalDep) -> ZiTemplateOut:
+async def template_for_year(year: YearPath, session: ReadSessionDep, principal: PrincipalDep) -> ZiTemplateOut:
     return _out(await service.for_year(session=session, year=year))
 
 

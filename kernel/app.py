@@ -22,6 +22,7 @@ from kernel.auth import TokenVerifier
 from kernel.client import Peers, ServiceClient
 from kernel.db import Database, readiness, run_migrations
 from kernel.errors import ProblemError, install_problem_handlers, problem_response
+from kernel.guards import NulGuardMiddleware
 from kernel.observability import RequestIdMiddleware
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 
@@ -117,6 +118,7 @@ def new_service_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestIdMiddleware, service=service, access_log=access_log)
     app.include_router(health_router())
     app.state.service_name = service
@@ -137,6 +139,7 @@ def token_verifier(auth: AuthSettings, common: CommonSettings) -> TokenVerifier:
         audience=auth.audience,
         algorithms=auth.algorithms,
         leeway=auth.leeway_seconds,
+        max_lifetime=auth.max_token_lifetime_seconds,
     )
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, status
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import SessionDep
+from kernel.types import ensure_no_nul
 from services.registry.api.deps import VersionPath, utcnow
 from services.registry.domain import rule_sets as service
 from services.registry.domain.schemas import RuleSetOut
@@ -31,6 +32,7 @@ async def create_rule_set(
     session: SessionDep, principal: PrincipalDep, document: dict[str, Any] = Body(...)
 ) -> RuleSetOut:
     ensure_allowed(principal, Action.MANAGE, [])
+    ensure_no_nul(document, "document")
     return service.to_out(
         await service.create(session=session, document=document, actor=principal.subject, now=utcnow())
     )

@@ -126,7 +126,9 @@ class InputModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*", mode="before")
+    # after validation: a nested input model is an instance by then (not walked here), so its own
+    # check reports the NUL at its own field (``indicators.0.name``), not at the enclosing one
+    @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         return refuse_nul(value)

@@ -108,9 +108,11 @@ class IndicatorPrinted(InputModel):
 class PrintedReport(InputModel):
     """Values as a printed report (LAKIN) shows them, to be checked against the recomputation.
 
-    Numbers are ``BoundedNumber`` (docs/contracts.md §4): a printed 1e50 overflowed the engine's
-    quantisation (a 500); now it is a 422 naming the field.
+    Numbers: finite, below 1e15 in magnitude, at most 10 decimals and 15 significant digits.
     """
+
+    # BoundedNumber (docs/contracts.md §4): a printed 1e50 overflowed the engine's quantisation
+    # while the differences were computed (a 500); now it is a 422 naming the field
 
     period: ScorePeriod = "Y"
     nko: BoundedNumber | None = None

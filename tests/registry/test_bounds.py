@@ -24,7 +24,7 @@ from tests.registry.conftest import mini_document
 
 pytestmark = pytest.mark.anyio
 R = "/api/v1/registry"
-SATKER, YEAR = "KBC.1691", 2024
+SATKER, YEAR = "KBC.1961", 2024
 A = f"{R}/satkers/{SATKER}/agreements/{YEAR}"
 M = f"{A}/indicators/1b-N/measures"
 
@@ -40,7 +40,7 @@ async def etag(api: httpx.AsyncClient, url: str, headers: dict[str, str]) -> dic
 
 @pytest.fixture(scope="module")
 async def agreement(api: httpx.AsyncClient, admin: dict[str, str]) -> str:
-    r = await api.post(f"{R}/import", json=mini_document(SATKER, YEAR, f"PK-91/{SATKER}/{YEAR}"), headers=admin)
+    r = await api.post(f"{R}/import", json=mini_document(SATKER, YEAR, f"PK-96/{SATKER}/{YEAR}"), headers=admin)
     assert r.status_code == 201, r.text
     return A
 
@@ -89,7 +89,7 @@ async def test_scores_stay_computable_and_values_round_trip(
 async def test_agreement_numbers_and_text_are_bounded(
     api: httpx.AsyncClient, admin: dict[str, str], patch: dict[str, Any], field: str
 ) -> None:
-    doc = mini_document("KBC.1692", YEAR, "PK-92/KBC.1692/2024")
+    doc = mini_document("KBC.1962", YEAR, "PK-97/KBC.1962/2024")
     for key, change in patch.items():
         if isinstance(change, dict):
             for i, fields in change.items():
@@ -99,15 +99,15 @@ async def test_agreement_numbers_and_text_are_bounded(
     r = await api.post(f"{R}/import", json=doc, headers=admin)
     assert r.status_code == 422, r.text
     assert field in {e["field"] for e in r.json()["errors"]}, r.json()
-    assert (await api.get(f"{R}/satkers/KBC.1692", headers=admin)).status_code == 404  # nothing half-written
+    assert (await api.get(f"{R}/satkers/KBC.1962", headers=admin)).status_code == 404  # nothing half-written
 
 
 async def test_addendum_targets_and_note_are_bounded(
     api: httpx.AsyncClient, agreement: str, admin: dict[str, str]
 ) -> None:
     for body, field in (
-        ({"number": "PK-91A/2024", "targets": {"1b-N": {"Y": 1e60}}}, "targets.1b-N.Y"),
-        ({"number": "PK-91B/2024", "note": "a\x00", "targets": {"1b-N": {"Y": 90}}}, "note"),
+        ({"number": "PK-96A/2024", "targets": {"1b-N": {"Y": 1e60}}}, "targets.1b-N.Y"),
+        ({"number": "PK-96B/2024", "note": "a\x00", "targets": {"1b-N": {"Y": 90}}}, "note"),
     ):
         r = await api.post(f"{A}/addenda", json=body, headers=admin | {"If-Match": "*"})
         assert r.status_code == 422, r.text
@@ -117,7 +117,7 @@ async def test_addendum_targets_and_note_are_bounded(
 async def test_nul_in_satker_text_query_and_raw_documents_is_422(
     api: httpx.AsyncClient, agreement: str, admin: dict[str, str]
 ) -> None:
-    r = await api.post(f"{R}/satkers", json={"code": "KBC.1693", "name": "A\x00B", "kind": "pso"}, headers=admin)
+    r = await api.post(f"{R}/satkers", json={"code": "KBC.1963", "name": "A\x00B", "kind": "pso"}, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
     r = await api.get(f"{R}/satkers", params={"parent": "WBC\x0016"}, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query"

@@ -26,6 +26,7 @@ from kernel.auth import TokenVerifier
 from kernel.client import Peers, ServiceClient
 from kernel.db import Database, database_problem, readiness, run_migrations
 from kernel.errors import ProblemError, install_problem_handlers, internal_problem, problem_response
+from kernel.guards import NulGuardMiddleware
 from kernel.observability import MetricsMiddleware, RequestIdMiddleware, metrics_exposition
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 
@@ -184,6 +185,7 @@ def new_service_app(
     install_problem_handlers(app)
     app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_middleware(MetricsMiddleware, service=service)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestIdMiddleware, service=service, access_log=access_log)
     app.include_router(health_router())
     app.include_router(metrics_router())
@@ -207,6 +209,7 @@ def token_verifier(auth: AuthSettings, common: CommonSettings) -> TokenVerifier:
         audience=auth.audience,
         algorithms=auth.algorithms,
         leeway=auth.leeway_seconds,
+        max_lifetime=auth.max_token_lifetime_seconds,
     )
 
 

@@ -9,6 +9,7 @@ needs no knowledge of the tree itself.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,29 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kernel.errors import Forbidden, Unauthorized
+
+#: longest ``sub`` accepted: OIDC subjects are opaque strings, usually far shorter; every column
+#: that records who did something holds this many characters (registry 0003, evidence 0002)
+MAX_SUBJECT_LENGTH = 255
+#: a ``satker`` claim is an org code (kernel.params.CodePath): up to 32 letters, digits, ``._-``
+SATKER_CLAIM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+#: what the caller is told for each way a token can fail; PyJWT's own messages are not echoed
+#: (they quote the token's content back and change between PyJWT versions)
+_JWT_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "invalid token: not yet valid"),
+    (jwt.InvalidAudienceError, "invalid token: wrong audience"),
+    (jwt.InvalidIssuerError, "invalid token: wrong issuer"),
+    (
+        jwt.exceptions.InvalidSubjectError,
+        f"invalid token: sub must be a string of 1 to {MAX_SUBJECT_LENGTH} characters",
+    ),
+    (jwt.exceptions.InvalidIssuedAtError, "invalid token: iat must be an integer NumericDate"),
+    (jwt.InvalidSignatureError, "invalid token: bad signature"),
+    (jwt.InvalidAlgorithmError, "invalid token: algorithm not allowed"),
+    (jwt.PyJWKClientError, "invalid token: no matching signing key"),
+    (jwt.DecodeError, "invalid token: malformed"),
+)
 
 
 class Role(StrEnum):
@@ -67,7 +91,10 @@ class Principal:
         if reach is None:
             return False
         if reach == "all":
-            return not self.scopes or f"{action.value}" in self.scopes or "*" in self.scopes
+            if self.role is Role.SERVICE:
+                # a service account may do exactly what its scopes say: none, nothing (fail closed)
+                return action.value in self.scopes or "*" in self.scopes
+            return not self.scopes or action.value in self.scopes or "*" in self.scopes
         if not self.satker or not satker_path:
             return False
         if reach == "own":
@@ -112,6 +139,7 @@ class TokenVerifier:
         audience: str = "kinerja",
         algorithms: Sequence[str] = ("RS256", "ES256"),
         leeway: int = 30,
+        max_lifetime: int = 24 * 3600,
     ) -> None:
         if not secret and not jwks_url:
             raise ValueError("a token verifier needs a secret or a JWKS URL")
@@ -121,6 +149,7 @@ class TokenVerifier:
         self._audience = audience
         self._algorithms = list(algorithms)
         self._leeway = leeway
+        self._max_lifetime = max_lifetime
         # token -> (principal, its exp claim, remembered until); insertion order = age
         self._verified: dict[str, tuple[Principal, float, float]] = {}
 
@@ -136,6 +165,8 @@ class TokenVerifier:
         """Sign a token with the local secret (embedded mode, tests and the ``kinerja token`` CLI)."""
         if not self._secret:
             raise RuntimeError("tokens are issued by the OIDC provider in this deployment")
+        if ttl_seconds > self._max_lifetime:
+            raise ValueError(f"a token may live at most {self._max_lifetime} seconds (max_token_lifetime_seconds)")
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": subject,
@@ -182,20 +213,46 @@ class TokenVerifier:
                 leeway=self._leeway,
                 options={"require": ["sub", "exp", "iss", "aud"]},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("token expired") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthorized(f"invalid token: claim {exc.claim} missing") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"invalid token: {exc}") from exc
+            reason = next((text for kind, text in _JWT_ERRORS if isinstance(exc, kind)), "invalid token")
+            raise Unauthorized(reason) from exc
+        exp = self._check_times(claims)
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not 1 <= len(sub) <= MAX_SUBJECT_LENGTH:
+            raise Unauthorized(f"invalid token: sub must be a string of 1 to {MAX_SUBJECT_LENGTH} characters")
         try:
             role = Role(claims.get("role", ""))
-        except ValueError as exc:
-            raise Unauthorized(f"invalid token: unknown role {claims.get('role')!r}") from exc
+        except (ValueError, TypeError) as exc:
+            raise Unauthorized("invalid token: unknown role") from exc
         satker = claims.get("satker")
+        if satker is not None and (not isinstance(satker, str) or not SATKER_CLAIM.fullmatch(satker)):
+            raise Unauthorized("invalid token: satker must be an org code (up to 32 letters, digits, '.', '_', '-')")
         if role not in (Role.ADMIN, Role.SERVICE) and not satker:
             raise Unauthorized(f"invalid token: role {role.value} needs a satker claim")
-        scopes = frozenset(str(claims.get("scope", "")).split())
-        principal = Principal(subject=str(claims["sub"]), role=role, satker=satker, scopes=scopes, token=token)
-        return principal, int(claims["exp"])  # jwt.decode checked it is an integer
+        scope = claims.get("scope", "")
+        if not isinstance(scope, str):
+            raise Unauthorized("invalid token: scope must be a space-separated string")
+        principal = Principal(subject=sub, role=role, satker=satker, scopes=frozenset(scope.split()), token=token)
+        return principal, exp
+
+    def _check_times(self, claims: dict[str, Any]) -> int:
+        """``exp`` (and ``iat``/``nbf`` when present) must be integer NumericDates (PyJWT itself
+        accepts ``"exp": "1999999999"``), and a token may not live longer than the configured
+        maximum: a stolen token with a ten-year ``exp`` would otherwise stay valid for ten years."""
+        for name in ("exp", "iat", "nbf"):
+            value = claims.get(name)
+            if name in claims and (not isinstance(value, int) or isinstance(value, bool)):
+                raise Unauthorized(f"invalid token: {name} must be an integer NumericDate")
+        exp: int = claims["exp"]
+        now = time.time()
+        if exp - now > self._max_lifetime + self._leeway:
+            raise Unauthorized(f"invalid token: lifetime exceeds {self._max_lifetime} seconds")
+        iat = claims.get("iat")
+        if iat is not None and exp - iat > self._max_lifetime:
+            raise Unauthorized(f"invalid token: lifetime exceeds {self._max_lifetime} seconds")
+        return exp
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT issued by kinerja (embedded) or the OIDC provider")

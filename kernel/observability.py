@@ -3,22 +3,32 @@
 ``RequestIdMiddleware`` is raw ASGI (no ``BaseHTTPMiddleware``: that would buffer streamed
 bodies such as evidence uploads). It takes ``X-Request-ID`` from the caller or makes one, puts
 it in a context variable (so logs and outgoing service calls carry it) and echoes it back.
+
+A caller's id is kept only when it is 1-128 visible ASCII characters (:data:`REQUEST_ID`);
+anything else (non-ASCII, spaces, control characters, too long) is replaced by a fresh id. The
+id travels on in HTTP headers of service calls, which are ASCII-only: a ``X-Request-ID: ñ`` used
+to fail every evidence and scoring route with a 500 when the call to the registry was built.
 """
 
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import json
 import logging
+import re
 import sys
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+#: a caller-supplied request id is kept only in this shape (visible ASCII, no spaces)
+REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,128}")
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
@@ -72,7 +82,8 @@ class RequestIdMiddleware:
         rid = None
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
-                rid = value.decode("latin-1")[:128]
+                if REQUEST_ID.fullmatch(value):
+                    rid = value.decode("ascii")
                 break
         rid = rid or uuid.uuid4().hex
         token = request_id_var.set(rid)
@@ -195,3 +206,40 @@ class MetricsMiddleware:
 def metrics_exposition() -> tuple[bytes, str]:
     """The process's metrics in the Prometheus text format, and its content type."""
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies if net.version == ip.version)
+
+
+def client_origin(
+    peer: str | None, forwarded_for: Iterable[str], proxies: Sequence[Network]
+) -> tuple[str | None, list[str]]:
+    """Where a request came from, and the trusted proxies it passed (nearest first).
+
+    ``X-Forwarded-For`` is the client's to write: only a hop added by a trusted proxy (the
+    gateway, :attr:`kernel.settings.CommonSettings.trusted_proxies`) is believed. The list is
+    read from the right (each proxy appends the address it saw): while the address we have is a
+    trusted proxy, the entry it appended is taken; the first address that is not a trusted proxy
+    is the origin. A peer that is not trusted is the origin itself, whatever the header says; an
+    entry that is not an IP address ends the walk at the proxy that passed it on.
+    """
+    if peer is None:
+        return None, []
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",")]
+    origin, via = peer, []
+    while hops and _trusted(origin, proxies):
+        try:
+            previous = str(ipaddress.ip_address(hops.pop()))
+        except ValueError:
+            break
+        via.append(origin)
+        origin = previous
+    return origin, via

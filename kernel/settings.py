@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["embedded", "test", "production"]
@@ -34,6 +34,9 @@ class AuthSettings(BaseSettings):
     algorithms: list[str] = ["RS256", "ES256"]
     token_ttl_seconds: int = 8 * 3600
     leeway_seconds: int = 30
+    max_token_lifetime_seconds: int = Field(
+        default=24 * 3600, ge=60, description="tokens valid for longer than this (exp - now, exp - iat) are refused"
+    )
 
 
 class CommonSettings(BaseSettings):
@@ -45,6 +48,10 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Path("data")
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="addresses/networks (the gateway) whose X-Forwarded-For is believed; default: nobody's",
+    )
 
 
 def local_secret(data_dir: Path) -> str:

@@ -65,6 +65,8 @@ def environments(plan: Plan, urls: dict[str, str]) -> dict[str, dict[str, str]]:
         "evidence": {
             "KINERJA_EVIDENCE_DATABASE_URL": db,
             "KINERJA_EVIDENCE_DATABASE_SCHEMA": plan.schemas["evidence"],
+            # the gateway calls from loopback: its X-Forwarded-For is the audit log's origin
+            "KINERJA_TRUSTED_PROXIES": '["127.0.0.1/32", "::1/128"]',
             **plan.evidence,
         },
         "scoring": {},

@@ -117,6 +117,7 @@ def create_app(
     )
     app.state.token_verifier = token_verifier(auth, common)
     app.state.settings = settings
+    app.state.common = common
     app.state.peers = peers
     app.include_router(documents.router)
     app.include_router(reports.router)

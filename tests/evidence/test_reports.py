@@ -62,7 +62,7 @@ async def test_aggregates_3a_cp(evidence, mint) -> None:  # type: ignore[no-unty
         r = await c.get(
             f"{BASE}/satkers/KBC.1602/aggregates",
             params={"year": 2024, "period": "Q1", "indicator": "3a-CP"},
-            headers=bearer(mint(role="service")),
+            headers=bearer(mint(role="service", scopes=["read"])),
         )
         assert r.status_code == 200, r.text
         agg = r.json()

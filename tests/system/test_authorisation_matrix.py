@@ -56,6 +56,10 @@ PATHS = {KANWIL: [KANWIL], CHILD: [KANWIL, CHILD], FOREIGN: [FOREIGN_KANWIL, FOR
 WITH_AGREEMENT_UNDER = {KANWIL: [KANWIL, CHILD], CHILD: [CHILD], FOREIGN: [FOREIGN]}
 TARGETS = {"own": KANWIL, "child": CHILD, "foreign": FOREIGN}
 
+#: scopes of the matrix's service account (the client-credentials client's: read + write); a
+#: service token without scopes may do nothing (kernel.auth, tests/kernel/test_tokens.py)
+SERVICE_SCOPES = ["read", "write"]
+
 CALLERS: list[tuple[str, str | None]] = [
     ("admin", None),
     ("service", None),
@@ -65,6 +69,11 @@ CALLERS: list[tuple[str, str | None]] = [
     ("reviewer", KANWIL),
     ("viewer", KANWIL),
 ]
+
+
+def caller_token(world: World, role: str, home: str | None, *, sub: str) -> str:
+    scopes = SERVICE_SCOPES if role == Role.SERVICE else []
+    return world.mint(role, home, sub=sub, scopes=scopes)
 
 
 def reaches(role: str, home: str | None, action: Action, path: list[str]) -> bool:
@@ -477,7 +486,7 @@ async def test_authorisation_matrix(world: World) -> None:
         for (role, home), (relation, target) in itertools.product(CALLERS, targets):
             ctx = Ctx(world, target)
             req = entry.build(ctx)
-            token = world.mint(role, home, sub=f"{role}@{home or 'all'}")
+            token = caller_token(world, role, home, sub=f"{role}@{home or 'all'}")
             r = await send(world.client, method, req, bearer(token))
             counted += 1
             allowed = entry.rule(role, home, target)
@@ -507,7 +516,7 @@ async def readable(world: World, role: str, home: str | None) -> set[str]:
 
 @pytest.mark.parametrize(("role", "home"), CALLERS)
 async def test_lists_show_only_what_the_caller_may_read(world: World, role: str, home: str | None) -> None:
-    h = bearer(world.mint(role, home, sub=f"lists-{role}@{home}"))
+    h = bearer(caller_token(world, role, home, sub=f"lists-{role}@{home}"))
     may = await readable(world, role, home)
     r = await world.client.get(f"{REG}/satkers", params={"limit": 500}, headers=h)
     assert r.status_code == 200, r.text

@@ -9,7 +9,7 @@ formulas for negative targets; the perspective weights and status bands as in KM
 KMK-127-2026, version: 1}``; a corrected reading is a version 2, never an edit of this one.
 
 Revision ID: 0004
-Revises: 0002 (re-chained after 0003 at merge time)
+Revises: 0003
 Create Date: 2026-12-02 05:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from kernel.auth import PrincipalDep
 from kernel.errors import FieldError, Unprocessable
-from kernel.observability import request_id_var
+from kernel.observability import client_origin, request_id_var
 from services.evidence.domain.schemas import DocumentMetadata
 from services.evidence.domain.service import Actor, Runtime
 
@@ -32,12 +32,18 @@ RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
 async def actor(request: Request, principal: PrincipalDep) -> Actor:
+    # the audit log's origin: X-Forwarded-For only as far as trusted proxies (the gateway) wrote it
+    origin, via = client_origin(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        request.app.state.common.trusted_proxies,
+    )
     return Actor(
         principal=principal,
-        client_ip=request.client.host if request.client else None,
+        client_ip=origin,
         user_agent=request.headers.get("user-agent"),
         request_id=request_id_var.get(),
-        forwarded_for=request.headers.get("x-forwarded-for"),
+        via=tuple(via),
     )
 
 

@@ -30,6 +30,11 @@ metadata = sa.MetaData(
 )
 
 
+#: columns holding a token's ``sub``: room for a real OIDC subject (kernel.auth refuses longer
+#: ones at verification; evidence migration 0002)
+SUBJECT_LENGTH = 255
+
+
 class Base(DeclarativeBase):
     metadata = metadata
 
@@ -73,10 +78,10 @@ class Document(Base):
     scanner: Mapped[str] = mapped_column(sa.String(64))
 
     status: Mapped[str] = mapped_column(sa.String(16))
-    uploaded_by: Mapped[str] = mapped_column(sa.String(128))
+    uploaded_by: Mapped[str] = mapped_column(sa.String(SUBJECT_LENGTH))
     uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
-    reviewed_by: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(SUBJECT_LENGTH), nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
     review_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
@@ -108,7 +113,7 @@ class AuditEvent(Base):
     )
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     action: Mapped[str] = mapped_column(sa.String(32))
-    actor: Mapped[str] = mapped_column(sa.String(128))
+    actor: Mapped[str] = mapped_column(sa.String(SUBJECT_LENGTH))
     actor_role: Mapped[str] = mapped_column(sa.String(32))
     actor_satker: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     satker: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)

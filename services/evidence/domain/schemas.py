@@ -8,13 +8,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kernel.types import InputModel
 from services.evidence.domain.kinds import KINDS, PERIODS
 
 
-class DocumentMetadata(BaseModel):
-    """What the uploader states about the file (JSON in the ``X-Evidence-Metadata`` header)."""
+class DocumentMetadata(InputModel):
+    """What the uploader states about the file (JSON in the ``X-Evidence-Metadata`` header).
 
-    model_config = ConfigDict(extra="forbid")
+    An :class:`~kernel.types.InputModel`: unknown keys and NUL in any text are refused.
+    """
 
     kind: str = Field(description=f"one of: {', '.join(KINDS)}")
     number: str = Field(min_length=3, max_length=128, description="KIND-SEQ/ORG/YEAR, e.g. ND-273/WBC.16/2024")
@@ -62,9 +64,7 @@ class DocumentOut(BaseModel):
     review_reason: str | None
 
 
-class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReviewIn(InputModel):
     decision: Literal["verify", "reject"]
     reason: str | None = Field(default=None, max_length=2000, description="required when rejecting")
 

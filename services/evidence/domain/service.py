@@ -82,7 +82,7 @@ class Actor:
     client_ip: str | None = None
     user_agent: str | None = None
     request_id: str | None = None
-    forwarded_for: str | None = None
+    via: tuple[str, ...] = ()  # trusted proxies the request passed, nearest first
 
 
 def _now() -> datetime:
@@ -90,8 +90,8 @@ def _now() -> datetime:
 
 
 def event(actor: Actor, action: str, *, satker: str | None, doc: Document | None = None, **detail: Any) -> AuditEvent:
-    if actor.forwarded_for:
-        detail.setdefault("forwarded_for", actor.forwarded_for)
+    if actor.via:
+        detail.setdefault("via", list(actor.via))
     return AuditEvent(
         at=_now(),
         action=action,
@@ -410,7 +410,9 @@ async def submit(rt: Runtime, session: AsyncSession, actor: Actor, doc: Document
 
 async def review(rt: Runtime, session: AsyncSession, actor: Actor, doc: Document, body: ReviewIn) -> Document:
     await authorize(rt, actor.principal, Action.REVIEW, doc.satker)
-    if doc.uploaded_by == actor.principal.subject:
+    # case-blind: directory-backed providers (Active Directory, ...) treat ``Ana`` and ``ana`` as
+    # one account, so a subject differing only in case is still the uploader
+    if doc.uploaded_by.casefold() == actor.principal.subject.casefold():
         raise Forbidden("nobody reviews their own upload")
     if not doc.is_current:
         raise Conflict("this revision was corrected; review the current one")

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
+from kernel.types import ensure_no_nul
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AsOfQuery,
@@ -156,6 +157,7 @@ async def put_manual(
     document: dict[str, Any] = Body(...),
 ) -> ManualOut:
     await authorize(session, principal, Action.MANAGE, code)
+    ensure_no_nul(document, "document")
     agreement = await service.get(session=session, satker_code=code, year=year)
     indicator = await service.indicator(session=session, agreement=agreement, code=iku)
     return await service.store_manual(

@@ -10,6 +10,7 @@ from kernel.auth import Action, Principal, PrincipalDep, ensure_allowed
 from kernel.client import ServiceClient
 from kernel.db import SessionDep
 from kernel.pagination import Page, PageDep, page_of
+from kernel.types import ensure_no_nul
 from services.registry.api.deps import VersionPath, utcnow
 from services.registry.domain import rule_sets as service
 from services.registry.domain.schemas import RuleSetOut
@@ -48,6 +49,7 @@ async def create_rule_set(
     request: Request, session: SessionDep, principal: PrincipalDep, document: dict[str, Any] = Body(...)
 ) -> RuleSetOut:
     ensure_allowed(principal, Action.MANAGE, [])
+    ensure_no_nul(document, "document")
     return service.to_out(
         await service.create(
             session=session,

@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry as sa_registry
 from sqlmodel import Field, SQLModel
 
+from kernel.types import NUMERIC_PRECISION, NUMERIC_SCALE
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -58,15 +60,19 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 
 class ExactDecimal(sa.TypeDecorator[Decimal]):
-    """``NUMERIC`` as ``Decimal``: native on PostgreSQL; on SQLite (embedded demo mode) the value
-    travels as text and comes back through its shortest repr, exact for the <= 15 significant
-    digits of the domain, and without SQLAlchemy's float-conversion warning."""
+    """``NUMERIC(25, 10)`` as ``Decimal``: native on PostgreSQL; on SQLite (embedded demo mode) a
+    ``TEXT`` column holding the decimal's own digits, exact, without SQLAlchemy's float-conversion
+    warning. Not SQLite ``NUMERIC``: that affinity turns the text into a REAL (15 digits kept,
+    ``1e999999`` stored as ``inf``). The range is ``kernel.types.BoundedNumber``'s (registry
+    migration 0003)."""
 
-    impl = sa.Numeric()
+    impl = sa.Numeric(NUMERIC_PRECISION, NUMERIC_SCALE)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        return dialect.type_descriptor(sa.String() if dialect.name == "sqlite" else sa.Numeric())
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Text())
+        return dialect.type_descriptor(sa.Numeric(NUMERIC_PRECISION, NUMERIC_SCALE))
 
     def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> Any:
         if value is None or dialect.name != "sqlite":
@@ -78,6 +84,10 @@ class ExactDecimal(sa.TypeDecorator[Decimal]):
             return value
         return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
 
+
+#: columns that hold a token's ``sub`` (who recorded, closed, reopened): an OIDC provider's
+#: subject may be long (kernel.auth.MAX_SUBJECT_LENGTH refuses longer ones at verification)
+SUBJECT_LENGTH = 255
 
 TS = UTCDateTime()
 NUM = ExactDecimal()
@@ -104,7 +114,7 @@ class RuleSet(RegistryTable, table=True):
     version: int
     document: dict[str, Any] = Field(sa_type=sa.JSON)
     recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
 class Agreement(RegistryTable, table=True):
@@ -120,7 +130,7 @@ class Agreement(RegistryTable, table=True):
     level: str = Field(max_length=64)
     rule_set_id: int = Field(foreign_key="rule_set.id")
     recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
 class AgreementDocument(RegistryTable, table=True):
@@ -137,7 +147,7 @@ class AgreementDocument(RegistryTable, table=True):
     signed_on: date | None = Field(default=None)
     note: str | None = Field(default=None, sa_type=sa.Text)
     recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
 class Objective(RegistryTable, table=True):
@@ -187,7 +197,7 @@ class Manual(RegistryTable, table=True):
     version: int
     document: dict[str, Any] = Field(sa_type=sa.JSON)
     recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
 class Target(RegistryTable, table=True):
@@ -211,7 +221,7 @@ class Target(RegistryTable, table=True):
     value: Decimal | None = Field(default=None, sa_type=NUM)  # None = "-" in the agreement
     document_id: int = Field(foreign_key="agreement_document.id")
     recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
     superseded_at: datetime | None = Field(default=None, sa_type=TS)
 
 
@@ -238,7 +248,7 @@ class Measure(RegistryTable, table=True):
     part: str = Field(max_length=64)
     value: Decimal = Field(sa_type=NUM)
     recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=200)
+    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
     superseded_at: datetime | None = Field(default=None, sa_type=TS)
 
 
@@ -261,6 +271,6 @@ class PeriodClosure(RegistryTable, table=True):
     agreement_id: int = Field(foreign_key="agreement.id", index=True)
     period: str = Field(max_length=8)
     closed_at: datetime = Field(sa_type=TS)
-    closed_by: str = Field(max_length=200)
+    closed_by: str = Field(max_length=SUBJECT_LENGTH)
     reopened_at: datetime | None = Field(default=None, sa_type=TS)
-    reopened_by: str | None = Field(default=None, max_length=200)
+    reopened_by: str | None = Field(default=None, max_length=SUBJECT_LENGTH)

@@ -1,8 +1,10 @@
 """Wire schemas of the registry (pydantic), separate from the tables.
 
-Numbers are ``kernel.types.Number`` (Decimal inside, JSON number outside). Input models forbid
-unknown fields, so a typo in an import document (``polarty``) is an error naming the path,
-not a silently ignored key.
+Numbers are ``kernel.types.Number`` (Decimal inside, JSON number outside); numbers a client
+sends are ``kernel.types.BoundedNumber`` (the range of docs/contracts.md §4, what the columns and
+the engine hold). Input models (``kernel.types.InputModel``) forbid unknown fields, so a typo in
+an import document (``polarty``) is an error naming the path, not a silently ignored key, and
+refuse NUL in any text (PostgreSQL cannot store it).
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from kernel.types import Number
+from kernel.types import BoundedNumber, InputModel, Number
 from services.registry.domain.periods import MeasurePeriod, TargetPeriod
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 DocNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 PartName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-Who = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Who = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+#: names of SS and IKU (``text`` columns): long official wording, but bounded
+LongName = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Note = Annotated[str, StringConstraints(max_length=4000)]
 
 
 class SatkerKind(StrEnum):
@@ -54,8 +59,8 @@ class RegionAggregation(StrEnum):
     OWN = "own"
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(InputModel):
+    pass
 
 
 # --- satker -------------------------------------------------------------------------------
@@ -106,23 +111,23 @@ class RuleSetOut(BaseModel):
 
 class ObjectiveIn(_In):
     code: Code
-    name: Annotated[str, StringConstraints(min_length=1)]
+    name: LongName
     perspective: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    weight: Number = Decimal(1)
+    weight: BoundedNumber = Decimal(1)
 
 
 class IndicatorIn(_In):
     code: Code
     objective: Code
-    name: Annotated[str, StringConstraints(min_length=1)]
+    name: LongName
     polarity: Polarity
     unit: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    scale: Number | None = None
+    scale: BoundedNumber | None = None
     consolidation: Consolidation = Consolidation.TAKE_LAST_KNOWN_VALUE
     validity_control: Annotated[str, StringConstraints(max_length=16)] | None = None
-    weight: Number = Decimal(1)
+    weight: BoundedNumber = Decimal(1)
     region_aggregation: RegionAggregation = RegionAggregation.OWN
-    targets: dict[TargetPeriod, Number | None] = {}
+    targets: dict[TargetPeriod, BoundedNumber | None] = {}
 
 
 class AgreementCreate(_In):
@@ -142,10 +147,10 @@ class AddendumCreate(_In):
     """An addendum: changed targets only, ``{iku: {period: value | null}}`` (null = "-")."""
 
     number: DocNumber
-    note: str | None = None
+    note: Note | None = None
     signed_on: date | None = None
     recorded_at: datetime | None = None  # import of history only
-    targets: dict[Code, dict[TargetPeriod, Number | None]]
+    targets: dict[Code, dict[TargetPeriod, BoundedNumber | None]]
 
 
 class DocumentOut(BaseModel):
@@ -229,7 +234,7 @@ class TargetsOut(BaseModel):
 class MeasureWrite(_In):
     """PUT: the complete set of parts of the period. PATCH: parts to change (null removes a part)."""
 
-    parts: dict[PartName, Number | None]
+    parts: dict[PartName, BoundedNumber | None]
 
 
 class MeasureOut(BaseModel):
@@ -344,7 +349,7 @@ class ImportAgreement(AgreementCreate):
     satker: Code
     addenda: list[AddendumCreate] = []
     manuals: dict[Code, dict[str, Any]] = {}
-    measures: dict[Code, dict[MeasurePeriod, dict[PartName, Number]]] = {}
+    measures: dict[Code, dict[MeasurePeriod, dict[PartName, BoundedNumber]]] = {}
     closed_periods: list[MeasurePeriod] = []
 
 

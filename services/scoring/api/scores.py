@@ -6,12 +6,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES, NotFound
 from kernel.params import CodePath
-from kernel.types import Number
+from kernel.types import BoundedNumber, InputModel
 from services.scoring.domain import service
 from services.scoring.domain.present import iku_json, scorecard_json
 from services.scoring.engine.analysis import (
@@ -153,22 +153,26 @@ async def get_explain(
     return plain(body)  # type: ignore[no-any-return]
 
 
-class IndicatorPrinted(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    index: Number | None = None
-    realization: Number | None = None
-    target: Number | None = None
+class IndicatorPrinted(InputModel):
+    index: BoundedNumber | None = None
+    realization: BoundedNumber | None = None
+    target: BoundedNumber | None = None
 
 
-class PrintedReport(BaseModel):
-    """Values as a printed report (LAKIN) shows them, to be checked against the recomputation."""
+class PrintedReport(InputModel):
+    """Values as a printed report (LAKIN) shows them, to be checked against the recomputation.
 
-    model_config = ConfigDict(extra="forbid")
+    Numbers: finite, below 1e15 in magnitude, at most 10 decimals and 15 significant digits.
+    """
+
+    # BoundedNumber (docs/contracts.md §4): a printed 1e50 overflowed the engine's quantisation
+    # while the differences were computed (a 500); now it is a 422 naming the field
+
     period: ScorePeriod = "Y"
-    nko: Number | None = None
-    predicate: str | None = None
-    perspectives: dict[str, Number] = Field(default_factory=dict)
-    objectives: dict[str, Number] = Field(default_factory=dict)
+    nko: BoundedNumber | None = None
+    predicate: Annotated[str, Field(max_length=64)] | None = None
+    perspectives: dict[Annotated[str, Field(max_length=64)], BoundedNumber] = Field(default_factory=dict)
+    objectives: dict[Annotated[str, Field(max_length=32)], BoundedNumber] = Field(default_factory=dict)
     indicators: dict[str, dict[ScorePeriod, IndicatorPrinted]] = Field(default_factory=dict)
 
 

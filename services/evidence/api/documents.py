@@ -15,10 +15,10 @@ from kernel.db import SessionDep
 from kernel.errors import PROBLEM_RESPONSES, ProblemError
 from kernel.pagination import Page, PageDep
 from kernel.params import IDENTIFIER_PATTERN, CodePath
-from services.evidence.api.deps import ActorDep, MetadataDep, RuntimeDep, content_length
+from services.evidence.api.deps import ActorDep, MetadataHeader, RuntimeDep, upload_body
 from services.evidence.domain import repository as repo
 from services.evidence.domain import service
-from services.evidence.domain.kinds import KINDS
+from services.evidence.domain.kinds import KINDS, file_name
 from services.evidence.domain.schemas import AuditEventOut, DocumentOut, ReviewIn
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["documents"])
@@ -32,8 +32,24 @@ _UPLOAD_RESPONSES = PROBLEM_RESPONSES | {
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "description": "the raw file bytes (streamed; metadata in the X-Evidence-Metadata header)",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "description": (
+            "the raw file bytes (streamed; metadata in the X-Evidence-Metadata header), or a "
+            "multipart/form-data form: the field `metadata` (the same JSON, UTF-8) first, then `file`"
+        ),
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["metadata", "file"],
+                    "properties": {
+                        "metadata": {"type": "string", "description": "the metadata as JSON"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                },
+                "encoding": {"metadata": {"contentType": "application/json"}},
+            },
+        },
     }
 }
 
@@ -48,24 +64,25 @@ class RangeNotSatisfiable(ProblemError):
     response_model=DocumentOut,
     responses=_UPLOAD_RESPONSES,
     openapi_extra=_UPLOAD_BODY,
-    summary="Upload a document (raw body, metadata in X-Evidence-Metadata)",
+    summary="Upload a document (raw body + X-Evidence-Metadata, or a multipart form)",
 )
 async def upload(
     code: CodePath,
     request: Request,
     rt: RuntimeDep,
     who: ActorDep,
-    meta: MetadataDep,
+    x_evidence_metadata: MetadataHeader = None,
     submit: Annotated[bool, Query(description="send to review at once (else stays 'scanned')")] = True,
 ) -> DocumentOut:
+    up = await upload_body(request, x_evidence_metadata)
     doc = await service.upload(
         rt,
         who,
         satker=code,
-        meta=meta,
-        body=request.stream(),
-        content_length=content_length(request),
-        declared_type=request.headers.get("content-type"),
+        meta=up.meta,
+        body=up.body,
+        content_length=up.min_size,
+        declared_type=up.declared_type,
         submit=submit,
     )
     return DocumentOut.model_validate(doc)
@@ -84,19 +101,20 @@ async def revise(
     request: Request,
     rt: RuntimeDep,
     who: ActorDep,
-    meta: MetadataDep,
     session: SessionDep,
+    x_evidence_metadata: MetadataHeader = None,
     submit: Annotated[bool, Query()] = True,
 ) -> DocumentOut:
     old = await service.load(session, document_id)
+    up = await upload_body(request, x_evidence_metadata)
     doc = await service.upload(
         rt,
         who,
         satker=old.satker,
-        meta=meta,
-        body=request.stream(),
-        content_length=content_length(request),
-        declared_type=request.headers.get("content-type"),
+        meta=up.meta,
+        body=up.body,
+        content_length=up.min_size,
+        declared_type=up.declared_type,
         submit=submit,
         supersedes=old,
     )
@@ -255,7 +273,7 @@ async def download(
         "Accept-Ranges": "bytes",
         "ETag": f'"{doc.sha256}"',
         "Content-Length": str(end - start + 1),
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file_name(doc.filename, doc.media_type))}",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
     }

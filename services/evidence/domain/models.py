@@ -46,6 +46,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         # SQLite hands back the stored UTC digits without an offset; PostgreSQL an aware value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",

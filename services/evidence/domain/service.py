@@ -39,7 +39,15 @@ from kernel.client import Peers
 from kernel.db import Database
 from kernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ProblemError, Unprocessable
 from services.evidence.domain import repository as repo
-from services.evidence.domain.kinds import KINDS, PERIODS, WINDOWS, check_fields, month_closed, parse_number
+from services.evidence.domain.kinds import (
+    KINDS,
+    PERIODS,
+    WINDOWS,
+    check_fields,
+    file_name,
+    month_closed,
+    parse_number,
+)
 from services.evidence.domain.models import AuditEvent, Document, DocumentStatus
 from services.evidence.domain.schemas import DocumentMetadata, ReviewIn, SweepReport
 from services.evidence.scanner import Scanner
@@ -311,7 +319,7 @@ async def upload(
             size=spooled.size,
             media_type=media_type,
             declared_type=(declared_type or "")[:127] or None,
-            filename=(meta.filename or f"{meta.number.replace('/', '_')}")[:255],
+            filename=file_name((meta.filename or meta.number.strip().replace("/", "_"))[:255], media_type),
             storage_key=staged_key,
             scan_status=result.status,
             scanner=result.scanner,

@@ -105,7 +105,7 @@ async def revise(
     x_evidence_metadata: MetadataHeader = None,
     submit: Annotated[bool, Query()] = True,
 ) -> DocumentOut:
-    old = await service.load(session, document_id)
+    old = await service.load_visible(rt, session, who.principal, document_id)
     up = await upload_body(request, x_evidence_metadata)
     doc = await service.upload(
         rt,
@@ -166,8 +166,7 @@ async def kinds(who: ActorDep) -> list[dict[str, object]]:
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
 async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return DocumentOut.model_validate(doc)
 
 
@@ -175,14 +174,13 @@ async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, se
 async def list_revisions(
     document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> list[DocumentOut]:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return [DocumentOut.model_validate(d) for d in await repo.revisions(session, doc.lineage_id)]
 
 
 @router.post("/documents/{document_id}/submit", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
 async def submit(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
-    doc = await service.load(session, document_id)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return DocumentOut.model_validate(await service.submit(rt, session, who, doc))
 
 
@@ -191,7 +189,7 @@ async def review(
     document_id: uuid.UUID, body: ReviewIn, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> DocumentOut:
     """Verify or reject (reason required). Nobody reviews their own upload."""
-    doc = await service.load(session, document_id)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return DocumentOut.model_validate(await service.review(rt, session, who, doc, body))
 
 
@@ -199,8 +197,7 @@ async def review(
 async def document_audit(
     document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> list[AuditEventOut]:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     revs = await repo.revisions(session, doc.lineage_id)
     return [AuditEventOut.model_validate(e) for e in await repo.events_of(session, [r.id for r in revs])]
 
@@ -254,8 +251,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 async def download(
     document_id: uuid.UUID, request: Request, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> Response:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     rng = parse_range(request.headers.get("range"), doc.size)
     start, end = rng if rng else (0, doc.size - 1)
     await service.record(

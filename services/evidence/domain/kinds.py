@@ -206,6 +206,20 @@ def parse_number(kind: str, number: str) -> DocumentNumber:
     return DocumentNumber(m["kind"], m["seq"], m["org"], int(m["year"]))
 
 
+#: Organisation codes of the head office (Kantor Pusat DJBC): ``BC`` and its units ``BC.01``..;
+#: it is above every satker and not part of the registry's tree.
+HEAD_OFFICE = re.compile(r"^BC(?:\.\d{1,3})?$")
+
+
+def division_of(unit: str) -> list[str]:
+    """The satker a division code belongs to: ``WBC.165`` → ``[WBC.16]`` (the satker's code plus
+    one digit, DOMAIN §1); ``[]`` when the code cannot be one (the rest would be too short)."""
+    head, sep, digits = unit.rpartition(".")
+    if sep and digits.isdigit() and len(digits) >= 3:
+        return [unit[:-1]]
+    return []
+
+
 # --- periods (contracts §5) ---------------------------------------------------------------------
 
 WINDOWS: dict[str, tuple[int, ...]] = {

@@ -110,9 +110,11 @@ class Document(Base):
 
     __table_args__ = (
         sa.Index("ix_documents_scope", "satker", "indicator", "year"),
-        # the gaming guard "same (kind, number, issuer) twice" holds among current revisions
+        # the gaming guard "same (kind, number, issuer) twice in a satker" holds among current
+        # revisions; per satker, because a received letter may prove several offices' work (ADR 0012)
         sa.Index(
             "uq_documents_current_number",
+            "satker",
             "kind",
             "number",
             "issuer",

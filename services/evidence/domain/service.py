@@ -40,10 +40,12 @@ from kernel.db import Database
 from kernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ProblemError, Unprocessable
 from services.evidence.domain import repository as repo
 from services.evidence.domain.kinds import (
+    HEAD_OFFICE,
     KINDS,
     PERIODS,
     WINDOWS,
     check_fields,
+    division_of,
     file_name,
     month_closed,
     parse_number,
@@ -130,8 +132,52 @@ async def satker_path(rt: Runtime, principal: Principal, code: str) -> list[str]
     return [str(p) for p in body["path"]]
 
 
-async def authorize(rt: Runtime, principal: Principal, action: Action, satker: str) -> None:
-    ensure_allowed(principal, action, await satker_path(rt, principal, satker))
+def reads_everything(principal: Principal) -> bool:
+    return principal.reach(Action.READ) == "all" and principal.allows(Action.READ, ["-"])
+
+
+def unseen(principal: Principal, what: str) -> Forbidden:
+    """The one answer for what does not exist *and* for what exists outside the caller's reach.
+
+    A 404 for the one and a 403 for the other told a caller which foreign satker and documents
+    exist. Both answer this 403 (the status a refusal had already, README "Authentication and
+    roles"), word for word the same; only callers who read everything get 404s.
+    """
+    return Forbidden(
+        f"{what} does not exist or lies outside what role {principal.role.value} "
+        f"of satker {principal.satker or '-'} may read"
+    )
+
+
+async def authorize(rt: Runtime, principal: Principal, action: Action, satker: str) -> list[str]:
+    """Allow ``action`` on ``satker`` or refuse; the satker's path root..satker (from the registry).
+
+    A satker the caller may not read answers as one that does not exist (:func:`unseen`).
+    """
+    try:
+        path = await satker_path(rt, principal, satker)
+    except ProblemError as exc:
+        if exc.status_code in (403, 404) and not reads_everything(principal):
+            raise unseen(principal, f"satker {satker}") from None
+        raise
+    if not principal.allows(Action.READ, path):
+        raise unseen(principal, f"satker {satker}")
+    ensure_allowed(principal, action, path)
+    return path
+
+
+async def can_read(rt: Runtime, principal: Principal, satker: str) -> bool:
+    try:
+        await authorize(rt, principal, Action.READ, satker)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+async def subtree(rt: Runtime, principal: Principal, satker: str) -> set[str]:
+    """The satker under ``satker`` (and itself), as far as the caller may read them."""
+    body = await rt.peers["registry"].get_json(f"/api/v1/registry/satkers/{satker}/subtree", token=principal.token)
+    return {str(s["code"]) for s in body}
 
 
 async def agreement(rt: Runtime, principal: Principal, satker: str, year: int) -> dict[str, Any]:
@@ -158,8 +204,54 @@ class Checked:
     parent: Document | None
 
 
+async def check_issuer(
+    rt: Runtime, principal: Principal, satker: str, path: list[str], org: str, claimed: str | None
+) -> str:
+    """Who issued a document recorded for ``satker``, from its number's ORG part (ADR 0012).
+
+    The issuing unit is the last segment of ORG (``ND-273/WBC.16/2024`` → ``WBC.16``,
+    ``ST-61/BC/WBC.16/2024`` → ``WBC.16``, ``PRIN-222/BC/BC.10/2024`` → ``BC.10``). It must be
+    the head office (:data:`HEAD_OFFICE`: ``BC``, ``BC.10``...; above every satker, not in the
+    registry) or, as the registry knows the tree, the satker itself, a satker above it on its
+    path or one under it — each possibly through one of its divisions, whose code is the
+    satker's plus one digit (``WBC.165``, Bidang Kepatuhan Internal of ``WBC.16``). Anything
+    else (a sibling, another Kanwil's office, an unknown code) is refused: a free-text issuer let
+    one satker occupy another's numbers. The issuer recorded is that satker (or head-office
+    unit); a stated ``issuer`` must name it or the unit of the number.
+    """
+    unit = org.rsplit("/", 1)[-1]
+    issuer: str | None = None
+    if HEAD_OFFICE.match(unit):
+        issuer = unit
+    else:
+        candidates = [unit] + division_of(unit)
+        issuer = next((c for c in candidates if c in path), None)
+        if issuer is None:
+            below = await subtree(rt, principal, satker)
+            issuer = next((c for c in candidates if c in below), None)
+        if issuer is None:
+            raise Unprocessable(
+                f"the number's issuing office {unit} is not {satker}, one of its units, a satker of its tree "
+                f"({' > '.join(path)} and those under it) nor the head office (BC): a satker records its own "
+                "numbers and those it received from its tree",
+                field="number",
+            )
+    if claimed is not None and claimed.strip() not in {issuer, unit}:
+        raise Unprocessable(
+            f"issuer {claimed.strip()} does not match the number's issuing office {unit}", field="issuer"
+        )
+    return issuer
+
+
 async def check_metadata(
-    rt: Runtime, session: AsyncSession, actor: Actor, satker: str, meta: DocumentMetadata, *, lineage: Document | None
+    rt: Runtime,
+    session: AsyncSession,
+    actor: Actor,
+    satker: str,
+    meta: DocumentMetadata,
+    *,
+    lineage: Document | None,
+    path: list[str],
 ) -> Checked:
     """Everything that can be refused before a single byte of the file is read."""
     if meta.kind not in KINDS:
@@ -198,8 +290,10 @@ async def check_metadata(
         if lineage is not None and parent.lineage_id == lineage.lineage_id:
             raise Unprocessable("a document cannot be its own parent", field="parent_id")
     fields = check_fields(meta.kind, meta.fields, parent_kind=parent.kind if parent else None)
-    issuer = meta.issuer or satker
-    same = await repo.by_number(session, meta.kind, meta.number.strip(), issuer)
+    issuer = await check_issuer(rt, actor.principal, satker, path, number.org, meta.issuer)
+    # numbers are unique per satker (ADR 0012): the one found is in this satker, which the caller
+    # may write, so naming it tells nothing the caller may not read
+    same = await repo.by_number(session, satker, meta.kind, meta.number.strip(), issuer)
     if same is not None and (lineage is None or same.lineage_id != lineage.lineage_id):
         raise Duplicate(
             f"{meta.kind} {meta.number} of {issuer} is already recorded (document {same.id}); "
@@ -229,14 +323,14 @@ async def upload(
     supersedes: Document | None = None,
 ) -> Document:
     principal = actor.principal
-    await authorize(rt, principal, Action.WRITE, satker)
+    path = await authorize(rt, principal, Action.WRITE, satker)
     async with rt.db.sessions() as session:
         if supersedes is not None:
             if not supersedes.is_current:
                 raise Conflict("only the current revision can be corrected", field="id")
             if meta.kind != supersedes.kind:
                 raise Unprocessable(f"a correction keeps the kind {supersedes.kind}", field="kind")
-        checked = await check_metadata(rt, session, actor, satker, meta, lineage=supersedes)
+        checked = await check_metadata(rt, session, actor, satker, meta, lineage=supersedes, path=path)
     limit = rt.settings.max_upload_bytes
     if content_length is not None and content_length > limit:
         raise PayloadTooLarge(
@@ -268,6 +362,9 @@ async def upload(
         async with rt.db.sessions() as session:
             dup = await repo.by_sha256(session, spooled.sha256)
         if dup is not None:
+            if dup.satker != satker and not await can_read(rt, principal, dup.satker):
+                # the gaming guard must hold across satker, but not name what the caller may not read
+                raise Duplicate("this file is already recorded as evidence of another satker", field="content")
             raise Duplicate(
                 f"this file (sha256 {spooled.sha256[:12]}...) is already recorded as {dup.kind} {dup.number}",
                 field="content",
@@ -402,6 +499,20 @@ async def load(session: AsyncSession, document_id: uuid.UUID) -> Document:
     doc = await repo.get(session, document_id)
     if doc is None:
         raise NotFound(f"document {document_id} not found")
+    return doc
+
+
+async def load_visible(rt: Runtime, session: AsyncSession, principal: Principal, document_id: uuid.UUID) -> Document:
+    """The document, if the caller may read its satker; else the same refusal as for an unknown id."""
+    doc = await repo.get(session, document_id)
+    if doc is None:
+        if reads_everything(principal):
+            raise NotFound(f"document {document_id} not found")
+        raise unseen(principal, f"document {document_id}")
+    try:
+        await authorize(rt, principal, Action.READ, doc.satker)
+    except (Forbidden, NotFound):
+        raise unseen(principal, f"document {document_id}") from None
     return doc
 
 

@@ -42,6 +42,7 @@ from services.evidence.domain import repository as repo
 from services.evidence.domain.kinds import (
     HEAD_OFFICE,
     KINDS,
+    PDF,
     PERIODS,
     WINDOWS,
     check_fields,
@@ -54,7 +55,7 @@ from services.evidence.domain.models import AuditEvent, Document, DocumentStatus
 from services.evidence.domain.schemas import DocumentMetadata, ReviewIn, SweepReport
 from services.evidence.scanner import Scanner
 from services.evidence.settings import EvidenceSettings
-from services.evidence.sniff import check_type
+from services.evidence.sniff import check_pdf_structure, check_type
 from services.evidence.spool import spool
 from services.evidence.storage import Storage, content_key
 
@@ -345,6 +346,8 @@ async def upload(
         _fault(rt, "after_spool")
         try:
             media_type = check_type(spooled.head, KINDS[meta.kind].media_types, meta.kind)
+            if media_type == PDF:  # the head said PDF: the rest of the file must agree
+                await anyio.to_thread.run_sync(check_pdf_structure, spooled.path)
         except ProblemError as exc:
             await record(
                 rt,

@@ -56,8 +56,8 @@ from services.evidence.domain.schemas import DocumentMetadata, ReviewIn, SweepRe
 from services.evidence.scanner import Scanner
 from services.evidence.settings import EvidenceSettings
 from services.evidence.sniff import check_pdf_structure, check_type
-from services.evidence.spool import spool
-from services.evidence.storage import Storage, content_key
+from services.evidence.spool import UploadLock, dead_uploads, spool
+from services.evidence.storage import Storage, content_key, staging_key
 
 log = logging.getLogger("kinerja.evidence")
 
@@ -340,8 +340,13 @@ async def upload(
 
     upload_id = uuid.uuid4().hex
     part = rt.spool_dir / f"{upload_id}.part"
-    spooled = await spool(body, part, limit=limit)
+    lock = await anyio.to_thread.run_sync(UploadLock, rt.spool_dir, upload_id)
     staged_key: str | None = None
+    try:
+        spooled = await spool(body, part, limit=limit)
+    except BaseException:
+        lock.release()
+        raise
     try:
         _fault(rt, "after_spool")
         try:
@@ -458,9 +463,12 @@ async def upload(
             raise Duplicate("the same file or number was recorded concurrently", field="content") from exc
         staged_key = None  # the row owns it now
     finally:
-        if staged_key is not None:
-            await rt.storage.delete(staged_key)
-        await anyio.to_thread.run_sync(lambda: part.unlink(missing_ok=True))
+        try:
+            if staged_key is not None:
+                await rt.storage.delete(staged_key)
+            await anyio.to_thread.run_sync(lambda: part.unlink(missing_ok=True))
+        finally:
+            lock.release()
     _fault(rt, "after_commit")
     try:
         await promote(rt, doc)
@@ -571,7 +579,22 @@ async def sweep(rt: Runtime, *, stale_after: int | None = None) -> SweepReport:
                     pass
         return n
 
-    report.spool_removed = await anyio.to_thread.run_sync(_spool)
+    # leftovers of uploads whose process died (kill -9, crash): no live upload can own them,
+    # so they go now, whatever their age
+    dead = await anyio.to_thread.run_sync(dead_uploads, rt.spool_dir) if rt.spool_dir.is_dir() else []
+    for upload_id in dead:
+        key = staging_key(upload_id)
+        async with rt.db.sessions() as s:
+            owned = await repo.storage_keys(s, [key])
+        if key not in owned and await rt.storage.exists(key):
+            await rt.storage.delete(key)
+            report.staging_removed += 1
+        part = rt.spool_dir / f"{upload_id}.part"
+        if part.exists():
+            part.unlink(missing_ok=True)
+            report.spool_removed += 1
+        (rt.spool_dir / f"{upload_id}.lock").unlink(missing_ok=True)
+    report.spool_removed += await anyio.to_thread.run_sync(_spool)
     async with rt.db.sessions() as s:
         pending = list(await repo.unpromoted(s))
     for doc in pending:

@@ -95,7 +95,8 @@ def _upload(port: int, size: int, block: bytes, number: str) -> tuple[int, float
         f"Authorization: Bearer {_token()}\r\nContent-Type: application/pdf\r\n"
         f"X-Evidence-Metadata: {json.dumps(meta)}\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
     ).encode()
-    first = b"%PDF-1.4\n" + block[9:]
+    first = b"%PDF-1.4\n1 0 obj\n" + block[17:]  # PDF structure at both ends (the whole file is checked)
+    end = b"\nendobj\n%%EOF\n"
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.sendall(head)
@@ -103,6 +104,8 @@ def _upload(port: int, size: int, block: bytes, number: str) -> tuple[int, float
         while sent < size:
             chunk = first if sent == 0 else block
             chunk = chunk[: size - sent]
+            if sent + len(chunk) == size:
+                chunk = chunk[: -len(end)] + end
             s.sendall(chunk)
             sent += len(chunk)
         reply = b""

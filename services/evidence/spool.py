@@ -9,6 +9,7 @@ Content-Length changes nothing): past the cap we stop reading and answer 413.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -72,3 +73,47 @@ async def spool(body: AsyncIterator[bytes], path: Path, *, limit: int) -> Spoole
         raise
     os.close(fd)
     return Spooled(path=path, sha256=digest.hexdigest(), size=size, head=bytes(head))
+
+
+# --- ownership of leftovers ---------------------------------------------------------------------
+
+
+class UploadLock:
+    """``<spool>/<upload id>.lock``, held with ``flock`` while an upload is alive.
+
+    The kernel drops the lock when the process dies, even by SIGKILL: a lock file nobody holds
+    marks the spool file and staging object of that upload id as leftovers of a dead upload, which
+    the sweeper removes at once instead of waiting ``stale_after_seconds``. The file is created
+    under a temporary name, locked, then renamed (the lock follows the inode), so a sweeper never
+    sees an unlocked lock file of a live upload.
+    """
+
+    def __init__(self, spool_dir: Path, upload_id: str) -> None:
+        self.path = spool_dir / f"{upload_id}.lock"
+        tmp = spool_dir / f"{upload_id}.lock-new"
+        self._fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        os.replace(tmp, self.path)
+
+    def release(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)  # unlink first: nobody may take a released lock for a dead one
+        os.close(self._fd)
+
+
+def dead_uploads(spool_dir: Path) -> list[str]:
+    """Upload ids whose lock file no live process holds (their owners are gone)."""
+    dead = []
+    for lock in spool_dir.glob("*.lock"):
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live upload
+        finally:
+            os.close(fd)
+        dead.append(lock.stem)
+    return dead

@@ -80,16 +80,20 @@ def evidence(
     registry: RegistryStub,
     clamd_socket: Path,
 ) -> EvidenceFactory:
-    """``async with evidence(storage="local"|"s3", **settings) as (client, app):`` an evidence app
-    with its lifespan entered, peers = the registry stub."""
+    """``async with evidence(storage="local"|"s3", database="postgresql"|"sqlite", **settings) as
+    (client, app):`` an evidence app with its lifespan entered, peers = the registry stub."""
 
     @asynccontextmanager
     async def _make(
-        storage: str = "local", scanner: bool = True, **kw: Any
+        storage: str = "local", scanner: bool = True, database: str = "postgresql", **kw: Any
     ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
         s3 = request.getfixturevalue("s3_server") if storage == "s3" else None
+        url = pg_url
+        if database == "sqlite":  # the embedded mode's database
+            common.data_dir.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{common.data_dir / 'evidence.db'}"
         settings = settings_for(
-            pg_url=pg_url, schema=schema, storage=storage, clamd=clamd_socket if scanner else None, s3=s3, **kw
+            pg_url=url, schema=schema, storage=storage, clamd=clamd_socket if scanner else None, s3=s3, **kw
         )
         peers = Peers()
         peers.add(ServiceClient("registry", app=registry.app()))

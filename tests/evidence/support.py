@@ -83,6 +83,12 @@ class RegistryStub:
                 "staff": 10,
             }
 
+        @app.get("/api/v1/registry/satkers/{code}/subtree")
+        async def subtree(code: str) -> list[dict[str, Any]]:
+            if code not in TREE:
+                raise HTTPException(404, f"satker {code} not found")
+            return [{"code": c, "path": p} for c, p in TREE.items() if code in p]
+
         @app.get("/api/v1/registry/satkers/{code}/agreements/{year}")
         async def agreement(code: str, year: int) -> dict[str, Any]:
             if code not in TREE or year not in self.years:

@@ -132,9 +132,12 @@ def crash_settings(request, pg_url, schema, clamd_socket, storage_kind):  # type
     return settings_for(pg_url=pg_url, schema=schema, storage=storage_kind, clamd=clamd_socket, s3=s3)
 
 
-def test_killed_mid_upload_leaves_nothing_behind(crash_settings, pg_url, schema, mint, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("stale_after", ["0", "3600"])
+def test_killed_mid_upload_leaves_nothing_behind(crash_settings, pg_url, schema, mint, tmp_path, stale_after) -> None:  # type: ignore[no-untyped-def]
+    """With the production ``stale_after_seconds`` (3600) too: the dead upload's lock is free, so
+    the start-up sweep knows no live upload owns its spool file and removes it at once."""
     data, log = tmp_path / "data", tmp_path / "server.log"
-    env = _env(crash_settings, data)
+    env = _env(crash_settings, data) | {"KINERJA_EVIDENCE_STALE_AFTER_SECONDS": stale_after}
     token = mint(role="satker_operator", satker="KBC.1602")
     body = pdf(pad=8 * 1024 * 1024)
     with server(env, log) as (proc, url):
@@ -151,7 +154,7 @@ def test_killed_mid_upload_leaves_nothing_behind(crash_settings, pg_url, schema,
         sock.close()
     assert _rows(pg_url, schema) == []
     assert _objects(crash_settings, data) == []
-    assert len(_spool(data)) == 1  # the partial spool file of the dead upload...
+    assert len([p for p in _spool(data) if p.suffix == ".part"]) == 1  # the dead upload's partial file...
     with server(env, log) as (_, url):  # ...removed by the start-up sweep
         assert _spool(data) == []
         r = httpx.post(
@@ -181,7 +184,7 @@ def test_crash_between_protocol_steps(crash_settings, pg_url, schema, mint, tmp_
         assert proc.wait(10) == 86  # died exactly at the injected point
     rows, objects = _rows(pg_url, schema), _objects(crash_settings, data)
     if point == "after_spool":
-        assert (rows, objects, len(_spool(data))) == ([], [], 1)
+        assert (rows, objects, len([p for p in _spool(data) if p.suffix == ".part"])) == ([], [], 1)
     elif point == "after_stage":
         assert rows == [] and len(objects) == 1 and objects[0].startswith("staging/")
     else:  # committed: the row points at its staged object, which exists

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from gateway.composition import System, build_system, running
+
 from kernel.db import run_migrations
 from kernel.settings import AuthSettings, CommonSettings
 from services.registry.settings import RegistrySettings

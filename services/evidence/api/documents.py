@@ -15,10 +15,10 @@ from kernel.db import SessionDep
 from kernel.errors import PROBLEM_RESPONSES, ProblemError
 from kernel.pagination import Page, PageDep, page_of
 from kernel.params import IDENTIFIER_PATTERN, CodePath
-from services.evidence.api.deps import ActorDep, MetadataDep, RuntimeDep, content_length
+from services.evidence.api.deps import ActorDep, MetadataHeader, RuntimeDep, upload_body
 from services.evidence.domain import repository as repo
 from services.evidence.domain import service
-from services.evidence.domain.kinds import KINDS
+from services.evidence.domain.kinds import KINDS, file_name
 from services.evidence.domain.schemas import AuditEventOut, DocumentOut, ReviewIn
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["documents"])
@@ -32,8 +32,24 @@ _UPLOAD_RESPONSES = PROBLEM_RESPONSES | {
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "description": "the raw file bytes (streamed; metadata in the X-Evidence-Metadata header)",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "description": (
+            "the raw file bytes (streamed; metadata in the X-Evidence-Metadata header), or a "
+            "multipart/form-data form: the field `metadata` (the same JSON, UTF-8) first, then `file`"
+        ),
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["metadata", "file"],
+                    "properties": {
+                        "metadata": {"type": "string", "description": "the metadata as JSON"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                },
+                "encoding": {"metadata": {"contentType": "application/json"}},
+            },
+        },
     }
 }
 
@@ -48,29 +64,31 @@ class RangeNotSatisfiable(ProblemError):
     response_model=DocumentOut,
     responses=_UPLOAD_RESPONSES,
     openapi_extra=_UPLOAD_BODY,
-    summary="Upload a document (raw body, metadata in X-Evidence-Metadata)",
-    description="The file is the raw request body (streamed: size cap, SHA-256 and type sniffing on the way), "
-    "its metadata JSON in `X-Evidence-Metadata`, e.g. "
+    summary="Upload a document (raw body + X-Evidence-Metadata, or a multipart form)",
+    description="Either the file is the raw request body and its metadata JSON is in `X-Evidence-Metadata` "
+    "(UTF-8 or RFC 8187 `UTF-8''...`), e.g. "
     '`{"kind":"LPT","number":"LPT-12/WBC.16/2024","document_date":"2024-05-14","indicator":"8a-N",'
-    '"period":"Q2","fields":{"activity":"patrol"}}`. Scanned by clamd before it is visible; answers the '
-    "document in review.",
+    '"period":"Q2","fields":{"activity":"patrol"}}`; or a `multipart/form-data` body with the field '
+    "`metadata` (that JSON) before the field `file`. Streamed: size cap, SHA-256 and type sniffing on the way; "
+    "scanned by clamd before it is visible; answers the document in review.",
 )
 async def upload(
     code: CodePath,
     request: Request,
     rt: RuntimeDep,
     who: ActorDep,
-    meta: MetadataDep,
+    x_evidence_metadata: MetadataHeader = None,
     submit: Annotated[bool, Query(description="send to review at once (else stays 'scanned')")] = True,
 ) -> DocumentOut:
+    up = await upload_body(request, x_evidence_metadata)
     doc = await service.upload(
         rt,
         who,
         satker=code,
-        meta=meta,
-        body=request.stream(),
-        content_length=content_length(request),
-        declared_type=request.headers.get("content-type"),
+        meta=up.meta,
+        body=up.body,
+        content_length=up.min_size,
+        declared_type=up.declared_type,
         submit=submit,
     )
     return DocumentOut.model_validate(doc)
@@ -89,19 +107,20 @@ async def revise(
     request: Request,
     rt: RuntimeDep,
     who: ActorDep,
-    meta: MetadataDep,
     session: SessionDep,
+    x_evidence_metadata: MetadataHeader = None,
     submit: Annotated[bool, Query()] = True,
 ) -> DocumentOut:
-    old = await service.load(session, document_id)
+    old = await service.load_visible(rt, session, who.principal, document_id)
+    up = await upload_body(request, x_evidence_metadata)
     doc = await service.upload(
         rt,
         who,
         satker=old.satker,
-        meta=meta,
-        body=request.stream(),
-        content_length=content_length(request),
-        declared_type=request.headers.get("content-type"),
+        meta=up.meta,
+        body=up.body,
+        content_length=up.min_size,
+        declared_type=up.declared_type,
         submit=submit,
         supersedes=old,
     )
@@ -153,8 +172,7 @@ async def kinds(who: ActorDep) -> list[dict[str, object]]:
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
 async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return DocumentOut.model_validate(doc)
 
 
@@ -162,14 +180,13 @@ async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, se
 async def list_revisions(
     document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> list[DocumentOut]:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return [DocumentOut.model_validate(d) for d in await repo.revisions(session, doc.lineage_id)]
 
 
 @router.post("/documents/{document_id}/submit", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
 async def submit(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
-    doc = await service.load(session, document_id)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return DocumentOut.model_validate(await service.submit(rt, session, who, doc))
 
 
@@ -178,7 +195,7 @@ async def review(
     document_id: uuid.UUID, body: ReviewIn, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> DocumentOut:
     """Verify or reject (reason required). Nobody reviews their own upload."""
-    doc = await service.load(session, document_id)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     return DocumentOut.model_validate(await service.review(rt, session, who, doc, body))
 
 
@@ -186,8 +203,7 @@ async def review(
 async def document_audit(
     document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep
 ) -> Page[AuditEventOut]:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     revs = await repo.revisions(session, doc.lineage_id)
     events = [AuditEventOut.model_validate(e) for e in await repo.events_of(session, [r.id for r in revs])]
     return page_of(events, page)
@@ -251,8 +267,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 async def download(
     document_id: uuid.UUID, request: Request, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> Response:
-    doc = await service.load(session, document_id)
-    await service.authorize(rt, who.principal, Action.READ, doc.satker)
+    doc = await service.load_visible(rt, session, who.principal, document_id)
     rng = parse_range(request.headers.get("range"), doc.size)
     start, end = rng if rng else (0, doc.size - 1)
     await service.record(
@@ -270,7 +285,7 @@ async def download(
         "Accept-Ranges": "bytes",
         "ETag": f'"{doc.sha256}"',
         "Content-Length": str(end - start + 1),
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file_name(doc.filename, doc.media_type))}",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
     }

@@ -28,6 +28,30 @@ OFFICE = frozenset(
 )
 SCANS = frozenset({PDF}) | IMAGES  # a scanned signed document: PDF or an image of it
 
+#: The file-name extensions of each storable type; the first is the one given to a download.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    PDF: (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/tiff": (".tif", ".tiff"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+}
+
+
+def file_name(name: str, media_type: str) -> str:
+    """``name`` ending in the extension of the *sniffed* type: ``LPT-12_WBC.16_2024`` → ``….pdf``.
+
+    The type is what the server found, not what the client said, so a name the client chose
+    keeps its own extension only when it agrees with the contents (``laporan.PDF``); otherwise the
+    right one is appended (``laporan.doc`` → ``laporan.doc.pdf``), never replaced — what the
+    client called the file stays readable. Idempotent, so stored and older names pass through it.
+    """
+    extensions = EXTENSIONS.get(media_type, ())
+    if not extensions or name.lower().endswith(extensions):
+        return name
+    return name[: 255 - len(extensions[0])] + extensions[0]
+
 
 @dataclass(frozen=True)
 class KindSpec:
@@ -180,6 +204,20 @@ def parse_number(kind: str, number: str) -> DocumentNumber:
             field="number",
         )
     return DocumentNumber(m["kind"], m["seq"], m["org"], int(m["year"]))
+
+
+#: Organisation codes of the head office (Kantor Pusat DJBC): ``BC`` and its units ``BC.01``..;
+#: it is above every satker and not part of the registry's tree.
+HEAD_OFFICE = re.compile(r"^BC(?:\.\d{1,3})?$")
+
+
+def division_of(unit: str) -> list[str]:
+    """The satker a division code belongs to: ``WBC.165`` → ``[WBC.16]`` (the satker's code plus
+    one digit, DOMAIN §1); ``[]`` when the code cannot be one (the rest would be too short)."""
+    head, sep, digits = unit.rpartition(".")
+    if sep and digits.isdigit() and len(digits) >= 3:
+        return [unit[:-1]]
+    return []
 
 
 # --- periods (contracts §5) ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ DELETE on PostgreSQL).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,34 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A moment in time that comes back from the database as it went in: UTC, offset attached.
+
+    PostgreSQL's ``timestamptz`` returns aware values, but SQLite (embedded mode) has no time zone
+    type: SQLAlchemy stores the wall-clock digits and returns a *naive* datetime, so every answer
+    read back from the database lost its ``Z`` while freshly created objects kept it. Values are
+    normalised to UTC on the way in (a naive value is refused: it has no defined moment) and
+    given the UTC offset on the way out, on both engines, so every answer agrees.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored as a moment in time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite hands back the stored UTC digits without an offset; PostgreSQL an aware value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 metadata = sa.MetaData(
     naming_convention={
@@ -79,17 +107,19 @@ class Document(Base):
 
     status: Mapped[str] = mapped_column(sa.String(16))
     uploaded_by: Mapped[str] = mapped_column(sa.String(SUBJECT_LENGTH))
-    uploaded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(sa.String(SUBJECT_LENGTH), nullable=True)
-    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     review_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
     __table_args__ = (
         sa.Index("ix_documents_scope", "satker", "indicator", "year"),
-        # the gaming guard "same (kind, number, issuer) twice" holds among current revisions
+        # the gaming guard "same (kind, number, issuer) twice in a satker" holds among current
+        # revisions; per satker, because a received letter may prove several offices' work (ADR 0012)
         sa.Index(
             "uq_documents_current_number",
+            "satker",
             "kind",
             "number",
             "issuer",
@@ -111,7 +141,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     action: Mapped[str] = mapped_column(sa.String(32))
     actor: Mapped[str] = mapped_column(sa.String(SUBJECT_LENGTH))
     actor_role: Mapped[str] = mapped_column(sa.String(32))

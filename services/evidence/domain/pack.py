@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from services.evidence.domain.kinds import EXTENSIONS
 from services.evidence.domain.models import AuditEvent, Document
 
 
@@ -51,9 +52,7 @@ class _Sink:
 
 def member_name(doc: Document) -> str:
     safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in doc.number)
-    ext = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/tiff": ".tif"}.get(
-        doc.media_type, ""
-    )
+    ext = EXTENSIONS.get(doc.media_type, ("",))[0]
     return f"{doc.kind.replace(' ', '_')}/{safe}_r{doc.revision}{ext}"
 
 

@@ -56,9 +56,13 @@ async def by_sha256(session: AsyncSession, sha256: str) -> Document | None:
     return (await session.execute(sa.select(Document).where(Document.sha256 == sha256))).scalar_one_or_none()
 
 
-async def by_number(session: AsyncSession, kind: str, number: str, issuer: str) -> Document | None:
+async def by_number(session: AsyncSession, satker: str, kind: str, number: str, issuer: str) -> Document | None:
     q = sa.select(Document).where(
-        Document.kind == kind, Document.number == number, Document.issuer == issuer, Document.is_current.is_(True)
+        Document.satker == satker,
+        Document.kind == kind,
+        Document.number == number,
+        Document.issuer == issuer,
+        Document.is_current.is_(True),
     )
     return (await session.execute(q)).scalar_one_or_none()
 

@@ -39,14 +39,25 @@ from kernel.client import Peers
 from kernel.db import Database
 from kernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ProblemError, Unprocessable
 from services.evidence.domain import repository as repo
-from services.evidence.domain.kinds import KINDS, PERIODS, WINDOWS, check_fields, month_closed, parse_number
+from services.evidence.domain.kinds import (
+    HEAD_OFFICE,
+    KINDS,
+    PDF,
+    PERIODS,
+    WINDOWS,
+    check_fields,
+    division_of,
+    file_name,
+    month_closed,
+    parse_number,
+)
 from services.evidence.domain.models import AuditEvent, Document, DocumentStatus
 from services.evidence.domain.schemas import DocumentMetadata, ReviewIn, SweepReport
 from services.evidence.scanner import Scanner
 from services.evidence.settings import EvidenceSettings
-from services.evidence.sniff import check_type
-from services.evidence.spool import spool
-from services.evidence.storage import Storage, content_key
+from services.evidence.sniff import check_pdf_structure, check_type
+from services.evidence.spool import UploadLock, dead_uploads, spool
+from services.evidence.storage import Storage, content_key, staging_key
 
 log = logging.getLogger("kinerja.evidence")
 
@@ -122,8 +133,52 @@ async def satker_path(rt: Runtime, principal: Principal, code: str) -> list[str]
     return [str(p) for p in body["path"]]
 
 
-async def authorize(rt: Runtime, principal: Principal, action: Action, satker: str) -> None:
-    ensure_allowed(principal, action, await satker_path(rt, principal, satker))
+def reads_everything(principal: Principal) -> bool:
+    return principal.reach(Action.READ) == "all" and principal.allows(Action.READ, ["-"])
+
+
+def unseen(principal: Principal, what: str) -> Forbidden:
+    """The one answer for what does not exist *and* for what exists outside the caller's reach.
+
+    A 404 for the one and a 403 for the other told a caller which foreign satker and documents
+    exist. Both answer this 403 (the status a refusal had already, README "Authentication and
+    roles"), word for word the same; only callers who read everything get 404s.
+    """
+    return Forbidden(
+        f"{what} does not exist or lies outside what role {principal.role.value} "
+        f"of satker {principal.satker or '-'} may read"
+    )
+
+
+async def authorize(rt: Runtime, principal: Principal, action: Action, satker: str) -> list[str]:
+    """Allow ``action`` on ``satker`` or refuse; the satker's path root..satker (from the registry).
+
+    A satker the caller may not read answers as one that does not exist (:func:`unseen`).
+    """
+    try:
+        path = await satker_path(rt, principal, satker)
+    except ProblemError as exc:
+        if exc.status_code in (403, 404) and not reads_everything(principal):
+            raise unseen(principal, f"satker {satker}") from None
+        raise
+    if not principal.allows(Action.READ, path):
+        raise unseen(principal, f"satker {satker}")
+    ensure_allowed(principal, action, path)
+    return path
+
+
+async def can_read(rt: Runtime, principal: Principal, satker: str) -> bool:
+    try:
+        await authorize(rt, principal, Action.READ, satker)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+async def subtree(rt: Runtime, principal: Principal, satker: str) -> set[str]:
+    """The satker under ``satker`` (and itself), as far as the caller may read them."""
+    body = await rt.peers["registry"].get_json(f"/api/v1/registry/satkers/{satker}/subtree", token=principal.token)
+    return {str(s["code"]) for s in body}
 
 
 async def agreement(rt: Runtime, principal: Principal, satker: str, year: int) -> dict[str, Any]:
@@ -150,8 +205,54 @@ class Checked:
     parent: Document | None
 
 
+async def check_issuer(
+    rt: Runtime, principal: Principal, satker: str, path: list[str], org: str, claimed: str | None
+) -> str:
+    """Who issued a document recorded for ``satker``, from its number's ORG part (ADR 0012).
+
+    The issuing unit is the last segment of ORG (``ND-273/WBC.16/2024`` → ``WBC.16``,
+    ``ST-61/BC/WBC.16/2024`` → ``WBC.16``, ``PRIN-222/BC/BC.10/2024`` → ``BC.10``). It must be
+    the head office (:data:`HEAD_OFFICE`: ``BC``, ``BC.10``...; above every satker, not in the
+    registry) or, as the registry knows the tree, the satker itself, a satker above it on its
+    path or one under it — each possibly through one of its divisions, whose code is the
+    satker's plus one digit (``WBC.165``, Bidang Kepatuhan Internal of ``WBC.16``). Anything
+    else (a sibling, another Kanwil's office, an unknown code) is refused: a free-text issuer let
+    one satker occupy another's numbers. The issuer recorded is that satker (or head-office
+    unit); a stated ``issuer`` must name it or the unit of the number.
+    """
+    unit = org.rsplit("/", 1)[-1]
+    issuer: str | None = None
+    if HEAD_OFFICE.match(unit):
+        issuer = unit
+    else:
+        candidates = [unit] + division_of(unit)
+        issuer = next((c for c in candidates if c in path), None)
+        if issuer is None:
+            below = await subtree(rt, principal, satker)
+            issuer = next((c for c in candidates if c in below), None)
+        if issuer is None:
+            raise Unprocessable(
+                f"the number's issuing office {unit} is not {satker}, one of its units, a satker of its tree "
+                f"({' > '.join(path)} and those under it) nor the head office (BC): a satker records its own "
+                "numbers and those it received from its tree",
+                field="number",
+            )
+    if claimed is not None and claimed.strip() not in {issuer, unit}:
+        raise Unprocessable(
+            f"issuer {claimed.strip()} does not match the number's issuing office {unit}", field="issuer"
+        )
+    return issuer
+
+
 async def check_metadata(
-    rt: Runtime, session: AsyncSession, actor: Actor, satker: str, meta: DocumentMetadata, *, lineage: Document | None
+    rt: Runtime,
+    session: AsyncSession,
+    actor: Actor,
+    satker: str,
+    meta: DocumentMetadata,
+    *,
+    lineage: Document | None,
+    path: list[str],
 ) -> Checked:
     """Everything that can be refused before a single byte of the file is read."""
     if meta.kind not in KINDS:
@@ -190,8 +291,10 @@ async def check_metadata(
         if lineage is not None and parent.lineage_id == lineage.lineage_id:
             raise Unprocessable("a document cannot be its own parent", field="parent_id")
     fields = check_fields(meta.kind, meta.fields, parent_kind=parent.kind if parent else None)
-    issuer = meta.issuer or satker
-    same = await repo.by_number(session, meta.kind, meta.number.strip(), issuer)
+    issuer = await check_issuer(rt, actor.principal, satker, path, number.org, meta.issuer)
+    # numbers are unique per satker (ADR 0012): the one found is in this satker, which the caller
+    # may write, so naming it tells nothing the caller may not read
+    same = await repo.by_number(session, satker, meta.kind, meta.number.strip(), issuer)
     if same is not None and (lineage is None or same.lineage_id != lineage.lineage_id):
         raise Duplicate(
             f"{meta.kind} {meta.number} of {issuer} is already recorded (document {same.id}); "
@@ -221,14 +324,14 @@ async def upload(
     supersedes: Document | None = None,
 ) -> Document:
     principal = actor.principal
-    await authorize(rt, principal, Action.WRITE, satker)
+    path = await authorize(rt, principal, Action.WRITE, satker)
     async with rt.db.sessions() as session:
         if supersedes is not None:
             if not supersedes.is_current:
                 raise Conflict("only the current revision can be corrected", field="id")
             if meta.kind != supersedes.kind:
                 raise Unprocessable(f"a correction keeps the kind {supersedes.kind}", field="kind")
-        checked = await check_metadata(rt, session, actor, satker, meta, lineage=supersedes)
+        checked = await check_metadata(rt, session, actor, satker, meta, lineage=supersedes, path=path)
     limit = rt.settings.max_upload_bytes
     if content_length is not None and content_length > limit:
         raise PayloadTooLarge(
@@ -237,12 +340,19 @@ async def upload(
 
     upload_id = uuid.uuid4().hex
     part = rt.spool_dir / f"{upload_id}.part"
-    spooled = await spool(body, part, limit=limit)
+    lock = await anyio.to_thread.run_sync(UploadLock, rt.spool_dir, upload_id)
     staged_key: str | None = None
+    try:
+        spooled = await spool(body, part, limit=limit)
+    except BaseException:
+        lock.release()
+        raise
     try:
         _fault(rt, "after_spool")
         try:
             media_type = check_type(spooled.head, KINDS[meta.kind].media_types, meta.kind)
+            if media_type == PDF:  # the head said PDF: the rest of the file must agree
+                await anyio.to_thread.run_sync(check_pdf_structure, spooled.path)
         except ProblemError as exc:
             await record(
                 rt,
@@ -260,6 +370,9 @@ async def upload(
         async with rt.db.sessions() as session:
             dup = await repo.by_sha256(session, spooled.sha256)
         if dup is not None:
+            if dup.satker != satker and not await can_read(rt, principal, dup.satker):
+                # the gaming guard must hold across satker, but not name what the caller may not read
+                raise Duplicate("this file is already recorded as evidence of another satker", field="content")
             raise Duplicate(
                 f"this file (sha256 {spooled.sha256[:12]}...) is already recorded as {dup.kind} {dup.number}",
                 field="content",
@@ -311,7 +424,7 @@ async def upload(
             size=spooled.size,
             media_type=media_type,
             declared_type=(declared_type or "")[:127] or None,
-            filename=(meta.filename or f"{meta.number.replace('/', '_')}")[:255],
+            filename=file_name((meta.filename or meta.number.strip().replace("/", "_"))[:255], media_type),
             storage_key=staged_key,
             scan_status=result.status,
             scanner=result.scanner,
@@ -350,9 +463,12 @@ async def upload(
             raise Duplicate("the same file or number was recorded concurrently", field="content") from exc
         staged_key = None  # the row owns it now
     finally:
-        if staged_key is not None:
-            await rt.storage.delete(staged_key)
-        await anyio.to_thread.run_sync(lambda: part.unlink(missing_ok=True))
+        try:
+            if staged_key is not None:
+                await rt.storage.delete(staged_key)
+            await anyio.to_thread.run_sync(lambda: part.unlink(missing_ok=True))
+        finally:
+            lock.release()
     _fault(rt, "after_commit")
     try:
         await promote(rt, doc)
@@ -394,6 +510,20 @@ async def load(session: AsyncSession, document_id: uuid.UUID) -> Document:
     doc = await repo.get(session, document_id)
     if doc is None:
         raise NotFound(f"document {document_id} not found")
+    return doc
+
+
+async def load_visible(rt: Runtime, session: AsyncSession, principal: Principal, document_id: uuid.UUID) -> Document:
+    """The document, if the caller may read its satker; else the same refusal as for an unknown id."""
+    doc = await repo.get(session, document_id)
+    if doc is None:
+        if reads_everything(principal):
+            raise NotFound(f"document {document_id} not found")
+        raise unseen(principal, f"document {document_id}")
+    try:
+        await authorize(rt, principal, Action.READ, doc.satker)
+    except (Forbidden, NotFound):
+        raise unseen(principal, f"document {document_id}") from None
     return doc
 
 
@@ -458,7 +588,22 @@ async def sweep(rt: Runtime, *, stale_after: int | None = None) -> SweepReport:
                     pass
         return n
 
-    report.spool_removed = await anyio.to_thread.run_sync(_spool)
+    # leftovers of uploads whose process died (kill -9, crash): no live upload can own them,
+    # so they go now, whatever their age
+    dead = await anyio.to_thread.run_sync(dead_uploads, rt.spool_dir) if rt.spool_dir.is_dir() else []
+    for upload_id in dead:
+        key = staging_key(upload_id)
+        async with rt.db.sessions() as s:
+            owned = await repo.storage_keys(s, [key])
+        if key not in owned and await rt.storage.exists(key):
+            await rt.storage.delete(key)
+            report.staging_removed += 1
+        part = rt.spool_dir / f"{upload_id}.part"
+        if part.exists():
+            part.unlink(missing_ok=True)
+            report.spool_removed += 1
+        (rt.spool_dir / f"{upload_id}.lock").unlink(missing_ok=True)
+    report.spool_removed += await anyio.to_thread.run_sync(_spool)
     async with rt.db.sessions() as s:
         pending = list(await repo.unpromoted(s))
     for doc in pending:

@@ -65,7 +65,6 @@ def _request_headers(scope: Scope) -> tuple[list[tuple[bytes, bytes]], int | Non
     """Headers to forward (hop-by-hop removed, request id and X-Forwarded-* added) and the body length."""
     out: list[tuple[bytes, bytes]] = []
     length: int | None = None
-    has_rid = False
     host = b""
     for name, value in scope["headers"]:
         if name in HOP_BY_HOP:
@@ -78,12 +77,11 @@ def _request_headers(scope: Scope) -> tuple[list[tuple[bytes, bytes]], int | Non
             except ValueError:
                 length = None
         elif name == b"x-request-id":
-            has_rid = True
+            continue  # replaced below by the id the edge kept or made (sanitised, the same on every hop)
         out.append((name, value))
-    if not has_rid:
-        rid = request_id_var.get()
-        if rid:
-            out.append((b"x-request-id", rid.encode("latin-1")))
+    rid = request_id_var.get()
+    if rid:
+        out.append((b"x-request-id", rid.encode("latin-1")))
     client = scope.get("client")
     if client:
         out.append((b"x-forwarded-for", str(client[0]).encode("latin-1")))
@@ -135,8 +133,9 @@ class AsgiUpstream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id_var.get()
-        if rid and not any(name == b"x-request-id" for name, _ in scope["headers"]):
-            scope = {**scope, "headers": [*scope["headers"], (b"x-request-id", rid.encode("latin-1"))]}
+        if rid:  # the edge's id (sanitised), not the caller's raw header: the same id on every hop
+            headers = [(k, v) for k, v in scope["headers"] if k != b"x-request-id"]
+            scope = {**scope, "headers": [*headers, (b"x-request-id", rid.encode("latin-1"))]}
         await self.app(scope, receive, send)
 
     async def ready(self) -> tuple[bool, str]:

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway.composition import System, build_system, running
 
 from kernel.db import run_migrations
 from kernel.settings import AuthSettings, CommonSettings
+from runner.composition import System, build_system, running
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.registry.conftest import mini_document

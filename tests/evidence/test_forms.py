@@ -56,7 +56,7 @@ async def test_multipart_form_with_non_ascii_metadata(evidence, mint) -> None:  
         got = await c.get(f"{BASE}/documents/{doc['id']}/content", headers=h)
         assert got.content == body
         assert got.headers["content-disposition"] == f"attachment; filename*=UTF-8''{quote('laporan – patroli.pdf')}"
-        trail = (await c.get(f"{BASE}/documents/{doc['id']}/audit", headers=h)).json()
+        trail = (await c.get(f"{BASE}/documents/{doc['id']}/audit", headers=h)).json()["items"]
         assert trail[0]["detail"]["declared_type"] == "application/pdf"  # the file part's own type
         assert _spool(app) == []
 

@@ -51,7 +51,7 @@ async def test_timestamps_keep_their_utc_offset_after_a_read_back(evidence, mint
         _utc(listed[0]["uploaded_at"])
         audit = (await c.get(f"{BASE}/satkers/KBC.1602/audit", headers=op)).json()["items"]
         assert audit and all(_utc(e["at"]) is None for e in audit)
-        trail = (await c.get(f"{BASE}/documents/{doc['id']}/audit", headers=op)).json()
+        trail = (await c.get(f"{BASE}/documents/{doc['id']}/audit", headers=op)).json()["items"]
         assert trail and all(_utc(e["at"]) is None for e in trail)
 
         packed = await c.get(

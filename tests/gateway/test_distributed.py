@@ -137,6 +137,31 @@ async def test_request_id_is_made_at_the_edge_when_missing(gw: httpx.AsyncClient
     assert len(r.headers["x-request-id"]) >= 8
 
 
+async def test_a_malformed_request_id_is_replaced_once_at_the_edge_for_every_hop(
+    gw: httpx.AsyncClient, mint: Mint
+) -> None:
+    """A caller's id the edge refuses (here: spaces) is replaced by the edge's own, and that one id
+    travels on: the evidence service records the id the caller was answered with, not a third one."""
+    operator = mint("satker_operator", "WBC.16", sub="ana@WBC.16")
+    metadata = {"kind": "ND", "number": f"ND-{uuid.uuid4().int % 10**6}/WBC.16/2024", "document_date": "2024-02-11",
+                "period": "Q1", "indicator": "3a-CP"}  # fmt: skip
+    r = await gw.post(
+        "/api/v1/evidence/satkers/WBC.16/documents",
+        content=pdf(pad=1000),
+        headers=bearer(operator)
+        | {
+            "Content-Type": "application/pdf",
+            "X-Evidence-Metadata": json.dumps(metadata),
+            "X-Request-ID": "not a valid id",
+        },
+    )
+    assert r.status_code == 201, r.text
+    answered = r.headers["x-request-id"]
+    assert answered != "not a valid id"
+    audit = await gw.get(f"/api/v1/evidence/documents/{r.json()['id']}/audit", headers=bearer(operator))
+    assert {e["request_id"] for e in audit.json()["items"] if e["action"] == "uploaded"} == {answered}
+
+
 async def test_stopped_service_is_503_problem_not_a_hang(
     gw: httpx.AsyncClient, parts: dict[str, Served], mint: Mint
 ) -> None:
@@ -172,28 +197,3 @@ def test_every_part_serves_its_metrics(parts: dict[str, Served]) -> None:
     assert sample(gateway, "kinerja_upstream_errors_total", service="registry", reason="unreachable")
     uploaded = sample(gateway, "kinerja_http_request_body_bytes_total", route="/api/v1/evidence/{path}")
     assert uploaded and uploaded > 300_000
-
-
-async def test_a_malformed_request_id_is_replaced_once_at_the_edge_for_every_hop(
-    gw: httpx.AsyncClient, mint: Mint
-) -> None:
-    """A caller's id the edge refuses (here: spaces) is replaced by the edge's own, and that one id
-    travels on: the evidence service records the id the caller was answered with, not a third one."""
-    operator = mint("satker_operator", "WBC.16", sub="ana@WBC.16")
-    metadata = {"kind": "ND", "number": f"ND-{uuid.uuid4().int % 10**6}/WBC.16/2024", "document_date": "2024-02-11",
-                "period": "Q1", "indicator": "3a-CP"}  # fmt: skip
-    r = await gw.post(
-        "/api/v1/evidence/satkers/WBC.16/documents",
-        content=pdf(pad=1000),
-        headers=bearer(operator)
-        | {
-            "Content-Type": "application/pdf",
-            "X-Evidence-Metadata": json.dumps(metadata),
-            "X-Request-ID": "not a valid id",
-        },
-    )
-    assert r.status_code == 201, r.text
-    answered = r.headers["x-request-id"]
-    assert answered != "not a valid id"
-    audit = await gw.get(f"/api/v1/evidence/documents/{r.json()['id']}/audit", headers=bearer(operator))
-    assert {e["request_id"] for e in audit.json()["items"] if e["action"] == "uploaded"} == {answered}

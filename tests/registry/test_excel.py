@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -544,3 +545,25 @@ async def test_errors_inside_addenda_and_manuals_name_their_cells(
     assert any("(at .realization" in e["reason"] for e in errors), errors
     errors = await refused(api, admin, "KBC.1679", workbook_of(doc, _set("Manual!B2", "{not json")))
     assert errors[0]["field"] == "Manual!B2" and errors[0]["reason"].startswith("not valid JSON")
+
+
+def test_excel_floats_are_read_as_the_sheet_shows_them() -> None:
+    """A computed cell holds a double (0.1 + 0.2 = 0.30000000000000004); the sheet shows 0.3."""
+    assert xlsx.excel_float(0.1 + 0.2) == Decimal("0.3")
+    assert xlsx.excel_float(1 / 3) == Decimal("0.3333333333")  # the stored precision, 10 decimals
+    assert xlsx.excel_float(7328.52 / 18464) == Decimal("0.3969085789")  # 0.39690857886...
+    assert xlsx.excel_float(2.5) == Decimal("2.5")
+
+
+async def test_a_computed_target_cell_imports(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    doc = mini_document("KBC.1673", 2024, "PK-73/KBC.1673/2024")
+
+    def change(wb: Workbook) -> None:
+        wb["IKU"]["N2"] = "=0.1+0.2"
+
+    # Excel stores the formula's cached value with 17 digits (openpyxl would write "0.3")
+    raw = _with_cached_value(workbook_of(doc, change), "N2", "0.30000000000000004")
+    r = await post(api, admin, raw)
+    assert r.status_code == 201, r.text
+    targets = (await api.get(f"{R}/satkers/KBC.1673/agreements/2024/indicators/1a-N/targets", headers=admin)).json()
+    assert targets["targets"]["Q1"]["value"] == 0.3, targets

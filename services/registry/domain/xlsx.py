@@ -55,7 +55,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 import orjson
@@ -64,6 +64,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from kernel.errors import FieldError, PayloadTooLarge, ProblemError, Unprocessable, UnsupportedMediaType
+from kernel.types import MAX_FRACTION_DIGITS
 from services.registry.domain.periods import MEASURE_PERIODS, TARGET_PERIODS, period_order
 from services.registry.domain.schemas import ImportDocument
 
@@ -493,6 +494,20 @@ class _Book:
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+def excel_float(v: float) -> Decimal:
+    """The number an Excel cell holds, as the decimal Excel shows and kinerja stores.
+
+    Excel keeps IEEE doubles and shows at most 15 significant digits, so a computed cell holds
+    0.30000000000000004 where the sheet shows 0.3: the 15-digit form is the number the office
+    typed or sees. It is then rounded to the stored precision (``kernel.types.MAX_FRACTION_DIGITS``
+    decimals, half-even) — a ratio like 1/3 is a float with no exact decimal anyway. Text cells
+    and integers are taken exactly as written (and refused beyond the bounds)."""
+    out = Decimal(f"{v:.15g}")
+    if out.is_finite() and out.as_tuple().exponent < -MAX_FRACTION_DIGITS:  # type: ignore[operator]
+        out = out.quantize(Decimal(1).scaleb(-MAX_FRACTION_DIGITS), rounding=ROUND_HALF_EVEN)
+    return out
+
+
 class _Reader:
     def __init__(self, errors: _Errors, cells: Cells) -> None:
         self.errors = errors
@@ -529,7 +544,7 @@ class _Reader:
         if isinstance(v, bool | datetime | date):
             pass
         elif isinstance(v, int | float | Decimal):
-            out = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+            out = excel_float(v) if isinstance(v, float) else Decimal(v)
             if cell.percent:
                 out = out * 100
         elif isinstance(v, str):

@@ -277,7 +277,7 @@ async def test_review_workflow(evidence, mint) -> None:  # type: ignore[no-untyp
         assert r.status_code == 409  # only the current revision can be corrected
         r = await c.post(f"{BASE}/documents/{new['id']}/review", json={"decision": "verify"}, headers=bearer(rev))
         assert r.json()["status"] == "verified" and r.json()["reviewed_by"] == REVIEWER["sub"]
-        revs = (await c.get(f"{url}/revisions", headers=bearer(op))).json()
+        revs = (await c.get(f"{url}/revisions", headers=bearer(op))).json()["items"]
         assert [(x["revision"], x["status"], x["is_current"]) for x in revs] == [
             (1, "rejected", False),
             (2, "verified", True),

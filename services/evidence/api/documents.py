@@ -19,7 +19,7 @@ from services.evidence.api.deps import ActorDep, MetadataHeader, RuntimeDep, upl
 from services.evidence.domain import repository as repo
 from services.evidence.domain import service
 from services.evidence.domain.kinds import KINDS, file_name
-from services.evidence.domain.schemas import AuditEventOut, DocumentOut, ReviewIn
+from services.evidence.domain.schemas import AuditEventOut, DocumentKindOut, DocumentOut, ReviewIn
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["documents"])
 
@@ -156,18 +156,19 @@ async def list_documents(
 
 
 @router.get("/kinds", summary="Document kinds, number prefixes, allowed file types and parents")
-async def kinds(who: ActorDep) -> list[dict[str, object]]:
-    return [
-        {
-            "code": k.code,
-            "name": k.name,
-            "number_prefixes": list(k.prefixes),
-            "media_types": sorted(k.media_types),
-            "parents": sorted(k.parents),
-            "fields": k.fields.model_json_schema() if k.fields else None,
-        }
+async def kinds(who: ActorDep, page: PageDep) -> Page[DocumentKindOut]:
+    every = [
+        DocumentKindOut(
+            code=k.code,
+            name=k.name,
+            number_prefixes=list(k.prefixes),
+            media_types=sorted(k.media_types),
+            parents=sorted(k.parents),
+            fields=k.fields.model_json_schema() if k.fields else None,
+        )
         for k in KINDS.values()
     ]
+    return page_of(every, page)
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
@@ -176,12 +177,12 @@ async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, se
     return DocumentOut.model_validate(doc)
 
 
-@router.get("/documents/{document_id}/revisions", response_model=list[DocumentOut], responses=PROBLEM_RESPONSES)
+@router.get("/documents/{document_id}/revisions", responses=PROBLEM_RESPONSES)
 async def list_revisions(
-    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep
-) -> list[DocumentOut]:
+    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep
+) -> Page[DocumentOut]:
     doc = await service.load_visible(rt, session, who.principal, document_id)
-    return [DocumentOut.model_validate(d) for d in await repo.revisions(session, doc.lineage_id)]
+    return page_of([DocumentOut.model_validate(d) for d in await repo.revisions(session, doc.lineage_id)], page)
 
 
 @router.post("/documents/{document_id}/submit", response_model=DocumentOut, responses=PROBLEM_RESPONSES)

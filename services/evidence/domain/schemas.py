@@ -87,6 +87,17 @@ class AuditEventOut(BaseModel):
     detail: dict[str, Any]
 
 
+class DocumentKindOut(BaseModel):
+    """One document kind the service accepts (``GET /evidence/kinds``)."""
+
+    code: str
+    name: str
+    number_prefixes: list[str]
+    media_types: list[str]
+    parents: list[str]
+    fields: dict[str, Any] | None = Field(description="JSON Schema of the kind's `fields`, or null when it has none")
+
+
 class SweepReport(BaseModel):
     spool_removed: int = 0
     staging_removed: int = 0

@@ -10,41 +10,16 @@ DELETE on PostgreSQL).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kernel.columns import UTCDateTime
+
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
-
-
-class UTCDateTime(sa.types.TypeDecorator[datetime]):
-    """A moment in time that comes back from the database as it went in: UTC, offset attached.
-
-    PostgreSQL's ``timestamptz`` returns aware values, but SQLite (embedded mode) has no time zone
-    type: SQLAlchemy stores the wall-clock digits and returns a *naive* datetime, so every answer
-    read back from the database lost its ``Z`` while freshly created objects kept it. Values are
-    normalised to UTC on the way in (a naive value is refused: it has no defined moment) and
-    given the UTC offset on the way out, on both engines, so every answer agrees.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored as a moment in time")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        # SQLite hands back the stored UTC digits without an offset; PostgreSQL an aware value
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 metadata = sa.MetaData(

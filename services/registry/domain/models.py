@@ -12,7 +12,7 @@ index guarantees at most one current row per key.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry as sa_registry
 from sqlmodel import Field, SQLModel
 
-from kernel.types import NUMERIC_PRECISION, NUMERIC_SCALE
+from kernel.columns import ExactDecimal, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,54 +35,6 @@ metadata = sa.MetaData(naming_convention=NAMING)
 
 class RegistryTable(SQLModel, registry=sa_registry(metadata=metadata)):
     """Base of every registry table (own metadata, see module docstring)."""
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """Aware timestamps on every backend: ``timestamptz`` on PostgreSQL, naive UTC text on SQLite.
-
-    SQLite keeps no zone, so values are normalised to UTC on the way in and marked UTC on the
-    way out; ``as_of`` comparisons then compare like with like on both backends.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: the registry stores aware timestamps only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
-class ExactDecimal(sa.TypeDecorator[Decimal]):
-    """``NUMERIC(25, 10)`` as ``Decimal``: native on PostgreSQL; on SQLite (embedded demo mode) a
-    ``TEXT`` column holding the decimal's own digits, exact, without SQLAlchemy's float-conversion
-    warning. Not SQLite ``NUMERIC``: that affinity turns the text into a REAL (15 digits kept,
-    ``1e999999`` stored as ``inf``). The range is ``kernel.types.BoundedNumber``'s (registry
-    migration 0003)."""
-
-    impl = sa.Numeric(NUMERIC_PRECISION, NUMERIC_SCALE)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(sa.Text())
-        return dialect.type_descriptor(sa.Numeric(NUMERIC_PRECISION, NUMERIC_SCALE))
-
-    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
-            return value
-        return str(value)
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
-        if value is None or isinstance(value, Decimal):
-            return value
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
 
 
 #: columns that hold a token's ``sub`` (who recorded, closed, reopened): an OIDC provider's

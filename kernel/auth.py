@@ -110,6 +110,24 @@ def ensure_allowed(principal: Principal, action: Action, satker_path: Sequence[s
         )
 
 
+def reads_everything(principal: Principal) -> bool:
+    """Admin and read-scoped service accounts: callers for whom no satker is out of reach."""
+    return principal.reach(Action.READ) == "all" and principal.allows(Action.READ, ["-"])
+
+
+def unseen(principal: Principal, what: str) -> Forbidden:
+    """The one answer for what does not exist *and* for what exists outside the caller's reach.
+
+    A 404 for the one and a 403 for the other told a caller which foreign satker and documents
+    exist. Both answer this 403 (the status a refusal had already, README "Authentication and
+    roles"), word for word the same; only callers who read everything get 404s.
+    """
+    return Forbidden(
+        f"{what} does not exist or lies outside what role {principal.role.value} "
+        f"of satker {principal.satker or '-'} may read"
+    )
+
+
 class TokenVerifier:
     """Verifies bearer tokens: HS256 with a local secret, or an OIDC provider's JWKS.
 

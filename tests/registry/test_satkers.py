@@ -92,3 +92,18 @@ async def test_create_update_and_tree_rules(api: httpx.AsyncClient, admin: dict[
     moved = await api.patch(f"{R}/satkers/KBC.1693", json={"parent": "WBC.16", "staff": 9}, headers=admin)
     assert moved.status_code == 200
     assert moved.json()["path"] == ["WBC.16", "KBC.1693"] and moved.json()["staff"] == 9
+
+
+@pytest.mark.parametrize("suffix", ["", "/path", "/children", "/subtree", "/agreements", "/agreements/2024"])
+async def test_a_foreign_satker_answers_like_an_unknown_one(api: httpx.AsyncClient, mint: Mint, suffix: str) -> None:
+    """404 for an unknown code and 403 for a foreign one told an operator which satker exist."""
+    op = bearer(mint("satker_operator", "KBC.1602"))
+    foreign = await api.get(f"{R}/satkers/KBC.1603{suffix}", headers=op)
+    unknown = await api.get(f"{R}/satkers/KBC.1699{suffix}", headers=op)
+    assert (foreign.status_code, unknown.status_code) == (403, 403), (foreign.text, unknown.text)
+    body = {k: v for k, v in foreign.json().items() if k != "instance"}
+    other = {k: v for k, v in unknown.json().items() if k != "instance"}
+    assert body | {"detail": ""} == other | {"detail": ""}
+    assert body["detail"].replace("KBC.1603", "X") == other["detail"].replace("KBC.1699", "X")
+    # who reads everything still learns that a code is unknown
+    assert (await api.get(f"{R}/satkers/KBC.1699{suffix}", headers=bearer(mint("admin")))).status_code == 404

@@ -34,7 +34,7 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import Action, Principal, ensure_allowed
+from kernel.auth import Action, Principal, ensure_allowed, reads_everything, unseen
 from kernel.client import Peers
 from kernel.db import Database
 from kernel.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ProblemError, Unprocessable
@@ -131,23 +131,6 @@ async def record(rt: Runtime, ev: AuditEvent) -> None:
 async def satker_path(rt: Runtime, principal: Principal, code: str) -> list[str]:
     body = await rt.peers["registry"].get_json(f"/api/v1/registry/satkers/{code}", token=principal.token)
     return [str(p) for p in body["path"]]
-
-
-def reads_everything(principal: Principal) -> bool:
-    return principal.reach(Action.READ) == "all" and principal.allows(Action.READ, ["-"])
-
-
-def unseen(principal: Principal, what: str) -> Forbidden:
-    """The one answer for what does not exist *and* for what exists outside the caller's reach.
-
-    A 404 for the one and a 403 for the other told a caller which foreign satker and documents
-    exist. Both answer this 403 (the status a refusal had already, README "Authentication and
-    roles"), word for word the same; only callers who read everything get 404s.
-    """
-    return Forbidden(
-        f"{what} does not exist or lies outside what role {principal.role.value} "
-        f"of satker {principal.satker or '-'} may read"
-    )
 
 
 async def authorize(rt: Runtime, principal: Principal, action: Action, satker: str) -> list[str]:

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import Action, Principal, Role, ensure_allowed
+from kernel.auth import Action, Principal, Role, ensure_allowed, reads_everything, unseen
 from kernel.client import ServiceClient
+from kernel.errors import NotFound
 from services.registry.domain import satkers as satkers_service
 from services.registry.domain.agreements import ManualValidator
 from services.registry.domain.models import Satker
@@ -38,9 +39,21 @@ def resolve_as_of(as_of: datetime | None) -> datetime:
 
 
 async def authorize(session: AsyncSession, principal: Principal, action: Action, code: str) -> list[Satker]:
-    """Load the satker's lineage (404 if unknown) and check ``action`` on its path (403)."""
-    lineage = await satkers_service.lineage(session=session, code=code)
-    ensure_allowed(principal, action, [s.code for s in lineage])
+    """Load the satker's lineage and check ``action`` on its path (403).
+
+    A satker the caller may not even read answers exactly like an unknown code
+    (:func:`kernel.auth.unseen`, 403): a 404 for one and a 403 for the other would tell which
+    foreign satker exist. Only callers who read everything get the 404 of an unknown code."""
+    try:
+        lineage = await satkers_service.lineage(session=session, code=code)
+    except NotFound:
+        if reads_everything(principal):
+            raise
+        raise unseen(principal, f"satker {code}") from None
+    path = [s.code for s in lineage]
+    if not principal.allows(Action.READ, path):
+        raise unseen(principal, f"satker {code}")
+    ensure_allowed(principal, action, path)
     return lineage
 
 

@@ -15,6 +15,7 @@ entered once per scorecard, not once per node), and build the explain notes only
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
@@ -88,6 +89,7 @@ class Evaluator:
     targets: Mapping[str, Decimal | None] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     period: str = "Y"
+    memo: dict[str, Decimal | None] = field(default_factory=dict)  # evidence facts of this evaluation
 
     # -- inputs --------------------------------------------------------------------------
     def _read(self, period: str, name: str) -> Decimal | None:
@@ -177,6 +179,8 @@ class Evaluator:
 
     def run(self, fn: Compiled, period: str) -> Decimal | None:
         self.period = period
+        if self.memo:
+            self.memo = {}
         with localcontext(CONTEXT):
             return fn(self)
 
@@ -278,6 +282,25 @@ def _dig(obj: Any, path: str) -> Any:
     return obj
 
 
+def _memoised(key: str, fn: Compiled) -> Compiled:
+    """``fn`` evaluated once per evaluation: an evidence fact depends on nothing but the evidence
+    and the manual's tables, and manuals repeat them (8b-N filters its qualifying PRIN three
+    times, 8a-N reads ``by_activity.patrol`` three times). ``key`` is the node's canonical JSON,
+    so equal sub-expressions share one entry. The memo (``Evaluator.memo``) is emptied at the
+    start of every evaluation; while tracing it is not used, so every node still shows its step."""
+
+    def run(ev: Evaluator) -> Decimal | None:
+        if ev.trace is not None:
+            return fn(ev)
+        memo = ev.memo
+        if key in memo:
+            return memo[key]
+        v = memo[key] = fn(ev)
+        return v
+
+    return run
+
+
 def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
     section, fld = n.input, n.field
     keys = tuple(fld.split("."))
@@ -300,7 +323,7 @@ def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
             )
         return v
 
-    return run
+    return _memoised(n.model_dump_json(), run)
 
 
 def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
@@ -317,8 +340,12 @@ def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
         return False
 
 
-def _condition(c: m.Condition) -> Callable[[Mapping[str, Any]], bool]:
-    """One condition as a predicate on an item (the common forms without the generic walk)."""
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _condition(c: m.Condition) -> Predicate:
+    """One condition as a predicate on an item (the common forms without the generic walk:
+    :func:`_holds` is the definition, these are its shortcuts for a top-level field)."""
     fld = c.field
     if "." not in fld:
         if c.equals is not None:
@@ -328,6 +355,18 @@ def _condition(c: m.Condition) -> Callable[[Mapping[str, Any]], bool]:
             among = frozenset(c.in_) if all(not isinstance(x, bool) for x in c.in_) else None
             if among is not None:
                 return lambda item: _member(item.get(fld), among)
+        at_least = c.at_least
+        if at_least is not None and at_least.is_finite() and at_least.adjusted() < 18:
+            # for an int v: v ≥ at_least ⟺ v ≥ ⌈at_least⌉, an int-to-int comparison
+            whole = math.ceil(at_least)
+
+            def reaches(item: Mapping[str, Any]) -> bool:
+                v = item.get(fld)
+                if type(v) is int:
+                    return v >= whole
+                return _holds(item, c)
+
+            return reaches
     return lambda item: _holds(item, c)
 
 
@@ -338,27 +377,52 @@ def _member(v: Any, among: frozenset[Any]) -> bool:
         return False
 
 
+def _every(preds: tuple[Predicate, ...]) -> Predicate:
+    """All of ``preds`` (short-circuit, without a generator per item)."""
+    if not preds:
+        return lambda item: True
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda item: a(item) and b(item)
+    return lambda item: all(p(item) for p in preds)
+
+
+def _some(preds: tuple[Predicate, ...]) -> Predicate:
+    """Any of ``preds`` (none given: no item qualifies)."""
+    if not preds:
+        return lambda item: False
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda item: a(item) or b(item)
+    if len(preds) == 3:
+        a, b, c = preds
+        return lambda item: a(item) or b(item) or c(item)
+    return lambda item: any(p(item) for p in preds)
+
+
 def _selector(n: m.Items | m.ScoreDocuments) -> Callable[[Evaluator], list[Mapping[str, Any]] | None]:
-    """The item filter of ``n``, with its conditions resolved once."""
+    """The item filter of ``n``: ALL ``where`` conditions and, with ``any_of``, one of its groups
+    — resolved once into a single predicate."""
     section = n.input
-    where = tuple(_condition(c) for c in n.where)
-    groups = None if n.any_of is None else tuple(tuple(_condition(c) for c in g) for g in n.any_of)
+    tests: list[Predicate] = []
+    if n.where:
+        tests.append(_every(tuple(_condition(c) for c in n.where)))
+    if n.any_of is not None:
+        tests.append(_some(tuple(_every(tuple(_condition(c) for c in g)) for g in n.any_of)))
+    keep = _every(tuple(tests)) if tests else None
 
     def select(ev: Evaluator) -> list[Mapping[str, Any]] | None:
         sec = ev.evidence.get(section)
         items = sec.get("items") if isinstance(sec, dict) else None
         if not isinstance(items, list):
             return None
-        if not where and groups is None:
+        if keep is None:
             return [item for item in items if isinstance(item, dict)]
-        out: list[Mapping[str, Any]] = []
-        for item in items:
-            if not isinstance(item, dict) or (where and not all(c(item) for c in where)):
-                continue
-            if groups is not None and not any(all(c(item) for c in g) for g in groups):
-                continue
-            out.append(item)
-        return out
+        return [item for item in items if isinstance(item, dict) and keep(item)]
 
     return select
 
@@ -373,7 +437,9 @@ def _c_items(n: m.Items, path: str) -> Compiled:
         if reduce == "count":
             return Decimal(len(items)), None
         raw = (_dig(i, fld) for i in items)
-        values = [to_decimal(v) for v in raw if v is not None and not isinstance(v, bool)]
+        values = [
+            Decimal(v) if type(v) is int else to_decimal(v) for v in raw if v is not None and not isinstance(v, bool)
+        ]
         if not values:
             return (ZERO, None) if reduce == "sum" else (None, f"no {fld} on the {section} items")
         if reduce == "sum":
@@ -382,7 +448,7 @@ def _c_items(n: m.Items, path: str) -> Compiled:
             return max(values), None
         return sum(values, ZERO) / len(values), None
 
-    return _traced(path, "items", fn)
+    return _memoised(n.model_dump_json(), _traced(path, "items", fn))
 
 
 def _codes(raw: Any) -> list[str]:
@@ -399,6 +465,7 @@ def _codes(raw: Any) -> list[str]:
 
 def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
     select, codes_at, table_name, reduce, section = _selector(n), n.codes, n.table, n.reduce, n.input
+    top_level = "." not in codes_at
 
     def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
         items = select(ev)
@@ -409,9 +476,22 @@ def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
         get = table.get
         scores: list[Decimal] = []
         for item in items:
-            codes = _codes(_dig(item, codes_at))
-            # the HIGHEST outcome of the document counts (an unknown code scores 0)
-            scores.append(max((get(c, ZERO) for c in codes), default=none_score))
+            raw = item.get(codes_at) if top_level else _dig(item, codes_at)
+            # the HIGHEST outcome of the document counts (an unknown code scores 0); max()
+            # without a generator: the first of equal scores, as max() keeps
+            best: Decimal | None = None
+            if type(raw) is dict:  # counts per code (LPT outcomes)
+                for code, count in raw.items():
+                    if count:
+                        s = get(code if type(code) is str else str(code), ZERO)
+                        if best is None or s > best:
+                            best = s
+            else:
+                for code in _codes(raw):
+                    s = get(code, ZERO)
+                    if best is None or s > best:
+                        best = s
+            scores.append(none_score if best is None else best)
         if reduce == "count":
             return Decimal(len(scores)), f"{len(scores)} documents"
         if reduce == "mean":
@@ -420,7 +500,7 @@ def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
             return sum(scores, ZERO) / len(scores), f"mean best score of {len(scores)} documents"
         return sum(scores, ZERO), f"Σ best score of {len(scores)} documents"
 
-    return _traced(path, "score_documents", fn)
+    return _memoised(n.model_dump_json(), _traced(path, "score_documents", fn))
 
 
 def _args(n: Any, path: str) -> tuple[Compiled, ...]:

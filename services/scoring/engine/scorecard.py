@@ -15,9 +15,10 @@ without index (weights renormalised); ``notes`` and ``objectives[].excluded`` sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from operator import is_not
 from typing import Any, NamedTuple
 
 from services.scoring.engine.evaluate import Evaluator, Evidence, Step, normalise_measures, part_names
@@ -110,9 +111,33 @@ class Prepared:
     indicators: list[Indicator]
     closed_periods: list[str]
     as_of: str | None
+    plan: RollUpPlan | None = None  # built by prepare(); None: built on first use
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
+
+
+@dataclass(slots=True, frozen=True)
+class RollUpPlan:
+    """Who rolls up into whom, resolved once per prepared bundle instead of per period: per
+    objective (agreement order) the positions of its IKU in ``Prepared.indicators`` (their
+    order), per perspective (rule-set order) the positions of its objectives."""
+
+    objectives: tuple[tuple[Objective, tuple[tuple[int, Decimal, str], ...]], ...]
+    perspectives: tuple[tuple[str, str | None, Decimal, tuple[int, ...]], ...]
+
+
+def _plan(objectives: list[Objective], indicators: list[Indicator], rules: RuleSet) -> RollUpPlan:
+    return RollUpPlan(
+        tuple(
+            (o, tuple((i, ind.weight, ind.code) for i, ind in enumerate(indicators) if ind.objective == o.code))
+            for o in objectives
+        ),
+        tuple(
+            (p.code, p.name, p.weight, tuple(j for j, o in enumerate(objectives) if o.perspective == p.code))
+            for p in rules.perspectives
+        ),
+    )
 
 
 class BundleError(ValueError):
@@ -188,6 +213,7 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
         indicators=indicators,
         closed_periods=list(bundle.get("closed_periods") or []),
         as_of=bundle.get("as_of"),
+        plan=_plan(objectives, indicators, rules),
     )
 
 
@@ -285,6 +311,8 @@ def _realise(
         ev.names, ev.targets, ev.period = ind.part_names, ind.target_values, period
         if ev.missing:
             ev.missing = []
+        if ev.memo:  # the evidence facts of the previous IKU
+            ev.memo = {}
     value = manual.compiled(ev)
     exact = value
     if value is not None and manual.precision is not None:
@@ -327,60 +355,117 @@ def _score_indicator(
 def score(
     prepared: Prepared, period: str, *, evidence: Mapping[str, Evidence] | None = None, trace: bool = False
 ) -> Scorecard:
-    """Score every IKU of the bundle for ``period`` and roll up. ``evidence``: indicator → inputs."""
+    """Score every IKU of the bundle for ``period`` and roll up. ``evidence``: indicator → inputs.
+
+    Without ``trace`` this is the hot path of every scores request (ADR 0004, speed): one
+    evaluator and one Decimal context for the whole scorecard, the per-IKU steps of
+    :func:`_score_indicator` inlined. The traced path computes the same numbers the long way
+    (tests compare both)."""
     evidence = evidence or {}
     rules = prepared.rules
-    shared = None if trace else Evaluator({})
+    if trace:
+        with localcontext(CONTEXT):
+            ikus = [_score_indicator(rules, ind, period, evidence.get(ind.code), True) for ind in prepared.indicators]
+        return roll_up(prepared, period, ikus)
+    ev = Evaluator({}, period=period)
+    no_evidence = _NO_EVIDENCE
+    ikus = []
+    append = ikus.append
     with localcontext(CONTEXT):
-        ikus = [
-            _score_indicator(rules, ind, period, evidence.get(ind.code), trace, shared) for ind in prepared.indicators
-        ]
+        for ind in prepared.indicators:
+            manual = ind.manual
+            ev.measures, ev.consolidation, ev.tables = ind.measures, ind.consolidation, manual.tables
+            ev.evidence = evidence.get(ind.code) or no_evidence
+            ev.names, ev.targets = ind.part_names, ind.target_values
+            if ev.missing:
+                ev.missing = []
+            if ev.memo:  # the evidence facts of the previous IKU
+                ev.memo = {}
+            value = exact = manual.compiled(ev)
+            if value is not None and manual.precision is not None:
+                value = rounded(value, manual.precision)
+            target = ind.targets.get(period)
+            target_value = target.value if target else None
+            if value is None and ev.missing:
+                ach = Achievement(
+                    None,
+                    None,
+                    "grey",
+                    None,
+                    f"no data yet: {', '.join(ev.missing)} of the window {period} has a target but no realisation",
+                )
+            else:
+                worst = None
+                if target_value == 0 and manual.compiled_worst is not None and value is not None:
+                    worst = manual.compiled_worst(ev)
+                ach = achieve(rules, ind.polarity, value, target_value, manual, worst)
+            append(IkuScore(ind, period, target, value, exact, ach))
     return roll_up(prepared, period, ikus)
 
 
+def ikus_of(ikus: list[IkuScore]) -> Iterator[Indicator]:
+    return (s.indicator for s in ikus)
+
+
 def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
+    """``ikus`` in the order of ``prepared.indicators`` (as :func:`score` makes them)."""
+    plan = prepared.plan
+    if plan is None or len(ikus) != len(prepared.indicators) or any(map(is_not, ikus_of(ikus), prepared.indicators)):
+        plan = _plan(prepared.objectives, list(ikus_of(ikus)), prepared.rules)
     notes: list[str] = []
+    indices = [s.achievement.index for s in ikus]
+    partial = None in indices
+    objectives: list[ObjectiveScore] = []
     with localcontext(CONTEXT):
-        by_obj: dict[str, list[IkuScore]] = {}
-        for s in ikus:
-            by_obj.setdefault(s.indicator.objective, []).append(s)
-        objectives: list[ObjectiveScore] = []
-        for o in prepared.objectives:
-            members = by_obj.get(o.code, [])
-            inc = [(s, s.achievement.index) for s in members if s.achievement.index is not None]
-            exc = [s.indicator.code for s in members if s.achievement.index is None]
+        for o, members in plan.objectives:
+            inc: list[tuple[Decimal, Decimal]] = []
+            inc_codes: list[str] = []
+            exc: list[str] = []
+            for pos, weight, code in members:
+                i = indices[pos]
+                if i is None:
+                    exc.append(code)
+                else:
+                    inc.append((weight, i))
+                    inc_codes.append(code)
             if exc:
                 notes.append(f"{o.code}: {', '.join(exc)} without index, excluded from the mean")
-            wsum = sum((s.indicator.weight for s, _ in inc), ZERO)
-            index = sum((s.indicator.weight * i for s, i in inc), ZERO) / wsum if inc and wsum else None
-            objectives.append(ObjectiveScore(o, index, [s.indicator.code for s, _ in inc], exc))
+            index = None
+            if inc:
+                wsum = sum([w for w, _ in inc], ZERO)
+                if wsum:
+                    index = sum([w * i for w, i in inc], ZERO) / wsum
+                else:
+                    partial = True
+            else:
+                partial = True
+            objectives.append(ObjectiveScore(o, index, inc_codes, exc))
         perspectives: list[PerspectiveScore] = []
-        for p in prepared.rules.perspectives:
-            members_o = [os for os in objectives if os.objective.perspective == p.code]
-            known = [os for os in members_o if os.index is not None]
-            wsum = sum((os.objective.weight for os in known), ZERO)
-            index = (
-                sum((os.objective.weight * os.index for os in known), ZERO) / wsum  # type: ignore[operator]
-                if known and wsum
-                else None
-            )
-            perspectives.append(PerspectiveScore(p.code, p.name, p.weight, index, [os.objective.code for os in known]))
-        known_p = [p for p in perspectives if p.index is not None]
-        renormalised = len(known_p) != len(perspectives)
-        partial = (
-            renormalised or any(s.achievement.index is None for s in ikus) or any(os.index is None for os in objectives)
-        )
+        renormalised = False
+        for code, name, weight, positions in plan.perspectives:
+            known = [objectives[j] for j in positions if objectives[j].index is not None]
+            index = None
+            if known:
+                wsum = sum([os.objective.weight for os in known], ZERO)
+                if wsum:
+                    index = sum([os.objective.weight * os.index for os in known], ZERO) / wsum  # type: ignore[operator]
+            if index is None:
+                renormalised = True
+            perspectives.append(PerspectiveScore(code, name, weight, index, [os.objective.code for os in known]))
+        partial = partial or renormalised
         nko: Decimal | None = None
+        known_p = [p for p in perspectives if p.index is not None]
         if known_p:
-            w_all = sum((p.weight for p in perspectives), ZERO)
-            w_known = sum((p.weight for p in known_p), ZERO)
-            nko = sum((p.weight * p.index for p in known_p), ZERO)  # type: ignore[operator]
-            if renormalised and w_known:
-                nko = nko * w_all / w_known
-                notes.append(
-                    "NKO over the perspectives with an index only, weights renormalised: "
-                    + ", ".join(p.code for p in perspectives if p.index is None)
-                    + " without index"
-                )
+            nko = sum([p.weight * p.index for p in known_p], ZERO)  # type: ignore[operator]
+            if renormalised:
+                w_all = sum([p.weight for p in perspectives], ZERO)
+                w_known = sum([p.weight for p in known_p], ZERO)
+                if w_known:
+                    nko = nko * w_all / w_known
+                    notes.append(
+                        "NKO over the perspectives with an index only, weights renormalised: "
+                        + ", ".join(p.code for p in perspectives if p.index is None)
+                        + " without index"
+                    )
     predicate = prepared.rules.predicate(nko)
     return Scorecard(prepared, period, ikus, objectives, perspectives, nko, predicate, partial, notes)

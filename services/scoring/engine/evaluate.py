@@ -51,16 +51,25 @@ def normalise_measures(raw: Mapping[str, Mapping[str, Any]] | None) -> dict[str,
     """Bundle measures (JSON numbers) → Decimals; ``null`` values are dropped (= not reported).
 
     The hottest loop of :func:`~services.scoring.engine.scorecard.prepare` (hundreds of values per
-    bundle): JSON floats, by far the common case, take :func:`to_decimal`'s float branch inline
-    (``type(v) is float`` also keeps booleans out, which ``to_decimal`` refuses)."""
+    bundle): JSON floats and ints, by far the common cases, take :func:`to_decimal`'s branches
+    inline (the exact ``type`` also keeps booleans out, which ``to_decimal`` refuses)."""
     out: dict[str, dict[str, Decimal]] = {}
     for period, parts in (raw or {}).items():
-        out[period] = {
-            k: Decimal(repr(v)) if type(v) is float else to_decimal(v)
-            for k, v in (parts or {}).items()
-            if v is not None
-        }
+        converted: dict[str, Decimal] = {}
+        out[period] = converted
+        if parts:
+            for k, v in parts.items():
+                t = type(v)  # exact types: a bool (an int subclass) goes to to_decimal, which refuses it
+                if t is float:
+                    converted[k] = Decimal(_float_repr(v))
+                elif t is int:
+                    converted[k] = Decimal(v)
+                elif v is not None:
+                    converted[k] = to_decimal(v)
     return out
+
+
+_float_repr = float.__repr__
 
 
 @dataclass
@@ -90,6 +99,9 @@ class Evaluator:
     missing: list[str] = field(default_factory=list)
     period: str = "Y"
     memo: dict[str, Decimal | None] = field(default_factory=dict)  # evidence facts of this evaluation
+    #: ``measures[period]``, looked up once per evaluation for the plain closures (set with
+    #: ``period`` by :meth:`run` and the scorecard; ``None`` only makes them take the long way)
+    parts: Mapping[str, Decimal] | None = None
 
     # -- inputs --------------------------------------------------------------------------
     def _read(self, period: str, name: str) -> Decimal | None:
@@ -107,10 +119,19 @@ class Evaluator:
         if v is not None:
             return v
         total: Decimal | None = None
-        for month in window_months(period):
-            mv = self._read(month, name)
-            if mv is not None:
-                total = mv if total is None else total + mv
+        if self.used is None:  # the same walk without recording the inputs read
+            measures = self.measures
+            for month in window_months(period):
+                month_parts = measures.get(month)
+                if month_parts:
+                    mv = month_parts.get(name)
+                    if mv is not None:
+                        total = mv if total is None else total + mv
+        else:
+            for month in window_months(period):
+                mv = self._read(month, name)
+                if mv is not None:
+                    total = mv if total is None else total + mv
         if total is not None:
             return total
         quarters = QUARTERS_IN.get(period, ())
@@ -179,6 +200,7 @@ class Evaluator:
 
     def run(self, fn: Compiled, period: str) -> Decimal | None:
         self.period = period
+        self.parts = self.measures.get(period)
         if self.memo:
             self.memo = {}
         with localcontext(CONTEXT):
@@ -301,18 +323,28 @@ def _memoised(key: str, fn: Compiled) -> Compiled:
     return run
 
 
-def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
-    section, fld = n.input, n.field
-    keys = tuple(fld.split("."))
+def _evidence_value(n: m.EvidenceValue) -> Compiled:
+    section, keys = n.input, tuple(n.field.split("."))
 
-    def run(ev: Evaluator) -> Decimal | None:
+    def value(ev: Evaluator) -> Decimal | None:
         raw: Any = ev.evidence.get(section)
         for key in keys:
             if not isinstance(raw, dict):
-                raw = None
-                break
+                return None
             raw = raw.get(key)
-        v = None if raw is None or isinstance(raw, (dict, list)) else to_decimal(raw)
+        if raw is None or isinstance(raw, (dict, list)):
+            return None
+        return Decimal(raw) if type(raw) is int else to_decimal(raw)
+
+    return value
+
+
+def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
+    section, fld = n.input, n.field
+    value = _evidence_value(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
         if ev.trace is not None:
             _step(
                 ev,
@@ -428,6 +460,10 @@ def _selector(n: m.Items | m.ScoreDocuments) -> Callable[[Evaluator], list[Mappi
 
 
 def _c_items(n: m.Items, path: str) -> Compiled:
+    return _memoised(n.model_dump_json(), _traced(path, "items", _items(n)))
+
+
+def _items(n: m.Items) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:
     select, reduce, fld, section = _selector(n), n.reduce, n.field or "", n.input
 
     def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
@@ -448,7 +484,7 @@ def _c_items(n: m.Items, path: str) -> Compiled:
             return max(values), None
         return sum(values, ZERO) / len(values), None
 
-    return _memoised(n.model_dump_json(), _traced(path, "items", fn))
+    return fn
 
 
 def _codes(raw: Any) -> list[str]:
@@ -464,6 +500,10 @@ def _codes(raw: Any) -> list[str]:
 
 
 def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
+    return _memoised(n.model_dump_json(), _traced(path, "score_documents", _score_documents(n)))
+
+
+def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:
     select, codes_at, table_name, reduce, section = _selector(n), n.codes, n.table, n.reduce, n.input
     top_level = "." not in codes_at
 
@@ -500,7 +540,16 @@ def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
             return sum(scores, ZERO) / len(scores), f"mean best score of {len(scores)} documents"
         return sum(scores, ZERO), f"Σ best score of {len(scores)} documents"
 
-    return _memoised(n.model_dump_json(), _traced(path, "score_documents", fn))
+    return fn
+
+
+def _has_none(values: list[Decimal | None]) -> bool:
+    """``None in values`` without comparing each Decimal to None (``Decimal.__eq__(None)`` asks
+    ``numbers.Rational.__instancecheck__``, an ABC check, for every element)."""
+    for v in values:
+        if v is None:
+            return True
+    return False
 
 
 def _args(n: Any, path: str) -> tuple[Compiled, ...]:
@@ -514,7 +563,7 @@ def _c_sum(n: m.Sum, path: str) -> Compiled:
         total = ZERO
         out: Decimal | None = None
         vals = [a(ev) for a in args]  # every argument evaluated (the trace shows each)
-        if None not in vals:
+        if not _has_none(vals):
             for v in vals:
                 total += v  # type: ignore[operator]
             out = total
@@ -531,7 +580,7 @@ def _c_product(n: m.Product, path: str) -> Compiled:
     def run(ev: Evaluator) -> Decimal | None:
         vals = [a(ev) for a in args]
         out: Decimal | None = None
-        if None not in vals:
+        if not _has_none(vals):
             out = Decimal(1)
             for v in vals:
                 out *= v  # type: ignore[operator]
@@ -600,7 +649,7 @@ def _c_extreme(op: str, pick: Callable[..., Any]) -> Callable[[Any, str], Compil
 
         def run(ev: Evaluator) -> Decimal | None:
             vals = [a(ev) for a in args]
-            out = None if None in vals else pick(vals)
+            out = None if _has_none(vals) else pick(vals)
             if ev.trace is not None:
                 _step(ev, path, op, out, None if out is not None else "an argument has no value")
             return out
@@ -771,6 +820,308 @@ _COMPILERS: dict[type, Callable[[Any, str], Compiled]] = {
     m.ScoreDocuments: _c_score_documents,
     m.Items: _c_items,
     m.Round: _c_round,
+}
+
+
+# ------------------------------------------------------------------- plain (value-only) closures
+#
+# The scorecard's hot path needs the value only: no trace, no inputs read. These closures compute
+# exactly what the traced ones above compute — the same Decimal operations in the same order, the
+# same nodes evaluated (``reported`` records the quarters of a "no data yet" in ``missing``, so
+# no operand is skipped) — without the trace tests and without formatting any note.
+# tests/scoring/test_engine_speed_paths.py compares both on every shipped manual.
+
+
+def compile_plain(node: Any) -> Compiled:
+    """The value-only closure of ``node``; run it with ``trace`` and ``used`` unset."""
+    return _PLAIN[type(node)](node)
+
+
+def _p_const(n: m.Const) -> Compiled:
+    value = n.value
+    return lambda ev: value
+
+
+def _p_part(n: m.Part) -> Compiled:
+    name = n.name
+
+    def run(ev: Evaluator) -> Decimal | None:
+        parts = ev.parts
+        if parts is not None:
+            v = parts.get(name)
+            if v is not None:
+                return v
+        return ev.part(name, ev.period)  # the window walk (months, then quarters)
+
+    return run
+
+
+def _p_reported(n: m.Reported) -> Compiled:
+    name = n.name
+
+    def run(ev: Evaluator) -> Decimal | None:
+        parts = ev.parts
+        if parts is not None:
+            v = parts.get(name)
+            if v is not None:
+                return v
+        return ev.reported(name, ev.period)
+
+    return run
+
+
+def _p_target(n: m.AgreementTarget) -> Compiled:
+    return lambda ev: ev.targets.get(ev.period)
+
+
+def _p_evidence(n: m.EvidenceValue) -> Compiled:
+    return _memo_plain(n.model_dump_json(), _evidence_value(n))
+
+
+def _p_items(n: m.Items) -> Compiled:
+    fn = _items(n)
+    return _memo_plain(n.model_dump_json(), lambda ev: fn(ev)[0])
+
+
+def _p_score_documents(n: m.ScoreDocuments) -> Compiled:
+    fn = _score_documents(n)
+    return _memo_plain(n.model_dump_json(), lambda ev: fn(ev)[0])
+
+
+def _memo_plain(key: str, fn: Compiled) -> Compiled:
+    """:func:`_memoised` for the plain closures (never tracing)."""
+
+    def run(ev: Evaluator) -> Decimal | None:
+        memo = ev.memo
+        if key in memo:
+            return memo[key]
+        v = memo[key] = fn(ev)
+        return v
+
+    return run
+
+
+def _plain_args(n: Any) -> tuple[Compiled, ...]:
+    return tuple(compile_plain(a) for a in n.args)
+
+
+def _p_sum(n: m.Sum) -> Compiled:
+    args = _plain_args(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        vals = [a(ev) for a in args]
+        total = ZERO
+        for v in vals:
+            if v is None:
+                return None
+            total += v
+        return total
+
+    return run
+
+
+def _p_product(n: m.Product) -> Compiled:
+    args = _plain_args(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        vals = [a(ev) for a in args]
+        out = Decimal(1)
+        for v in vals:
+            if v is None:
+                return None
+            out *= v
+        return out
+
+    return run
+
+
+def _p_difference(n: m.Difference) -> Compiled:
+    first, second = compile_plain(n.minuend), compile_plain(n.subtrahend)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        a, b = first(ev), second(ev)
+        return None if a is None or b is None else a - b
+
+    return run
+
+
+def _p_ratio(n: m.Ratio) -> Compiled:
+    numerator, denominator, scale = compile_plain(n.numerator), compile_plain(n.denominator), n.scale
+    if scale == 1 and scale.as_tuple().exponent == 0:  # × Decimal(1) is the identity: skip it
+
+        def unscaled(ev: Evaluator) -> Decimal | None:
+            num, den = numerator(ev), denominator(ev)
+            if num is None or den is None or not den:
+                return None
+            return num / den
+
+        return unscaled
+
+    def run(ev: Evaluator) -> Decimal | None:
+        num, den = numerator(ev), denominator(ev)
+        if num is None or den is None or not den:  # no value, or a zero denominator
+            return None
+        return num / den * scale
+
+    return run
+
+
+def _p_mean(n: m.Mean) -> Compiled:
+    args = _plain_args(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        known = [v for v in [a(ev) for a in args] if v is not None]
+        return sum(known, ZERO) / len(known) if known else None
+
+    return run
+
+
+def _p_extreme(pick: Callable[..., Any]) -> Callable[[Any], Compiled]:
+    def compiler(n: Any) -> Compiled:
+        args = _plain_args(n)
+
+        def run(ev: Evaluator) -> Decimal | None:
+            vals = [a(ev) for a in args]
+            return None if _has_none(vals) else pick(vals)  # type: ignore[no-any-return]
+
+        return run
+
+    return compiler
+
+
+def _p_first_of(n: m.Coalesce) -> Compiled:
+    args = _plain_args(n)
+    if len(args) == 2:
+        first, second = args
+
+        def either(ev: Evaluator) -> Decimal | None:
+            v = first(ev)
+            return v if v is not None else second(ev)
+
+        return either
+
+    def run(ev: Evaluator) -> Decimal | None:
+        for a in args:
+            v = a(ev)
+            if v is not None:
+                return v
+        return None
+
+    return run
+
+
+def _p_weighted(n: m.Weighted) -> Compiled:
+    comps = []
+    w_all = ZERO
+    with localcontext(CONTEXT):
+        for c in n.components:
+            w_all += c.weight  # summed in order, as the traced closure does
+            applicable = None if c.applicable is None else compile_plain(c.applicable)
+            comps.append((c.weight, c.cap, compile_plain(c.value), applicable))
+    renormalise = n.renormalise
+    components = tuple(comps)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        total = ZERO
+        w_app = ZERO
+        na = False
+        for weight, cap, value, applicable in components:
+            if applicable is not None:
+                a = applicable(ev)
+                if a is None or not a:
+                    na = True
+                    continue
+            v = value(ev)
+            if v is None:
+                na = True
+                continue
+            contribution = weight * v
+            if cap is not None and contribution > cap:
+                contribution = cap
+            total += contribution
+            w_app += weight
+        if not w_app:
+            return None
+        if na and renormalise:
+            total = total * w_all / w_app
+        return total
+
+    return run
+
+
+def _p_convert(n: m.Convert) -> Compiled:
+    value, points = compile_plain(n.value), list(n.points)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
+        return None if v is None else _interpolate(points, v)
+
+    return run
+
+
+def _p_bands(n: m.Bands) -> Compiled:
+    value, otherwise = compile_plain(n.value), n.otherwise
+    bands = tuple((b.at_least, b.value) for b in n.bands)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
+        if v is None:
+            return None
+        for at_least, result in bands:
+            if v >= at_least:
+                return result
+        return otherwise
+
+    return run
+
+
+def _p_konversi(n: m.Konversi120) -> Compiled:
+    value, threshold, converted = compile_plain(n.value), compile_plain(n.threshold), n.converted
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v, t = value(ev), threshold(ev)
+        if v is None or t is None:
+            return None
+        if v >= t:
+            return converted
+        if not t:
+            return None
+        return v / t * HUNDRED
+
+    return run
+
+
+def _p_round(n: m.Round) -> Compiled:
+    value, places = compile_plain(n.value), n.places
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
+        return None if v is None else rounded(v, places)
+
+    return run
+
+
+_PLAIN: dict[type, Callable[[Any], Compiled]] = {
+    m.Const: _p_const,
+    m.Part: _p_part,
+    m.Reported: _p_reported,
+    m.AgreementTarget: _p_target,
+    m.EvidenceValue: _p_evidence,
+    m.Sum: _p_sum,
+    m.Product: _p_product,
+    m.Difference: _p_difference,
+    m.Ratio: _p_ratio,
+    m.Mean: _p_mean,
+    m.Smallest: _p_extreme(min),
+    m.Largest: _p_extreme(max),
+    m.Coalesce: _p_first_of,
+    m.Weighted: _p_weighted,
+    m.Convert: _p_convert,
+    m.Bands: _p_bands,
+    m.Konversi120: _p_konversi,
+    m.ScoreDocuments: _p_score_documents,
+    m.Items: _p_items,
+    m.Round: _p_round,
 }
 
 

@@ -18,10 +18,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from operator import is_not
+from operator import is_not, mul
 from typing import Any, NamedTuple
 
-from services.scoring.engine.evaluate import Evaluator, Evidence, Step, normalise_measures, part_names
+from services.scoring.engine.evaluate import (
+    Evaluator,
+    Evidence,
+    Step,
+    _has_none,
+    normalise_measures,
+    part_names,
+)
 from services.scoring.engine.manual import Manual, Reported, parse_manual
 from services.scoring.engine.numbers import CONTEXT, ZERO, rounded, to_decimal
 from services.scoring.engine.periods import QUARTERS_IN
@@ -30,6 +37,7 @@ from services.scoring.engine.rules import Achievement, RuleSet, achieve, parse_r
 DEFAULT_MANUAL = Manual(realization=Reported(op="reported"))
 #: windows whose target can be derived from the quarters' targets
 DERIVED_WINDOWS = ("S1", "TQ3", "Y")
+_DERIVED = frozenset(DERIVED_WINDOWS)
 
 
 class Target(NamedTuple):
@@ -50,6 +58,8 @@ def derive_window_targets(targets: dict[str, Target], consolidation: str) -> Non
     the IKU's consolidation: sum → Σ of the quarters' targets, average → their mean, take last
     known value → the last stated. A target stated for the window (even "-") wins; quarters
     without a target do not count."""
+    if targets.keys() >= _DERIVED:  # every window stated: nothing to derive (the common case)
+        return
     with localcontext(CONTEXT):
         for window in DERIVED_WINDOWS:
             if window in targets:
@@ -111,32 +121,103 @@ class Prepared:
     indicators: list[Indicator]
     closed_periods: list[str]
     as_of: str | None
-    plan: RollUpPlan | None = None  # built by prepare(); None: built on first use
+    plan: ScorePlan | None = None  # built by prepare(); None: built on first use
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
 
 
 @dataclass(slots=True, frozen=True)
-class RollUpPlan:
-    """Who rolls up into whom, resolved once per prepared bundle instead of per period: per
-    objective (agreement order) the positions of its IKU in ``Prepared.indicators`` (their
-    order), per perspective (rule-set order) the positions of its objectives."""
+class ObjectivePlan:
+    objective: Objective
+    positions: tuple[int, ...]  # of its IKU in Prepared.indicators (their order)
+    weights: tuple[Decimal, ...]
+    codes: tuple[str, ...]
+    weight_sum: Decimal  # Σ weights in CONTEXT, in order: the divisor when every IKU has an index
 
-    objectives: tuple[tuple[Objective, tuple[tuple[int, Decimal, str], ...]], ...]
-    perspectives: tuple[tuple[str, str | None, Decimal, tuple[int, ...]], ...]
+
+@dataclass(slots=True, frozen=True)
+class PerspectivePlan:
+    code: str
+    name: str | None
+    weight: Decimal
+    positions: tuple[int, ...]  # of its objectives in Prepared.objectives (their order)
+    weights: tuple[Decimal, ...]
+    codes: tuple[str, ...]
+    weight_sum: Decimal
 
 
-def _plan(objectives: list[Objective], indicators: list[Indicator], rules: RuleSet) -> RollUpPlan:
-    return RollUpPlan(
-        tuple(
-            (o, tuple((i, ind.weight, ind.code) for i, ind in enumerate(indicators) if ind.objective == o.code))
-            for o in objectives
-        ),
-        tuple(
-            (p.code, p.name, p.weight, tuple(j for j, o in enumerate(objectives) if o.perspective == p.code))
-            for p in rules.perspectives
-        ),
+#: what the scoring loop reads of one indicator, unpacked at once (instead of ten attribute reads)
+IndicatorRow = tuple[
+    "Indicator",
+    str,  # code
+    dict[str, dict[str, Decimal]],  # measures
+    str,  # consolidation
+    frozenset[str],  # part names
+    dict[str, Decimal | None],  # target values
+    Manual,
+    Mapping[str, Mapping[str, Decimal]],  # the manual's tables
+    Any,  # the manual's value-only closure
+    int | None,  # the manual's precision
+]
+
+
+@dataclass(slots=True, frozen=True)
+class ScorePlan:
+    """What every period's scoring of one prepared bundle shares, resolved once: the indicator
+    rows, and who rolls up into whom — per objective (agreement order) its IKU, per perspective
+    (rule-set order) its objectives, with their weights and weight sums (the same sums, in the
+    same order and context, as the roll-up takes when nothing is left out)."""
+
+    rows: tuple[IndicatorRow, ...]  # Prepared.indicators, in order
+    objectives: tuple[ObjectivePlan, ...]
+    perspectives: tuple[PerspectivePlan, ...]
+    perspective_weights: tuple[Decimal, ...]
+
+
+def _plan(objectives: list[Objective], indicators: list[Indicator], rules: RuleSet) -> ScorePlan:
+    rows = tuple(
+        (
+            ind,
+            ind.code,
+            ind.measures,
+            ind.consolidation,
+            ind.part_names,
+            ind.target_values,
+            ind.manual,
+            ind.manual.tables,
+            ind.manual.compiled,
+            ind.manual.precision,
+        )
+        for ind in indicators
+    )
+    with localcontext(CONTEXT):
+        objective_plans = []
+        for o in objectives:
+            members = [(i, ind) for i, ind in enumerate(indicators) if ind.objective == o.code]
+            weights = tuple(ind.weight for _, ind in members)
+            objective_plans.append(
+                ObjectivePlan(
+                    o, tuple(i for i, _ in members), weights, tuple(ind.code for _, ind in members), sum(weights, ZERO)
+                )
+            )
+        perspective_plans = []
+        for p in rules.perspectives:
+            members_o = [(j, o) for j, o in enumerate(objectives) if o.perspective == p.code]
+            weights = tuple(o.weight for _, o in members_o)
+            perspective_plans.append(
+                PerspectivePlan(
+                    p.code,
+                    p.name,
+                    p.weight,
+                    tuple(j for j, _ in members_o),
+                    weights,
+                    tuple(o.code for _, o in members_o),
+                    sum(weights, ZERO),
+                )
+            )
+    return ScorePlan(
+        rows, tuple(objective_plans), tuple(perspective_plans), tuple(p.weight for p in rules.perspectives)
     )
 
 
@@ -174,11 +255,9 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
         for period, t in (ind.get("targets") or {}).items():
             if t is not None:
                 v = t.get("value")
-                targets[period] = Target(
-                    None if v is None else (Decimal(repr(v)) if type(v) is float else to_decimal(v)),
-                    t.get("document"),
-                    t.get("version"),
-                )
+                if v is not None:
+                    v = Decimal(_float_repr(v)) if type(v) is float else to_decimal(v)
+                targets[period] = Target(v, t.get("document"), t.get("version"))
         consolidation = ind.get("consolidation") or "take_last_known_value"
         derive_window_targets(targets, consolidation)
         indicators.append(
@@ -229,7 +308,7 @@ class IkuScore:
     inputs: dict[str, dict[str, Decimal]] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjectiveScore:
     objective: Objective
     index: Decimal | None
@@ -237,7 +316,7 @@ class ObjectiveScore:
     excluded: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class PerspectiveScore:
     code: str
     name: str | None
@@ -246,7 +325,7 @@ class PerspectiveScore:
     objectives: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Scorecard:
     prepared: Prepared
     period: str
@@ -313,7 +392,8 @@ def _realise(
             ev.missing = []
         if ev.memo:  # the evidence facts of the previous IKU
             ev.memo = {}
-    value = manual.compiled(ev)
+    ev.parts = ev.measures.get(period)
+    value = manual.traced(ev) if ev.trace is not None or ev.used is not None else manual.compiled(ev)
     exact = value
     if value is not None and manual.precision is not None:
         value = rounded(value, manual.precision)
@@ -321,6 +401,7 @@ def _realise(
 
 
 _NO_EVIDENCE: Evidence = {}
+_float_repr = float.__repr__
 
 
 def score_indicator(
@@ -367,25 +448,32 @@ def score(
         with localcontext(CONTEXT):
             ikus = [_score_indicator(rules, ind, period, evidence.get(ind.code), True) for ind in prepared.indicators]
         return roll_up(prepared, period, ikus)
+    plan = prepared.plan
+    if plan is None or len(plan.rows) != len(prepared.indicators):
+        plan = prepared.plan = _plan(prepared.objectives, prepared.indicators, rules)
     ev = Evaluator({}, period=period)
     no_evidence = _NO_EVIDENCE
-    ikus = []
+    ikus: list[IkuScore] = []
     append = ikus.append
     with localcontext(CONTEXT):
-        for ind in prepared.indicators:
-            manual = ind.manual
-            ev.measures, ev.consolidation, ev.tables = ind.measures, ind.consolidation, manual.tables
-            ev.evidence = evidence.get(ind.code) or no_evidence
-            ev.names, ev.targets = ind.part_names, ind.target_values
+        for ind, code, measures, consolidation, names, target_values, manual, tables, compiled, precision in plan.rows:
+            ev.measures, ev.consolidation, ev.tables, ev.names, ev.targets = (
+                measures,
+                consolidation,
+                tables,
+                names,
+                target_values,
+            )
+            ev.evidence = evidence.get(code) or no_evidence
+            ev.parts = measures.get(period)
             if ev.missing:
                 ev.missing = []
             if ev.memo:  # the evidence facts of the previous IKU
                 ev.memo = {}
-            value = exact = manual.compiled(ev)
-            if value is not None and manual.precision is not None:
-                value = rounded(value, manual.precision)
-            target = ind.targets.get(period)
-            target_value = target.value if target else None
+            value = exact = compiled(ev)
+            if precision is not None and value is not None:
+                value = rounded(value, precision)
+            target_value = target_values.get(period)
             if value is None and ev.missing:
                 ach = Achievement(
                     None,
@@ -396,11 +484,12 @@ def score(
                 )
             else:
                 worst = None
-                if target_value == 0 and manual.compiled_worst is not None and value is not None:
-                    worst = manual.compiled_worst(ev)
+                if target_value is not None and not target_value and value is not None:
+                    worst_fn = manual.compiled_worst
+                    worst = None if worst_fn is None else worst_fn(ev)
                 ach = achieve(rules, ind.polarity, value, target_value, manual, worst)
-            append(IkuScore(ind, period, target, value, exact, ach))
-    return roll_up(prepared, period, ikus)
+            append(IkuScore(ind, period, ind.targets.get(period), value, exact, ach))
+    return _roll_up(prepared, period, ikus, plan)
 
 
 def ikus_of(ikus: list[IkuScore]) -> Iterator[Indicator]:
@@ -408,56 +497,72 @@ def ikus_of(ikus: list[IkuScore]) -> Iterator[Indicator]:
 
 
 def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
-    """``ikus`` in the order of ``prepared.indicators`` (as :func:`score` makes them)."""
+    """SS, perspectives, NKO and predicate of the IKU scores ``ikus``."""
     plan = prepared.plan
     if plan is None or len(ikus) != len(prepared.indicators) or any(map(is_not, ikus_of(ikus), prepared.indicators)):
-        plan = _plan(prepared.objectives, list(ikus_of(ikus)), prepared.rules)
+        plan = _plan(prepared.objectives, list(ikus_of(ikus)), prepared.rules)  # not the prepared IKU, in order
+    return _roll_up(prepared, period, ikus, plan)
+
+
+def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScorePlan) -> Scorecard:
+    """:func:`roll_up` with ``plan`` made for ``ikus``. Every mean is Σ (weight × index) / Σ weight
+    over the members with an index, summed from ``ZERO`` in member order: where no member is left
+    out the plan's weight sum is that same divisor, and ``sum(map(mul, ...))`` the same sum."""
     notes: list[str] = []
     indices = [s.achievement.index for s in ikus]
-    partial = None in indices
+    partial = _has_none(indices)
     objectives: list[ObjectiveScore] = []
+    ss_indices: list[Decimal | None] = []
     with localcontext(CONTEXT):
-        for o, members in plan.objectives:
-            inc: list[tuple[Decimal, Decimal]] = []
-            inc_codes: list[str] = []
-            exc: list[str] = []
-            for pos, weight, code in members:
-                i = indices[pos]
-                if i is None:
-                    exc.append(code)
-                else:
-                    inc.append((weight, i))
-                    inc_codes.append(code)
-            if exc:
-                notes.append(f"{o.code}: {', '.join(exc)} without index, excluded from the mean")
-            index = None
-            if inc:
-                wsum = sum([w for w, _ in inc], ZERO)
+        for op in plan.objectives:
+            values = [indices[i] for i in op.positions]
+            index: Decimal | None = None
+            if values and not _has_none(values):
+                wsum = op.weight_sum
                 if wsum:
-                    index = sum([w * i for w, i in inc], ZERO) / wsum
-                else:
-                    partial = True
+                    index = sum(map(mul, op.weights, values), ZERO) / wsum  # type: ignore[arg-type]
+                objectives.append(ObjectiveScore(op.objective, index, list(op.codes), []))
             else:
-                partial = True
-            objectives.append(ObjectiveScore(o, index, inc_codes, exc))
-        perspectives: list[PerspectiveScore] = []
-        renormalised = False
-        for code, name, weight, positions in plan.perspectives:
-            known = [objectives[j] for j in positions if objectives[j].index is not None]
-            index = None
-            if known:
-                wsum = sum([os.objective.weight for os in known], ZERO)
-                if wsum:
-                    index = sum([os.objective.weight * os.index for os in known], ZERO) / wsum  # type: ignore[operator]
+                inc = [(w, v, c) for w, v, c in zip(op.weights, values, op.codes, strict=True) if v is not None]
+                exc = [c for v, c in zip(values, op.codes, strict=True) if v is None]
+                if exc:
+                    notes.append(f"{op.objective.code}: {', '.join(exc)} without index, excluded from the mean")
+                if inc:
+                    wsum = sum([w for w, _, _ in inc], ZERO)
+                    if wsum:
+                        index = sum([w * v for w, v, _ in inc], ZERO) / wsum
+                objectives.append(ObjectiveScore(op.objective, index, [c for _, _, c in inc], exc))
             if index is None:
-                renormalised = True
-            perspectives.append(PerspectiveScore(code, name, weight, index, [os.objective.code for os in known]))
-        partial = partial or renormalised
+                partial = True
+            ss_indices.append(index)
+        perspectives: list[PerspectiveScore] = []
+        p_indices: list[Decimal | None] = []
+        for pp in plan.perspectives:
+            values = [ss_indices[j] for j in pp.positions]
+            index = None
+            if values and not _has_none(values):
+                if pp.weight_sum:
+                    index = sum(map(mul, pp.weights, values), ZERO) / pp.weight_sum  # type: ignore[arg-type]
+                included = list(pp.codes)
+            else:
+                known = [(w, v) for w, v in zip(pp.weights, values, strict=True) if v is not None]
+                included = [c for v, c in zip(values, pp.codes, strict=True) if v is not None]
+                if known:
+                    wsum = sum([w for w, _ in known], ZERO)
+                    if wsum:
+                        index = sum([w * v for w, v in known], ZERO) / wsum
+            perspectives.append(PerspectiveScore(pp.code, pp.name, pp.weight, index, included))
+            p_indices.append(index)
         nko: Decimal | None = None
-        known_p = [p for p in perspectives if p.index is not None]
-        if known_p:
-            nko = sum([p.weight * p.index for p in known_p], ZERO)  # type: ignore[operator]
-            if renormalised:
+        if not p_indices:
+            pass  # a rule set has at least one perspective; without one there is no NKO
+        elif not _has_none(p_indices):
+            nko = sum(map(mul, plan.perspective_weights, p_indices), ZERO)  # type: ignore[arg-type]
+        else:
+            partial = True  # a whole perspective without index: the NKO over the others
+            known_p = [p for p in perspectives if p.index is not None]
+            if known_p:
+                nko = sum([p.weight * p.index for p in known_p], ZERO)  # type: ignore[operator]
                 w_all = sum([p.weight for p in perspectives], ZERO)
                 w_known = sum([p.weight for p in known_p], ZERO)
                 if w_known:

@@ -19,6 +19,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from services.scoring.engine import manual as m
@@ -546,10 +548,7 @@ def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal
 def _has_none(values: list[Decimal | None]) -> bool:
     """``None in values`` without comparing each Decimal to None (``Decimal.__eq__(None)`` asks
     ``numbers.Rational.__instancecheck__``, an ABC check, for every element)."""
-    for v in values:
-        if v is None:
-            return True
-    return False
+    return not all(map(is_not, values, repeat(None)))
 
 
 def _args(n: Any, path: str) -> tuple[Compiled, ...]:
@@ -982,7 +981,7 @@ def _p_extreme(pick: Callable[..., Any]) -> Callable[[Any], Compiled]:
 
         def run(ev: Evaluator) -> Decimal | None:
             vals = [a(ev) for a in args]
-            return None if _has_none(vals) else pick(vals)  # type: ignore[no-any-return]
+            return None if _has_none(vals) else pick(vals)
 
         return run
 

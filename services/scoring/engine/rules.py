@@ -280,12 +280,13 @@ def achieve(
         index, reason = cap, f"clamped to [{floor}, {cap}]"
     else:
         index = raw
-    for above, at_least, status in rules._status_bands:  # RuleSet.status, inline
+    status = "grey"
+    for above, at_least, name in rules._status_bands:  # RuleSet.status, inline
         if above is not None:
             if index > above:
+                status = name
                 break
         elif at_least is None or index >= at_least:
+            status = name
             break
-    else:
-        status = "grey"
     return Achievement(index, raw, status or "grey", formula_text, reason)

@@ -444,6 +444,7 @@ def score(
     (tests compare both)."""
     evidence = evidence or {}
     rules = prepared.rules
+    ikus: list[IkuScore]
     if trace:
         with localcontext(CONTEXT):
             ikus = [_score_indicator(rules, ind, period, evidence.get(ind.code), True) for ind in prepared.indicators]
@@ -453,7 +454,7 @@ def score(
         plan = prepared.plan = _plan(prepared.objectives, prepared.indicators, rules)
     ev = Evaluator({}, period=period)
     no_evidence = _NO_EVIDENCE
-    ikus: list[IkuScore] = []
+    ikus = []
     append = ikus.append
     with localcontext(CONTEXT):
         for ind, code, measures, consolidation, names, target_values, manual, tables, compiled, precision in plan.rows:
@@ -520,7 +521,7 @@ def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScoreP
             if values and not _has_none(values):
                 wsum = op.weight_sum
                 if wsum:
-                    index = sum(map(mul, op.weights, values), ZERO) / wsum  # type: ignore[arg-type]
+                    index = sum(map(mul, op.weights, values), ZERO) / wsum
                 objectives.append(ObjectiveScore(op.objective, index, list(op.codes), []))
             else:
                 inc = [(w, v, c) for w, v, c in zip(op.weights, values, op.codes, strict=True) if v is not None]
@@ -542,7 +543,7 @@ def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScoreP
             index = None
             if values and not _has_none(values):
                 if pp.weight_sum:
-                    index = sum(map(mul, pp.weights, values), ZERO) / pp.weight_sum  # type: ignore[arg-type]
+                    index = sum(map(mul, pp.weights, values), ZERO) / pp.weight_sum
                 included = list(pp.codes)
             else:
                 known = [(w, v) for w, v in zip(pp.weights, values, strict=True) if v is not None]
@@ -557,7 +558,7 @@ def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScoreP
         if not p_indices:
             pass  # a rule set has at least one perspective; without one there is no NKO
         elif not _has_none(p_indices):
-            nko = sum(map(mul, plan.perspective_weights, p_indices), ZERO)  # type: ignore[arg-type]
+            nko = sum(map(mul, plan.perspective_weights, p_indices), ZERO)
         else:
             partial = True  # a whole perspective without index: the NKO over the others
             known_p = [p for p in perspectives if p.index is not None]

@@ -101,7 +101,8 @@ def test_fast_scorecard_equals_the_traced_one(case: int) -> None:
     rnd = random.Random(case)
     for period in PERIODS:
         evidence = {code: _evidence(rnd) for code in ("3a-CP", "8a-N", "8b-N")} if case % 2 else None
-        fast, traced = score(prepared, period, evidence=evidence), score(prepared, period, evidence=evidence, trace=True)
+        fast = score(prepared, period, evidence=evidence)
+        traced = score(prepared, period, evidence=evidence, trace=True)
         assert _flatten(fast) == _flatten(traced), period
 
 

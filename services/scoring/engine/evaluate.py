@@ -528,6 +528,12 @@ def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal
                         s = get(code if type(code) is str else str(code), ZERO)
                         if best is None or s > best:
                             best = s
+            elif type(raw) is list:  # follow-ups: objects with a type, or codes (as _codes reads them)
+                for x in raw:
+                    code = x.get("type") if isinstance(x, dict) else x
+                    s = get(code if type(code) is str else str(code), ZERO)
+                    if best is None or s > best:
+                        best = s
             else:
                 for code in _codes(raw):
                     s = get(code, ZERO)

@@ -127,7 +127,7 @@ class Prepared:
         return next((i for i in self.indicators if i.code == code), None)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ObjectivePlan:
     objective: Objective
     positions: tuple[int, ...]  # of its IKU in Prepared.indicators (their order)
@@ -136,7 +136,7 @@ class ObjectivePlan:
     weight_sum: Decimal  # Σ weights in CONTEXT, in order: the divisor when every IKU has an index
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class PerspectivePlan:
     code: str
     name: str | None
@@ -162,7 +162,7 @@ IndicatorRow = tuple[
 ]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ScorePlan:
     """What every period's scoring of one prepared bundle shares, resolved once: the indicator
     rows, and who rolls up into whom — per objective (agreement order) its IKU, per perspective
@@ -191,30 +191,26 @@ def _plan(objectives: list[Objective], indicators: list[Indicator], rules: RuleS
         )
         for ind in indicators
     )
+    by_objective: dict[str, list[int]] = {}
+    for i, ind in enumerate(indicators):
+        by_objective.setdefault(ind.objective, []).append(i)
+    by_perspective: dict[str, list[int]] = {}
+    for j, o in enumerate(objectives):
+        by_perspective.setdefault(o.perspective, []).append(j)
     with localcontext(CONTEXT):
         objective_plans = []
         for o in objectives:
-            members = [(i, ind) for i, ind in enumerate(indicators) if ind.objective == o.code]
-            weights = tuple(ind.weight for _, ind in members)
-            objective_plans.append(
-                ObjectivePlan(
-                    o, tuple(i for i, _ in members), weights, tuple(ind.code for _, ind in members), sum(weights, ZERO)
-                )
-            )
+            positions = tuple(by_objective.get(o.code, ()))
+            weights = tuple(indicators[i].weight for i in positions)
+            codes = tuple(indicators[i].code for i in positions)
+            objective_plans.append(ObjectivePlan(o, positions, weights, codes, sum(weights, ZERO)))
         perspective_plans = []
         for p in rules.perspectives:
-            members_o = [(j, o) for j, o in enumerate(objectives) if o.perspective == p.code]
-            weights = tuple(o.weight for _, o in members_o)
+            positions = tuple(by_perspective.get(p.code, ()))
+            weights = tuple(objectives[j].weight for j in positions)
+            codes = tuple(objectives[j].code for j in positions)
             perspective_plans.append(
-                PerspectivePlan(
-                    p.code,
-                    p.name,
-                    p.weight,
-                    tuple(j for j, _ in members_o),
-                    weights,
-                    tuple(o.code for _, o in members_o),
-                    sum(weights, ZERO),
-                )
+                PerspectivePlan(p.code, p.name, p.weight, positions, weights, codes, sum(weights, ZERO))
             )
     return ScorePlan(
         rows, tuple(objective_plans), tuple(perspective_plans), tuple(p.weight for p in rules.perspectives)

@@ -10,7 +10,10 @@ the immutable :class:`~services.scoring.engine.manual.Manual`) into nested closu
 walked once, the dispatch on the node type, the attribute reads of the pydantic models, the JSON
 paths and the constant weight sums are resolved at compile time, and evaluating an IKU is a chain
 of plain function calls. The closures run inside the caller's Decimal context (:data:`CONTEXT`,
-entered once per scorecard, not once per node), and build the explain notes only when tracing.
+entered once per scorecard, not once per node). Each manual has two compilations: the traced
+closures (:func:`compile_expr`, ``Manual.traced``: explain trace and inputs read) and the
+value-only ones (:func:`compile_plain`, ``Manual.compiled``) that scoring runs — the same
+operations without a trace test or a note formatted per node.
 """
 
 from __future__ import annotations

@@ -554,7 +554,7 @@ def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal
     return fn
 
 
-def _has_none(values: list[Decimal | None]) -> bool:
+def has_none(values: list[Decimal | None]) -> bool:
     """``None in values`` without comparing each Decimal to None (``Decimal.__eq__(None)`` asks
     ``numbers.Rational.__instancecheck__``, an ABC check, for every element)."""
     return not all(map(is_not, values, repeat(None)))
@@ -571,7 +571,7 @@ def _c_sum(n: m.Sum, path: str) -> Compiled:
         total = ZERO
         out: Decimal | None = None
         vals = [a(ev) for a in args]  # every argument evaluated (the trace shows each)
-        if not _has_none(vals):
+        if not has_none(vals):
             for v in vals:
                 total += v  # type: ignore[operator]
             out = total
@@ -588,7 +588,7 @@ def _c_product(n: m.Product, path: str) -> Compiled:
     def run(ev: Evaluator) -> Decimal | None:
         vals = [a(ev) for a in args]
         out: Decimal | None = None
-        if not _has_none(vals):
+        if not has_none(vals):
             out = Decimal(1)
             for v in vals:
                 out *= v  # type: ignore[operator]
@@ -657,7 +657,7 @@ def _c_extreme(op: str, pick: Callable[..., Any]) -> Callable[[Any, str], Compil
 
         def run(ev: Evaluator) -> Decimal | None:
             vals = [a(ev) for a in args]
-            out = None if _has_none(vals) else pick(vals)
+            out = None if has_none(vals) else pick(vals)
             if ev.trace is not None:
                 _step(ev, path, op, out, None if out is not None else "an argument has no value")
             return out
@@ -990,7 +990,7 @@ def _p_extreme(pick: Callable[..., Any]) -> Callable[[Any], Compiled]:
 
         def run(ev: Evaluator) -> Decimal | None:
             vals = [a(ev) for a in args]
-            return None if _has_none(vals) else pick(vals)
+            return None if has_none(vals) else pick(vals)
 
         return run
 

@@ -25,7 +25,7 @@ from services.scoring.engine.evaluate import (
     Evaluator,
     Evidence,
     Step,
-    _has_none,
+    has_none,
     normalise_measures,
     part_names,
 )
@@ -111,7 +111,10 @@ class Objective:
 
 @dataclass
 class Prepared:
-    """A bundle parsed once (manuals validated, numbers as Decimal), reusable for every period."""
+    """A bundle parsed once (manuals validated, numbers as Decimal), reusable for every period.
+
+    Read-only once :func:`prepare` made it: ``plan`` (what every period's scoring shares) is
+    derived from its indicators and objectives."""
 
     satker: dict[str, Any]
     agreement: dict[str, Any]
@@ -507,14 +510,14 @@ def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScoreP
     out the plan's weight sum is that same divisor, and ``sum(map(mul, ...))`` the same sum."""
     notes: list[str] = []
     indices = [s.achievement.index for s in ikus]
-    partial = _has_none(indices)
+    partial = has_none(indices)
     objectives: list[ObjectiveScore] = []
     ss_indices: list[Decimal | None] = []
     with localcontext(CONTEXT):
         for op in plan.objectives:
             values = [indices[i] for i in op.positions]
             index: Decimal | None = None
-            if values and not _has_none(values):
+            if values and not has_none(values):
                 wsum = op.weight_sum
                 if wsum:
                     index = sum(map(mul, op.weights, values), ZERO) / wsum
@@ -537,7 +540,7 @@ def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScoreP
         for pp in plan.perspectives:
             values = [ss_indices[j] for j in pp.positions]
             index = None
-            if values and not _has_none(values):
+            if values and not has_none(values):
                 if pp.weight_sum:
                     index = sum(map(mul, pp.weights, values), ZERO) / pp.weight_sum
                 included = list(pp.codes)
@@ -553,7 +556,7 @@ def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScoreP
         nko: Decimal | None = None
         if not p_indices:
             pass  # a rule set has at least one perspective; without one there is no NKO
-        elif not _has_none(p_indices):
+        elif not has_none(p_indices):
             nko = sum(map(mul, plan.perspective_weights, p_indices), ZERO)
         else:
             partial = True  # a whole perspective without index: the NKO over the others

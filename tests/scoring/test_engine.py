@@ -107,7 +107,8 @@ def test_partial_says_when_any_ss_or_iku_is_left_out() -> None:
     assert score(prepare(kalbagtim_bundle()), "Y").partial is False  # nothing left out
     bundle = kalbagtim_bundle()  # one IKU without index, its SS still scored by the other
     ind = next(i for i in bundle["indicators"] if i["code"] == "10b-N")
-    ind["targets"] = {}  # no target at all: a Y target would otherwise be derived from Q4 (issue 9)
+    # a stated "-" (no value): deleting Y would derive it from Q4 (take last known value, ADR 0004 §8)
+    ind["targets"]["Y"]["value"] = None
     card = score(prepare(bundle), "Y")
     assert next(o for o in card.objectives if o.objective.code == "SS-10").excluded == ["10b-N"]
     assert card.partial

@@ -10,14 +10,20 @@ the immutable :class:`~services.scoring.engine.manual.Manual`) into nested closu
 walked once, the dispatch on the node type, the attribute reads of the pydantic models, the JSON
 paths and the constant weight sums are resolved at compile time, and evaluating an IKU is a chain
 of plain function calls. The closures run inside the caller's Decimal context (:data:`CONTEXT`,
-entered once per scorecard, not once per node), and build the explain notes only when tracing.
+entered once per scorecard, not once per node). Each manual has two compilations: the traced
+closures (:func:`compile_expr`, ``Manual.traced``: explain trace and inputs read) and the
+value-only ones (:func:`compile_plain`, ``Manual.compiled``) that scoring runs — the same
+operations without a trace test or a note formatted per node.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from services.scoring.engine import manual as m
@@ -50,16 +56,25 @@ def normalise_measures(raw: Mapping[str, Mapping[str, Any]] | None) -> dict[str,
     """Bundle measures (JSON numbers) → Decimals; ``null`` values are dropped (= not reported).
 
     The hottest loop of :func:`~services.scoring.engine.scorecard.prepare` (hundreds of values per
-    bundle): JSON floats, by far the common case, take :func:`to_decimal`'s float branch inline
-    (``type(v) is float`` also keeps booleans out, which ``to_decimal`` refuses)."""
+    bundle): JSON floats and ints, by far the common cases, take :func:`to_decimal`'s branches
+    inline (the exact ``type`` also keeps booleans out, which ``to_decimal`` refuses)."""
     out: dict[str, dict[str, Decimal]] = {}
     for period, parts in (raw or {}).items():
-        out[period] = {
-            k: Decimal(repr(v)) if type(v) is float else to_decimal(v)
-            for k, v in (parts or {}).items()
-            if v is not None
-        }
+        converted: dict[str, Decimal] = {}
+        out[period] = converted
+        if parts:
+            for k, v in parts.items():
+                t = type(v)  # exact types: a bool (an int subclass) goes to to_decimal, which refuses it
+                if t is float:
+                    converted[k] = Decimal(_float_repr(v))
+                elif t is int:
+                    converted[k] = Decimal(v)
+                elif v is not None:
+                    converted[k] = to_decimal(v)
     return out
+
+
+_float_repr = float.__repr__
 
 
 @dataclass
@@ -88,6 +103,10 @@ class Evaluator:
     targets: Mapping[str, Decimal | None] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     period: str = "Y"
+    memo: dict[str, Decimal | None] = field(default_factory=dict)  # evidence facts of this evaluation
+    #: ``measures[period]``, looked up once per evaluation for the plain closures (set with
+    #: ``period`` by :meth:`run` and the scorecard; ``None`` only makes them take the long way)
+    parts: Mapping[str, Decimal] | None = None
 
     # -- inputs --------------------------------------------------------------------------
     def _read(self, period: str, name: str) -> Decimal | None:
@@ -105,10 +124,19 @@ class Evaluator:
         if v is not None:
             return v
         total: Decimal | None = None
-        for month in window_months(period):
-            mv = self._read(month, name)
-            if mv is not None:
-                total = mv if total is None else total + mv
+        if self.used is None:  # the same walk without recording the inputs read
+            measures = self.measures
+            for month in window_months(period):
+                month_parts = measures.get(month)
+                if month_parts:
+                    mv = month_parts.get(name)
+                    if mv is not None:
+                        total = mv if total is None else total + mv
+        else:
+            for month in window_months(period):
+                mv = self._read(month, name)
+                if mv is not None:
+                    total = mv if total is None else total + mv
         if total is not None:
             return total
         quarters = QUARTERS_IN.get(period, ())
@@ -177,6 +205,9 @@ class Evaluator:
 
     def run(self, fn: Compiled, period: str) -> Decimal | None:
         self.period = period
+        self.parts = self.measures.get(period)
+        if self.memo:
+            self.memo = {}
         with localcontext(CONTEXT):
             return fn(self)
 
@@ -278,18 +309,47 @@ def _dig(obj: Any, path: str) -> Any:
     return obj
 
 
-def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
-    section, fld = n.input, n.field
-    keys = tuple(fld.split("."))
+def _memoised(key: str, fn: Compiled) -> Compiled:
+    """``fn`` evaluated once per evaluation: an evidence fact depends on nothing but the evidence
+    and the manual's tables, and manuals repeat them (8b-N filters its qualifying PRIN three
+    times, 8a-N reads ``by_activity.patrol`` three times). ``key`` is the node's canonical JSON,
+    so equal sub-expressions share one entry. The memo (``Evaluator.memo``) is emptied at the
+    start of every evaluation; while tracing it is not used, so every node still shows its step."""
 
     def run(ev: Evaluator) -> Decimal | None:
+        if ev.trace is not None:
+            return fn(ev)
+        memo = ev.memo
+        if key in memo:
+            return memo[key]
+        v = memo[key] = fn(ev)
+        return v
+
+    return run
+
+
+def _evidence_value(n: m.EvidenceValue) -> Compiled:
+    section, keys = n.input, tuple(n.field.split("."))
+
+    def value(ev: Evaluator) -> Decimal | None:
         raw: Any = ev.evidence.get(section)
         for key in keys:
             if not isinstance(raw, dict):
-                raw = None
-                break
+                return None
             raw = raw.get(key)
-        v = None if raw is None or isinstance(raw, (dict, list)) else to_decimal(raw)
+        if raw is None or isinstance(raw, (dict, list)):
+            return None
+        return Decimal(raw) if type(raw) is int else to_decimal(raw)
+
+    return value
+
+
+def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
+    section, fld = n.input, n.field
+    value = _evidence_value(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
         if ev.trace is not None:
             _step(
                 ev,
@@ -300,7 +360,7 @@ def _c_evidence(n: m.EvidenceValue, path: str) -> Compiled:
             )
         return v
 
-    return run
+    return _memoised(n.model_dump_json(), run)
 
 
 def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
@@ -317,8 +377,12 @@ def _holds(item: Mapping[str, Any], c: m.Condition) -> bool:
         return False
 
 
-def _condition(c: m.Condition) -> Callable[[Mapping[str, Any]], bool]:
-    """One condition as a predicate on an item (the common forms without the generic walk)."""
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _condition(c: m.Condition) -> Predicate:
+    """One condition as a predicate on an item (the common forms without the generic walk:
+    :func:`_holds` is the definition, these are its shortcuts for a top-level field)."""
     fld = c.field
     if "." not in fld:
         if c.equals is not None:
@@ -328,6 +392,18 @@ def _condition(c: m.Condition) -> Callable[[Mapping[str, Any]], bool]:
             among = frozenset(c.in_) if all(not isinstance(x, bool) for x in c.in_) else None
             if among is not None:
                 return lambda item: _member(item.get(fld), among)
+        at_least = c.at_least
+        if at_least is not None and at_least.is_finite() and at_least.adjusted() < 18:
+            # for an int v: v ≥ at_least ⟺ v ≥ ⌈at_least⌉, an int-to-int comparison
+            whole = math.ceil(at_least)
+
+            def reaches(item: Mapping[str, Any]) -> bool:
+                v = item.get(fld)
+                if type(v) is int:
+                    return v >= whole
+                return _holds(item, c)
+
+            return reaches
     return lambda item: _holds(item, c)
 
 
@@ -338,32 +414,61 @@ def _member(v: Any, among: frozenset[Any]) -> bool:
         return False
 
 
+def _every(preds: tuple[Predicate, ...]) -> Predicate:
+    """All of ``preds`` (short-circuit, without a generator per item)."""
+    if not preds:
+        return lambda item: True
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda item: a(item) and b(item)
+    return lambda item: all(p(item) for p in preds)
+
+
+def _some(preds: tuple[Predicate, ...]) -> Predicate:
+    """Any of ``preds`` (none given: no item qualifies)."""
+    if not preds:
+        return lambda item: False
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        a, b = preds
+        return lambda item: a(item) or b(item)
+    if len(preds) == 3:
+        a, b, c = preds
+        return lambda item: a(item) or b(item) or c(item)
+    return lambda item: any(p(item) for p in preds)
+
+
 def _selector(n: m.Items | m.ScoreDocuments) -> Callable[[Evaluator], list[Mapping[str, Any]] | None]:
-    """The item filter of ``n``, with its conditions resolved once."""
+    """The item filter of ``n``: ALL ``where`` conditions and, with ``any_of``, one of its groups
+    — resolved once into a single predicate."""
     section = n.input
-    where = tuple(_condition(c) for c in n.where)
-    groups = None if n.any_of is None else tuple(tuple(_condition(c) for c in g) for g in n.any_of)
+    tests: list[Predicate] = []
+    if n.where:
+        tests.append(_every(tuple(_condition(c) for c in n.where)))
+    if n.any_of is not None:
+        tests.append(_some(tuple(_every(tuple(_condition(c) for c in g)) for g in n.any_of)))
+    keep = _every(tuple(tests)) if tests else None
 
     def select(ev: Evaluator) -> list[Mapping[str, Any]] | None:
         sec = ev.evidence.get(section)
         items = sec.get("items") if isinstance(sec, dict) else None
         if not isinstance(items, list):
             return None
-        if not where and groups is None:
+        if keep is None:
             return [item for item in items if isinstance(item, dict)]
-        out: list[Mapping[str, Any]] = []
-        for item in items:
-            if not isinstance(item, dict) or (where and not all(c(item) for c in where)):
-                continue
-            if groups is not None and not any(all(c(item) for c in g) for g in groups):
-                continue
-            out.append(item)
-        return out
+        return [item for item in items if isinstance(item, dict) and keep(item)]
 
     return select
 
 
 def _c_items(n: m.Items, path: str) -> Compiled:
+    return _memoised(n.model_dump_json(), _traced(path, "items", _items(n)))
+
+
+def _items(n: m.Items) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:
     select, reduce, fld, section = _selector(n), n.reduce, n.field or "", n.input
 
     def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
@@ -373,7 +478,9 @@ def _c_items(n: m.Items, path: str) -> Compiled:
         if reduce == "count":
             return Decimal(len(items)), None
         raw = (_dig(i, fld) for i in items)
-        values = [to_decimal(v) for v in raw if v is not None and not isinstance(v, bool)]
+        values = [
+            Decimal(v) if type(v) is int else to_decimal(v) for v in raw if v is not None and not isinstance(v, bool)
+        ]
         if not values:
             return (ZERO, None) if reduce == "sum" else (None, f"no {fld} on the {section} items")
         if reduce == "sum":
@@ -382,7 +489,7 @@ def _c_items(n: m.Items, path: str) -> Compiled:
             return max(values), None
         return sum(values, ZERO) / len(values), None
 
-    return _traced(path, "items", fn)
+    return fn
 
 
 def _codes(raw: Any) -> list[str]:
@@ -398,7 +505,12 @@ def _codes(raw: Any) -> list[str]:
 
 
 def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
+    return _memoised(n.model_dump_json(), _traced(path, "score_documents", _score_documents(n)))
+
+
+def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:
     select, codes_at, table_name, reduce, section = _selector(n), n.codes, n.table, n.reduce, n.input
+    top_level = "." not in codes_at
 
     def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
         items = select(ev)
@@ -409,9 +521,28 @@ def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
         get = table.get
         scores: list[Decimal] = []
         for item in items:
-            codes = _codes(_dig(item, codes_at))
-            # the HIGHEST outcome of the document counts (an unknown code scores 0)
-            scores.append(max((get(c, ZERO) for c in codes), default=none_score))
+            raw = item.get(codes_at) if top_level else _dig(item, codes_at)
+            # the HIGHEST outcome of the document counts (an unknown code scores 0); max()
+            # without a generator: the first of equal scores, as max() keeps
+            best: Decimal | None = None
+            if type(raw) is dict:  # counts per code (LPT outcomes)
+                for code, count in raw.items():
+                    if count:
+                        s = get(code if type(code) is str else str(code), ZERO)
+                        if best is None or s > best:
+                            best = s
+            elif type(raw) is list:  # follow-ups: objects with a type, or codes (as _codes reads them)
+                for x in raw:
+                    code = x.get("type") if isinstance(x, dict) else x
+                    s = get(code if type(code) is str else str(code), ZERO)
+                    if best is None or s > best:
+                        best = s
+            else:
+                for code in _codes(raw):
+                    s = get(code, ZERO)
+                    if best is None or s > best:
+                        best = s
+            scores.append(none_score if best is None else best)
         if reduce == "count":
             return Decimal(len(scores)), f"{len(scores)} documents"
         if reduce == "mean":
@@ -420,7 +551,13 @@ def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
             return sum(scores, ZERO) / len(scores), f"mean best score of {len(scores)} documents"
         return sum(scores, ZERO), f"Σ best score of {len(scores)} documents"
 
-    return _traced(path, "score_documents", fn)
+    return fn
+
+
+def has_none(values: list[Decimal | None]) -> bool:
+    """``None in values`` without comparing each Decimal to None (``Decimal.__eq__(None)`` asks
+    ``numbers.Rational.__instancecheck__``, an ABC check, for every element)."""
+    return not all(map(is_not, values, repeat(None)))
 
 
 def _args(n: Any, path: str) -> tuple[Compiled, ...]:
@@ -434,7 +571,7 @@ def _c_sum(n: m.Sum, path: str) -> Compiled:
         total = ZERO
         out: Decimal | None = None
         vals = [a(ev) for a in args]  # every argument evaluated (the trace shows each)
-        if None not in vals:
+        if not has_none(vals):
             for v in vals:
                 total += v  # type: ignore[operator]
             out = total
@@ -451,7 +588,7 @@ def _c_product(n: m.Product, path: str) -> Compiled:
     def run(ev: Evaluator) -> Decimal | None:
         vals = [a(ev) for a in args]
         out: Decimal | None = None
-        if None not in vals:
+        if not has_none(vals):
             out = Decimal(1)
             for v in vals:
                 out *= v  # type: ignore[operator]
@@ -520,7 +657,7 @@ def _c_extreme(op: str, pick: Callable[..., Any]) -> Callable[[Any, str], Compil
 
         def run(ev: Evaluator) -> Decimal | None:
             vals = [a(ev) for a in args]
-            out = None if None in vals else pick(vals)
+            out = None if has_none(vals) else pick(vals)
             if ev.trace is not None:
                 _step(ev, path, op, out, None if out is not None else "an argument has no value")
             return out
@@ -691,6 +828,308 @@ _COMPILERS: dict[type, Callable[[Any, str], Compiled]] = {
     m.ScoreDocuments: _c_score_documents,
     m.Items: _c_items,
     m.Round: _c_round,
+}
+
+
+# ------------------------------------------------------------------- plain (value-only) closures
+#
+# The scorecard's hot path needs the value only: no trace, no inputs read. These closures compute
+# exactly what the traced ones above compute — the same Decimal operations in the same order, the
+# same nodes evaluated (``reported`` records the quarters of a "no data yet" in ``missing``, so
+# no operand is skipped) — without the trace tests and without formatting any note.
+# tests/scoring/test_engine_speed_paths.py compares both on every shipped manual.
+
+
+def compile_plain(node: Any) -> Compiled:
+    """The value-only closure of ``node``; run it with ``trace`` and ``used`` unset."""
+    return _PLAIN[type(node)](node)
+
+
+def _p_const(n: m.Const) -> Compiled:
+    value = n.value
+    return lambda ev: value
+
+
+def _p_part(n: m.Part) -> Compiled:
+    name = n.name
+
+    def run(ev: Evaluator) -> Decimal | None:
+        parts = ev.parts
+        if parts is not None:
+            v = parts.get(name)
+            if v is not None:
+                return v
+        return ev.part(name, ev.period)  # the window walk (months, then quarters)
+
+    return run
+
+
+def _p_reported(n: m.Reported) -> Compiled:
+    name = n.name
+
+    def run(ev: Evaluator) -> Decimal | None:
+        parts = ev.parts
+        if parts is not None:
+            v = parts.get(name)
+            if v is not None:
+                return v
+        return ev.reported(name, ev.period)
+
+    return run
+
+
+def _p_target(n: m.AgreementTarget) -> Compiled:
+    return lambda ev: ev.targets.get(ev.period)
+
+
+def _p_evidence(n: m.EvidenceValue) -> Compiled:
+    return _memo_plain(n.model_dump_json(), _evidence_value(n))
+
+
+def _p_items(n: m.Items) -> Compiled:
+    fn = _items(n)
+    return _memo_plain(n.model_dump_json(), lambda ev: fn(ev)[0])
+
+
+def _p_score_documents(n: m.ScoreDocuments) -> Compiled:
+    fn = _score_documents(n)
+    return _memo_plain(n.model_dump_json(), lambda ev: fn(ev)[0])
+
+
+def _memo_plain(key: str, fn: Compiled) -> Compiled:
+    """:func:`_memoised` for the plain closures (never tracing)."""
+
+    def run(ev: Evaluator) -> Decimal | None:
+        memo = ev.memo
+        if key in memo:
+            return memo[key]
+        v = memo[key] = fn(ev)
+        return v
+
+    return run
+
+
+def _plain_args(n: Any) -> tuple[Compiled, ...]:
+    return tuple(compile_plain(a) for a in n.args)
+
+
+def _p_sum(n: m.Sum) -> Compiled:
+    args = _plain_args(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        vals = [a(ev) for a in args]
+        total = ZERO
+        for v in vals:
+            if v is None:
+                return None
+            total += v
+        return total
+
+    return run
+
+
+def _p_product(n: m.Product) -> Compiled:
+    args = _plain_args(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        vals = [a(ev) for a in args]
+        out = Decimal(1)
+        for v in vals:
+            if v is None:
+                return None
+            out *= v
+        return out
+
+    return run
+
+
+def _p_difference(n: m.Difference) -> Compiled:
+    first, second = compile_plain(n.minuend), compile_plain(n.subtrahend)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        a, b = first(ev), second(ev)
+        return None if a is None or b is None else a - b
+
+    return run
+
+
+def _p_ratio(n: m.Ratio) -> Compiled:
+    numerator, denominator, scale = compile_plain(n.numerator), compile_plain(n.denominator), n.scale
+    if scale == 1 and scale.as_tuple().exponent == 0:  # × Decimal(1) is the identity: skip it
+
+        def unscaled(ev: Evaluator) -> Decimal | None:
+            num, den = numerator(ev), denominator(ev)
+            if num is None or den is None or not den:
+                return None
+            return num / den
+
+        return unscaled
+
+    def run(ev: Evaluator) -> Decimal | None:
+        num, den = numerator(ev), denominator(ev)
+        if num is None or den is None or not den:  # no value, or a zero denominator
+            return None
+        return num / den * scale
+
+    return run
+
+
+def _p_mean(n: m.Mean) -> Compiled:
+    args = _plain_args(n)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        known = [v for v in [a(ev) for a in args] if v is not None]
+        return sum(known, ZERO) / len(known) if known else None
+
+    return run
+
+
+def _p_extreme(pick: Callable[..., Any]) -> Callable[[Any], Compiled]:
+    def compiler(n: Any) -> Compiled:
+        args = _plain_args(n)
+
+        def run(ev: Evaluator) -> Decimal | None:
+            vals = [a(ev) for a in args]
+            return None if has_none(vals) else pick(vals)
+
+        return run
+
+    return compiler
+
+
+def _p_first_of(n: m.Coalesce) -> Compiled:
+    args = _plain_args(n)
+    if len(args) == 2:
+        first, second = args
+
+        def either(ev: Evaluator) -> Decimal | None:
+            v = first(ev)
+            return v if v is not None else second(ev)
+
+        return either
+
+    def run(ev: Evaluator) -> Decimal | None:
+        for a in args:
+            v = a(ev)
+            if v is not None:
+                return v
+        return None
+
+    return run
+
+
+def _p_weighted(n: m.Weighted) -> Compiled:
+    comps = []
+    w_all = ZERO
+    with localcontext(CONTEXT):
+        for c in n.components:
+            w_all += c.weight  # summed in order, as the traced closure does
+            applicable = None if c.applicable is None else compile_plain(c.applicable)
+            comps.append((c.weight, c.cap, compile_plain(c.value), applicable))
+    renormalise = n.renormalise
+    components = tuple(comps)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        total = ZERO
+        w_app = ZERO
+        na = False
+        for weight, cap, value, applicable in components:
+            if applicable is not None:
+                a = applicable(ev)
+                if a is None or not a:
+                    na = True
+                    continue
+            v = value(ev)
+            if v is None:
+                na = True
+                continue
+            contribution = weight * v
+            if cap is not None and contribution > cap:
+                contribution = cap
+            total += contribution
+            w_app += weight
+        if not w_app:
+            return None
+        if na and renormalise:
+            total = total * w_all / w_app
+        return total
+
+    return run
+
+
+def _p_convert(n: m.Convert) -> Compiled:
+    value, points = compile_plain(n.value), list(n.points)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
+        return None if v is None else _interpolate(points, v)
+
+    return run
+
+
+def _p_bands(n: m.Bands) -> Compiled:
+    value, otherwise = compile_plain(n.value), n.otherwise
+    bands = tuple((b.at_least, b.value) for b in n.bands)
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
+        if v is None:
+            return None
+        for at_least, result in bands:
+            if v >= at_least:
+                return result
+        return otherwise
+
+    return run
+
+
+def _p_konversi(n: m.Konversi120) -> Compiled:
+    value, threshold, converted = compile_plain(n.value), compile_plain(n.threshold), n.converted
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v, t = value(ev), threshold(ev)
+        if v is None or t is None:
+            return None
+        if v >= t:
+            return converted
+        if not t:
+            return None
+        return v / t * HUNDRED
+
+    return run
+
+
+def _p_round(n: m.Round) -> Compiled:
+    value, places = compile_plain(n.value), n.places
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
+        return None if v is None else rounded(v, places)
+
+    return run
+
+
+_PLAIN: dict[type, Callable[[Any], Compiled]] = {
+    m.Const: _p_const,
+    m.Part: _p_part,
+    m.Reported: _p_reported,
+    m.AgreementTarget: _p_target,
+    m.EvidenceValue: _p_evidence,
+    m.Sum: _p_sum,
+    m.Product: _p_product,
+    m.Difference: _p_difference,
+    m.Ratio: _p_ratio,
+    m.Mean: _p_mean,
+    m.Smallest: _p_extreme(min),
+    m.Largest: _p_extreme(max),
+    m.Coalesce: _p_first_of,
+    m.Weighted: _p_weighted,
+    m.Convert: _p_convert,
+    m.Bands: _p_bands,
+    m.Konversi120: _p_konversi,
+    m.ScoreDocuments: _p_score_documents,
+    m.Items: _p_items,
+    m.Round: _p_round,
 }
 
 

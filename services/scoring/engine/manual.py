@@ -364,8 +364,17 @@ class Manual(_Node):
 
     @cached_property
     def compiled(self) -> Any:
-        """The realisation compiled to closures (evaluate.compile_expr), once per parsed manual."""
-        from services.scoring.engine.evaluate import compile_expr  # evaluate imports this module
+        """The realisation compiled to value-only closures (evaluate.compile_plain), once per
+        parsed manual: what scoring runs. :attr:`traced` is the same with the explain trace."""
+        from services.scoring.engine.evaluate import compile_plain  # evaluate imports this module
+
+        return compile_plain(self.realization)
+
+    @cached_property
+    def traced(self) -> Any:
+        """The realisation compiled to closures that also record the explain trace and the
+        inputs read (evaluate.compile_expr), once per parsed manual."""
+        from services.scoring.engine.evaluate import compile_expr
 
         return compile_expr(self.realization, "realization")
 

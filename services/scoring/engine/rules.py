@@ -101,6 +101,10 @@ class RuleSet(_M):
     def _status_bands(self) -> tuple[tuple[Decimal | None, Decimal | None, str], ...]:
         return tuple((b.above, b.at_least, b.status) for b in self.status_bands)
 
+    @cached_property
+    def _clamp(self) -> tuple[Decimal, Decimal]:
+        return self.index.floor, self.index.cap
+
     @staticmethod
     def _band(bands: tuple[tuple[Decimal | None, Decimal | None, str], ...], value: Decimal) -> str | None:
         for above, at_least, name in bands:
@@ -199,7 +203,10 @@ def achieve(
     manual: Manual | None,
     worst: Decimal | None = None,
 ) -> Achievement:
-    """:func:`achievement` inside the caller's :data:`CONTEXT` (the scorecard enters it once)."""
+    """:func:`achievement` inside the caller's :data:`CONTEXT` (the scorecard enters it once).
+
+    A positive target (every IKU of every agreement so far) is tested first and takes the short
+    way; the arithmetic is the same in every branch."""
     if realization is None:
         return _grey(None, "no realisation for the period")
     if target is None:
@@ -209,7 +216,19 @@ def achieve(
         return _grey(None, f"polarity {polarity!r} not defined by rule set {rules.code}")
     formula = rule.formula
     reason: str | None = None
-    if target == 0:
+    if target > 0:
+        ratio = realization / target
+        if formula == "ratio":
+            raw = ratio * HUNDRED
+        elif formula == "two_minus_ratio":
+            raw = (ONE + (ONE - ratio)) * HUNDRED
+        elif formula == "inverse_ratio":
+            raw = rules.index.cap if realization == 0 else target / realization * HUNDRED
+        else:  # stabilize: the deviation from the target, on either side of it
+            ca = ratio * HUNDRED if realization <= target else 2 * HUNDRED - ratio * HUNDRED
+            raw = interpolate(list(manual.stabilize_scale), ca) if manual and manual.stabilize_scale else ca
+        formula_text = FORMULA_TEXT[formula]
+    elif target == 0:
         tz = manual.target_zero if manual else None
         if tz is not None and tz.worst is not None and polarity == "min":
             if worst is None:
@@ -234,15 +253,14 @@ def achieve(
         else:
             why = "the manual names no worst realisation" if polarity == "min" else "the manual defines no rule for it"
             return _grey(FORMULA_TEXT[formula], f"target is 0: index not computable ({why})")
-    else:
-        if target < 0:
-            if rule.negative_target is None:
-                return _grey(
-                    FORMULA_TEXT[formula],
-                    f"target {target} is negative: rule set {rules.code} v{rules.version} states no formula "
-                    f"for a negative target of polarity {polarity}",
-                )
-            formula = rule.negative_target.formula
+    else:  # a negative target
+        if rule.negative_target is None:
+            return _grey(
+                FORMULA_TEXT[formula],
+                f"target {target} is negative: rule set {rules.code} v{rules.version} states no formula "
+                f"for a negative target of polarity {polarity}",
+            )
+        formula = rule.negative_target.formula
         formula_text = FORMULA_TEXT[formula]
         ratio = realization / target
         if formula == "ratio":
@@ -250,17 +268,25 @@ def achieve(
         elif formula == "two_minus_ratio":
             raw = (ONE + (ONE - ratio)) * HUNDRED
         elif formula == "inverse_ratio":
-            if target < 0:
-                return _grey(formula_text, "inverse_ratio is not defined for a negative target")
-            raw = rules.index.cap if realization == 0 else target / realization * HUNDRED
-        else:  # stabilize: the deviation from the target, on either side of it
-            below = realization <= target if target > 0 else realization >= target
-            ca = ratio * HUNDRED if below else 2 * HUNDRED - ratio * HUNDRED
+            return _grey(formula_text, "inverse_ratio is not defined for a negative target")
+        else:  # stabilize
+            ca = ratio * HUNDRED if realization >= target else 2 * HUNDRED - ratio * HUNDRED
             raw = interpolate(list(manual.stabilize_scale), ca) if manual and manual.stabilize_scale else ca
-        if target < 0:
-            reason = f"negative target: {formula_text}"
-    floor, cap = rules.index.floor, rules.index.cap
-    index = floor if raw < floor else (cap if raw > cap else raw)
-    if index != raw:
-        reason = f"clamped to [{floor}, {cap}]"
-    return Achievement(index, raw, rules.status(index), formula_text, reason)
+        reason = f"negative target: {formula_text}"
+    floor, cap = rules._clamp
+    if raw < floor:
+        index, reason = floor, f"clamped to [{floor}, {cap}]"
+    elif raw > cap:
+        index, reason = cap, f"clamped to [{floor}, {cap}]"
+    else:
+        index = raw
+    status = "grey"
+    for above, at_least, name in rules._status_bands:  # RuleSet.status, inline
+        if above is not None:
+            if index > above:
+                status = name
+                break
+        elif at_least is None or index >= at_least:
+            status = name
+            break
+    return Achievement(index, raw, status or "grey", formula_text, reason)

@@ -15,12 +15,20 @@ without index (weights renormalised); ``notes`` and ``objectives[].excluded`` sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from operator import is_not, mul
 from typing import Any, NamedTuple
 
-from services.scoring.engine.evaluate import Evaluator, Evidence, Step, normalise_measures, part_names
+from services.scoring.engine.evaluate import (
+    Evaluator,
+    Evidence,
+    Step,
+    has_none,
+    normalise_measures,
+    part_names,
+)
 from services.scoring.engine.manual import Manual, Reported, parse_manual
 from services.scoring.engine.numbers import CONTEXT, ZERO, rounded, to_decimal
 from services.scoring.engine.periods import QUARTERS_IN
@@ -29,6 +37,7 @@ from services.scoring.engine.rules import Achievement, RuleSet, achieve, parse_r
 DEFAULT_MANUAL = Manual(realization=Reported(op="reported"))
 #: windows whose target can be derived from the quarters' targets
 DERIVED_WINDOWS = ("S1", "TQ3", "Y")
+_DERIVED = frozenset(DERIVED_WINDOWS)
 
 
 class Target(NamedTuple):
@@ -49,6 +58,8 @@ def derive_window_targets(targets: dict[str, Target], consolidation: str) -> Non
     the IKU's consolidation: sum → Σ of the quarters' targets, average → their mean, take last
     known value → the last stated. A target stated for the window (even "-") wins; quarters
     without a target do not count."""
+    if targets.keys() >= _DERIVED:  # every window stated: nothing to derive (the common case)
+        return
     with localcontext(CONTEXT):
         for window in DERIVED_WINDOWS:
             if window in targets:
@@ -100,7 +111,10 @@ class Objective:
 
 @dataclass
 class Prepared:
-    """A bundle parsed once (manuals validated, numbers as Decimal), reusable for every period."""
+    """A bundle parsed once (manuals validated, numbers as Decimal), reusable for every period.
+
+    Read-only once :func:`prepare` made it: ``plan`` (what every period's scoring shares) is
+    derived from its indicators and objectives."""
 
     satker: dict[str, Any]
     agreement: dict[str, Any]
@@ -110,9 +124,100 @@ class Prepared:
     indicators: list[Indicator]
     closed_periods: list[str]
     as_of: str | None
+    plan: ScorePlan | None = None  # built by prepare(); None: built on first use
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
+
+
+@dataclass(slots=True)
+class ObjectivePlan:
+    objective: Objective
+    positions: tuple[int, ...]  # of its IKU in Prepared.indicators (their order)
+    weights: tuple[Decimal, ...]
+    codes: tuple[str, ...]
+    weight_sum: Decimal  # Σ weights in CONTEXT, in order: the divisor when every IKU has an index
+
+
+@dataclass(slots=True)
+class PerspectivePlan:
+    code: str
+    name: str | None
+    weight: Decimal
+    positions: tuple[int, ...]  # of its objectives in Prepared.objectives (their order)
+    weights: tuple[Decimal, ...]
+    codes: tuple[str, ...]
+    weight_sum: Decimal
+
+
+#: what the scoring loop reads of one indicator, unpacked at once (instead of ten attribute reads)
+IndicatorRow = tuple[
+    "Indicator",
+    str,  # code
+    dict[str, dict[str, Decimal]],  # measures
+    str,  # consolidation
+    frozenset[str],  # part names
+    dict[str, Decimal | None],  # target values
+    Manual,
+    Mapping[str, Mapping[str, Decimal]],  # the manual's tables
+    Any,  # the manual's value-only closure
+    int | None,  # the manual's precision
+]
+
+
+@dataclass(slots=True)
+class ScorePlan:
+    """What every period's scoring of one prepared bundle shares, resolved once: the indicator
+    rows, and who rolls up into whom — per objective (agreement order) its IKU, per perspective
+    (rule-set order) its objectives, with their weights and weight sums (the same sums, in the
+    same order and context, as the roll-up takes when nothing is left out)."""
+
+    rows: tuple[IndicatorRow, ...]  # Prepared.indicators, in order
+    objectives: tuple[ObjectivePlan, ...]
+    perspectives: tuple[PerspectivePlan, ...]
+    perspective_weights: tuple[Decimal, ...]
+
+
+def _plan(objectives: list[Objective], indicators: list[Indicator], rules: RuleSet) -> ScorePlan:
+    rows = tuple(
+        (
+            ind,
+            ind.code,
+            ind.measures,
+            ind.consolidation,
+            ind.part_names,
+            ind.target_values,
+            ind.manual,
+            ind.manual.tables,
+            ind.manual.compiled,
+            ind.manual.precision,
+        )
+        for ind in indicators
+    )
+    by_objective: dict[str, list[int]] = {}
+    for i, ind in enumerate(indicators):
+        by_objective.setdefault(ind.objective, []).append(i)
+    by_perspective: dict[str, list[int]] = {}
+    for j, o in enumerate(objectives):
+        by_perspective.setdefault(o.perspective, []).append(j)
+    with localcontext(CONTEXT):
+        objective_plans = []
+        for o in objectives:
+            positions = tuple(by_objective.get(o.code, ()))
+            weights = tuple(indicators[i].weight for i in positions)
+            codes = tuple(indicators[i].code for i in positions)
+            objective_plans.append(ObjectivePlan(o, positions, weights, codes, sum(weights, ZERO)))
+        perspective_plans = []
+        for p in rules.perspectives:
+            positions = tuple(by_perspective.get(p.code, ()))
+            weights = tuple(objectives[j].weight for j in positions)
+            codes = tuple(objectives[j].code for j in positions)
+            perspective_plans.append(
+                PerspectivePlan(p.code, p.name, p.weight, positions, weights, codes, sum(weights, ZERO))
+            )
+    return ScorePlan(
+        rows, tuple(objective_plans), tuple(perspective_plans), tuple(p.weight for p in rules.perspectives)
+    )
 
 
 class BundleError(ValueError):
@@ -149,11 +254,9 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
         for period, t in (ind.get("targets") or {}).items():
             if t is not None:
                 v = t.get("value")
-                targets[period] = Target(
-                    None if v is None else (Decimal(repr(v)) if type(v) is float else to_decimal(v)),
-                    t.get("document"),
-                    t.get("version"),
-                )
+                if v is not None:
+                    v = Decimal(_float_repr(v)) if type(v) is float else to_decimal(v)
+                targets[period] = Target(v, t.get("document"), t.get("version"))
         consolidation = ind.get("consolidation") or "take_last_known_value"
         derive_window_targets(targets, consolidation)
         indicators.append(
@@ -188,6 +291,7 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
         indicators=indicators,
         closed_periods=list(bundle.get("closed_periods") or []),
         as_of=bundle.get("as_of"),
+        plan=_plan(objectives, indicators, rules),
     )
 
 
@@ -203,7 +307,7 @@ class IkuScore:
     inputs: dict[str, dict[str, Decimal]] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ObjectiveScore:
     objective: Objective
     index: Decimal | None
@@ -211,7 +315,7 @@ class ObjectiveScore:
     excluded: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class PerspectiveScore:
     code: str
     name: str | None
@@ -220,7 +324,7 @@ class PerspectiveScore:
     objectives: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Scorecard:
     prepared: Prepared
     period: str
@@ -285,7 +389,10 @@ def _realise(
         ev.names, ev.targets, ev.period = ind.part_names, ind.target_values, period
         if ev.missing:
             ev.missing = []
-    value = manual.compiled(ev)
+        if ev.memo:  # the evidence facts of the previous IKU
+            ev.memo = {}
+    ev.parts = ev.measures.get(period)
+    value = manual.traced(ev) if ev.trace is not None or ev.used is not None else manual.compiled(ev)
     exact = value
     if value is not None and manual.precision is not None:
         value = rounded(value, manual.precision)
@@ -293,6 +400,7 @@ def _realise(
 
 
 _NO_EVIDENCE: Evidence = {}
+_float_repr = float.__repr__
 
 
 def score_indicator(
@@ -327,60 +435,142 @@ def _score_indicator(
 def score(
     prepared: Prepared, period: str, *, evidence: Mapping[str, Evidence] | None = None, trace: bool = False
 ) -> Scorecard:
-    """Score every IKU of the bundle for ``period`` and roll up. ``evidence``: indicator → inputs."""
+    """Score every IKU of the bundle for ``period`` and roll up. ``evidence``: indicator → inputs.
+
+    Without ``trace`` this is the hot path of every scores request (ADR 0004, speed): one
+    evaluator and one Decimal context for the whole scorecard, the per-IKU steps of
+    :func:`_score_indicator` inlined. The traced path computes the same numbers the long way
+    (tests compare both)."""
     evidence = evidence or {}
     rules = prepared.rules
-    shared = None if trace else Evaluator({})
+    ikus: list[IkuScore]
+    if trace:
+        with localcontext(CONTEXT):
+            ikus = [_score_indicator(rules, ind, period, evidence.get(ind.code), True) for ind in prepared.indicators]
+        return roll_up(prepared, period, ikus)
+    plan = prepared.plan
+    if plan is None or len(plan.rows) != len(prepared.indicators):
+        plan = prepared.plan = _plan(prepared.objectives, prepared.indicators, rules)
+    ev = Evaluator({}, period=period)
+    no_evidence = _NO_EVIDENCE
+    ikus = []
+    append = ikus.append
     with localcontext(CONTEXT):
-        ikus = [
-            _score_indicator(rules, ind, period, evidence.get(ind.code), trace, shared) for ind in prepared.indicators
-        ]
-    return roll_up(prepared, period, ikus)
+        for ind, code, measures, consolidation, names, target_values, manual, tables, compiled, precision in plan.rows:
+            ev.measures, ev.consolidation, ev.tables, ev.names, ev.targets = (
+                measures,
+                consolidation,
+                tables,
+                names,
+                target_values,
+            )
+            ev.evidence = evidence.get(code) or no_evidence
+            ev.parts = measures.get(period)
+            if ev.missing:
+                ev.missing = []
+            if ev.memo:  # the evidence facts of the previous IKU
+                ev.memo = {}
+            value = exact = compiled(ev)
+            if precision is not None and value is not None:
+                value = rounded(value, precision)
+            target_value = target_values.get(period)
+            if value is None and ev.missing:
+                ach = Achievement(
+                    None,
+                    None,
+                    "grey",
+                    None,
+                    f"no data yet: {', '.join(ev.missing)} of the window {period} has a target but no realisation",
+                )
+            else:
+                worst = None
+                if target_value is not None and not target_value and value is not None:
+                    worst_fn = manual.compiled_worst
+                    worst = None if worst_fn is None else worst_fn(ev)
+                ach = achieve(rules, ind.polarity, value, target_value, manual, worst)
+            append(IkuScore(ind, period, ind.targets.get(period), value, exact, ach))
+    return _roll_up(prepared, period, ikus, plan)
+
+
+def ikus_of(ikus: list[IkuScore]) -> Iterator[Indicator]:
+    return (s.indicator for s in ikus)
 
 
 def roll_up(prepared: Prepared, period: str, ikus: list[IkuScore]) -> Scorecard:
+    """SS, perspectives, NKO and predicate of the IKU scores ``ikus``."""
+    plan = prepared.plan
+    if plan is None or len(ikus) != len(prepared.indicators) or any(map(is_not, ikus_of(ikus), prepared.indicators)):
+        plan = _plan(prepared.objectives, list(ikus_of(ikus)), prepared.rules)  # not the prepared IKU, in order
+    return _roll_up(prepared, period, ikus, plan)
+
+
+def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScorePlan) -> Scorecard:
+    """:func:`roll_up` with ``plan`` made for ``ikus``. Every mean is Σ (weight × index) / Σ weight
+    over the members with an index, summed from ``ZERO`` in member order: where no member is left
+    out the plan's weight sum is that same divisor, and ``sum(map(mul, ...))`` the same sum."""
     notes: list[str] = []
+    indices = [s.achievement.index for s in ikus]
+    partial = has_none(indices)
+    objectives: list[ObjectiveScore] = []
+    ss_indices: list[Decimal | None] = []
     with localcontext(CONTEXT):
-        by_obj: dict[str, list[IkuScore]] = {}
-        for s in ikus:
-            by_obj.setdefault(s.indicator.objective, []).append(s)
-        objectives: list[ObjectiveScore] = []
-        for o in prepared.objectives:
-            members = by_obj.get(o.code, [])
-            inc = [(s, s.achievement.index) for s in members if s.achievement.index is not None]
-            exc = [s.indicator.code for s in members if s.achievement.index is None]
-            if exc:
-                notes.append(f"{o.code}: {', '.join(exc)} without index, excluded from the mean")
-            wsum = sum((s.indicator.weight for s, _ in inc), ZERO)
-            index = sum((s.indicator.weight * i for s, i in inc), ZERO) / wsum if inc and wsum else None
-            objectives.append(ObjectiveScore(o, index, [s.indicator.code for s, _ in inc], exc))
+        for op in plan.objectives:
+            values = [indices[i] for i in op.positions]
+            index: Decimal | None = None
+            if values and not has_none(values):
+                wsum = op.weight_sum
+                if wsum:
+                    index = sum(map(mul, op.weights, values), ZERO) / wsum
+                objectives.append(ObjectiveScore(op.objective, index, list(op.codes), []))
+            else:
+                inc = [(w, v, c) for w, v, c in zip(op.weights, values, op.codes, strict=True) if v is not None]
+                exc = [c for v, c in zip(values, op.codes, strict=True) if v is None]
+                if exc:
+                    notes.append(f"{op.objective.code}: {', '.join(exc)} without index, excluded from the mean")
+                if inc:
+                    wsum = sum([w for w, _, _ in inc], ZERO)
+                    if wsum:
+                        index = sum([w * v for w, v, _ in inc], ZERO) / wsum
+                objectives.append(ObjectiveScore(op.objective, index, [c for _, _, c in inc], exc))
+            if index is None:
+                partial = True
+            ss_indices.append(index)
         perspectives: list[PerspectiveScore] = []
-        for p in prepared.rules.perspectives:
-            members_o = [os for os in objectives if os.objective.perspective == p.code]
-            known = [os for os in members_o if os.index is not None]
-            wsum = sum((os.objective.weight for os in known), ZERO)
-            index = (
-                sum((os.objective.weight * os.index for os in known), ZERO) / wsum  # type: ignore[operator]
-                if known and wsum
-                else None
-            )
-            perspectives.append(PerspectiveScore(p.code, p.name, p.weight, index, [os.objective.code for os in known]))
-        known_p = [p for p in perspectives if p.index is not None]
-        renormalised = len(known_p) != len(perspectives)
-        partial = (
-            renormalised or any(s.achievement.index is None for s in ikus) or any(os.index is None for os in objectives)
-        )
+        p_indices: list[Decimal | None] = []
+        for pp in plan.perspectives:
+            values = [ss_indices[j] for j in pp.positions]
+            index = None
+            if values and not has_none(values):
+                if pp.weight_sum:
+                    index = sum(map(mul, pp.weights, values), ZERO) / pp.weight_sum
+                included = list(pp.codes)
+            else:
+                known = [(w, v) for w, v in zip(pp.weights, values, strict=True) if v is not None]
+                included = [c for v, c in zip(values, pp.codes, strict=True) if v is not None]
+                if known:
+                    wsum = sum([w for w, _ in known], ZERO)
+                    if wsum:
+                        index = sum([w * v for w, v in known], ZERO) / wsum
+            perspectives.append(PerspectiveScore(pp.code, pp.name, pp.weight, index, included))
+            p_indices.append(index)
         nko: Decimal | None = None
-        if known_p:
-            w_all = sum((p.weight for p in perspectives), ZERO)
-            w_known = sum((p.weight for p in known_p), ZERO)
-            nko = sum((p.weight * p.index for p in known_p), ZERO)  # type: ignore[operator]
-            if renormalised and w_known:
-                nko = nko * w_all / w_known
-                notes.append(
-                    "NKO over the perspectives with an index only, weights renormalised: "
-                    + ", ".join(p.code for p in perspectives if p.index is None)
-                    + " without index"
-                )
+        if not p_indices:
+            pass  # a rule set has at least one perspective; without one there is no NKO
+        elif not has_none(p_indices):
+            nko = sum(map(mul, plan.perspective_weights, p_indices), ZERO)
+        else:
+            partial = True  # a whole perspective without index: the NKO over the others
+            known_p = [p for p in perspectives if p.index is not None]
+            if known_p:
+                nko = sum([p.weight * p.index for p in known_p], ZERO)  # type: ignore[operator]
+                w_all = sum([p.weight for p in perspectives], ZERO)
+                w_known = sum([p.weight for p in known_p], ZERO)
+                if w_known:
+                    nko = nko * w_all / w_known
+                    notes.append(
+                        "NKO over the perspectives with an index only, weights renormalised: "
+                        + ", ".join(p.code for p in perspectives if p.index is None)
+                        + " without index"
+                    )
     predicate = prepared.rules.predicate(nko)
     return Scorecard(prepared, period, ikus, objectives, perspectives, nko, predicate, partial, notes)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,10 @@ def _objects(settings: Any, data_dir: Path) -> list[str]:
         finally:
             await storage.aclose()
 
-    return anyio.run(_list)
+    # its own thread: the anyio pytest plugin may keep an event loop running in this one (after an
+    # earlier module's async fixtures), and a loop cannot be started inside a running one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, _list).result()
 
 
 def _spool(data_dir: Path) -> list[Path]:

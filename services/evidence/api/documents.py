@@ -111,6 +111,9 @@ async def revise(
     x_evidence_metadata: MetadataHeader = None,
     submit: Annotated[bool, Query()] = True,
 ) -> DocumentOut:
+    """A correction of the current revision, e.g. `POST .../documents/{id}/revisions` with the
+    same metadata and the fixed file: a new immutable row in the same lineage (revision + 1), back
+    in review; the old one stays readable. Same body forms as the upload."""
     old = await documents.document(rt=rt, session=session, actor=who, document_id=document_id)
     up = await upload_body(request, x_evidence_metadata)
     doc = await uploading.upload(
@@ -140,6 +143,8 @@ async def list_documents(
     status: Annotated[str | None, Query(max_length=32)] = None,
     all_revisions: bool = False,
 ) -> Page[DocumentOut]:
+    """The satker's current documents (all revisions with `all_revisions=true`), filtered, paged,
+    e.g. `?indicator=8a-N&year=2024&status=verified`."""
     rows, total = await documents.search(
         rt=rt,
         session=session,
@@ -158,6 +163,8 @@ async def list_documents(
 
 @router.get("/kinds", summary="Document kinds, number prefixes, allowed file types and parents")
 async def kinds(who: ActorDep, page: PageDep) -> Page[DocumentKindOut]:
+    """The document kinds the service accepts, e.g. `LPT`: number prefixes, sniffed file types,
+    the kinds it may follow from and the JSON Schema of its `fields`."""
     every = [
         DocumentKindOut(
             code=k.code,
@@ -174,6 +181,8 @@ async def kinds(who: ActorDep, page: PageDep) -> Page[DocumentKindOut]:
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
 async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep) -> DocumentOut:
+    """One revision by id, e.g. `GET .../documents/3f2b...`; an id out of the caller's reach
+    answers like an unknown one."""
     doc = await documents.document(rt=rt, session=session, actor=who, document_id=document_id)
     return DocumentOut.model_validate(doc)
 
@@ -182,12 +191,14 @@ async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, se
 async def list_revisions(
     document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep, page: PageDep
 ) -> Page[DocumentOut]:
+    """Every revision of the document's lineage, oldest first, e.g. revision 1 rejected, 2 verified."""
     revs = await documents.revisions(rt=rt, session=session, actor=who, document_id=document_id)
     return page_of([DocumentOut.model_validate(d) for d in revs], page)
 
 
 @router.post("/documents/{document_id}/submit", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
 async def submit(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
+    """Send a document kept in `scanned` (uploaded with `submit=false`) to review."""
     return DocumentOut.model_validate(
         await reviewing.submit(rt=rt, session=session, actor=who, document_id=document_id)
     )
@@ -207,6 +218,8 @@ async def review(
 async def document_audit(
     document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep, page: PageDep
 ) -> Page[AuditEventOut]:
+    """The audit events of every revision of the document, oldest first (uploaded, scanned,
+    submitted, verified, downloaded...)."""
     trail = await audit.document_trail(rt=rt, session=session, actor=who, document_id=document_id)
     return page_of([AuditEventOut.model_validate(e) for e in trail], page)
 
@@ -220,6 +233,7 @@ async def satker_audit(
     page: PageDep,
     action: Annotated[str | None, Query(description="only events of this action, e.g. downloaded")] = None,
 ) -> Page[AuditEventOut]:
+    """The satker's audit events, oldest first, e.g. `?action=downloaded` for who read what."""
     rows, total = await audit.satker_trail(
         rt=rt, session=session, actor=who, satker=code, action=action, limit=page.limit, offset=page.offset
     )
@@ -275,6 +289,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 async def download(
     document_id: uuid.UUID, request: Request, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep
 ) -> Response:
+    """The file, streamed, e.g. `Range: bytes=0-1023` for its first KiB (206); logged in the
+    audit log before the first byte."""
     doc = await documents.document(rt=rt, session=session, actor=who, document_id=document_id)
     rng = parse_range(request.headers.get("range"), doc.size)
     start, end = rng if rng else (0, doc.size - 1)

@@ -15,9 +15,15 @@ from pydantic import ValidationError
 from kernel.auth import PrincipalDep
 from kernel.errors import FieldError, Unprocessable
 from kernel.observability import client_origin, request_id_var
-from services.evidence.domain.schemas import DocumentMetadata
-from services.evidence.domain.service import Actor, Runtime
-from services.evidence.multipart import FILE_FIELD, FORM_OVERHEAD_BYTES, METADATA_FIELD, FormUpload, is_multipart
+from services.evidence.adapters.multipart import (
+    FILE_FIELD,
+    FORM_OVERHEAD_BYTES,
+    METADATA_FIELD,
+    FormUpload,
+    is_multipart,
+)
+from services.evidence.schemas import DocumentMetadata
+from services.evidence.service.context import Actor, Runtime
 
 METADATA_HEADER = "X-Evidence-Metadata"
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from kernel.types import Number
 from services.scoring.engine.evaluate import interpolate
 from services.scoring.engine.manual import Manual
-from services.scoring.engine.numbers import CONTEXT, HUNDRED, ONE
+from services.scoring.engine.numbers import CONTEXT, HUNDRED, ONE, ZERO
 
 Formula = Literal["ratio", "two_minus_ratio", "inverse_ratio", "stabilize"]
 
@@ -104,6 +104,12 @@ class RuleSet(_M):
     @cached_property
     def _clamp(self) -> tuple[Decimal, Decimal]:
         return self.index.floor, self.index.cap
+
+    @cached_property
+    def _positive(self) -> dict[str, tuple[PolarityRule, str, str]]:
+        """Per polarity: its rule, the formula of a positive target and that formula's text,
+        resolved once per (content-cached) rule set instead of once per IKU score."""
+        return {name: (rule, rule.formula, FORMULA_TEXT[rule.formula]) for name, rule in self.polarity.items()}
 
     @staticmethod
     def _band(bands: tuple[tuple[Decimal | None, Decimal | None, str], ...], value: Decimal) -> str | None:
@@ -211,12 +217,12 @@ def achieve(
         return _grey(None, "no realisation for the period")
     if target is None:
         return _grey(None, "no target for the period")
-    rule = rules.polarity.get(polarity)
-    if rule is None:
+    resolved = rules._positive.get(polarity)
+    if resolved is None:
         return _grey(None, f"polarity {polarity!r} not defined by rule set {rules.code}")
-    formula = rule.formula
+    rule, formula, formula_text = resolved
     reason: str | None = None
-    if target > 0:
+    if target > ZERO:  # Decimal against Decimal (an int operand is converted on every comparison)
         ratio = realization / target
         if formula == "ratio":
             raw = ratio * HUNDRED
@@ -227,7 +233,6 @@ def achieve(
         else:  # stabilize: the deviation from the target, on either side of it
             ca = ratio * HUNDRED if realization <= target else 2 * HUNDRED - ratio * HUNDRED
             raw = interpolate(list(manual.stabilize_scale), ca) if manual and manual.stabilize_scale else ca
-        formula_text = FORMULA_TEXT[formula]
     elif target == 0:
         tz = manual.target_zero if manual else None
         if tz is not None and tz.worst is not None and polarity == "min":

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from contracts.periods import window_bounds
 from kernel.auth import Action, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PROBLEM_RESPONSES, Unprocessable
@@ -17,7 +18,7 @@ from services.evidence.api.deps import ActorDep, RuntimeDep
 from services.evidence.domain import repository as repo
 from services.evidence.domain import service
 from services.evidence.domain.aggregates import aggregates_many
-from services.evidence.domain.kinds import PERIODS, window_bounds
+from services.evidence.domain.kinds import PERIODS
 from services.evidence.domain.models import DocumentStatus
 from services.evidence.domain.pack import stream_pack
 from services.evidence.domain.schemas import SweepReport

@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.periods import window_bounds
 from services.evidence.domain import repository as repo
-from services.evidence.domain.kinds import IMPLICIT_LATE_SEIZURE, TARGETING_KINDS, window_bounds
+from services.evidence.domain.kinds import IMPLICIT_LATE_SEIZURE, TARGETING_KINDS
 from services.evidence.domain.models import Document
 
 OUTCOME_ORDER = ("ba_tegah_special", "ba_tegah", "ba_segel", "sbp")

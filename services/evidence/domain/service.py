@@ -34,6 +34,7 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.periods import WINDOWS
 from kernel.auth import Action, Principal, ensure_allowed, reads_everything, unseen
 from kernel.client import Peers
 from kernel.db import Database
@@ -44,7 +45,6 @@ from services.evidence.domain.kinds import (
     KINDS,
     PDF,
     PERIODS,
-    WINDOWS,
     check_fields,
     division_of,
     file_name,

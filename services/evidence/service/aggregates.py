@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.periods import window_bounds
 from kernel.auth import Action
 from services.evidence.service.context import Actor, Runtime
 from services.evidence.service.disclosure import authorize
-from services.evidence.service.kinds import IMPLICIT_LATE_SEIZURE, TARGETING_KINDS, window_bounds
+from services.evidence.service.kinds import IMPLICIT_LATE_SEIZURE, TARGETING_KINDS
 from services.evidence.store import repository as repo
 from services.evidence.store.models import Document
 

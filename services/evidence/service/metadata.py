@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.periods import WINDOWS
 from kernel.auth import Principal
 from kernel.errors import Conflict, Unprocessable
 from services.evidence.schemas import DocumentMetadata
@@ -16,7 +17,6 @@ from services.evidence.service.kinds import (
     HEAD_OFFICE,
     KINDS,
     PERIODS,
-    WINDOWS,
     check_fields,
     division_of,
     month_closed,

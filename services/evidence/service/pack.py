@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.periods import window_bounds
 from kernel.auth import Action
 from services.evidence.service.audit import event, record
 from services.evidence.service.context import Actor, Runtime
 from services.evidence.service.disclosure import authorize
-from services.evidence.service.kinds import EXTENSIONS, window_bounds
+from services.evidence.service.kinds import EXTENSIONS
 from services.evidence.service.upload import read_object
 from services.evidence.store import repository as repo
 from services.evidence.store.models import AuditEvent, Document, DocumentStatus

@@ -13,7 +13,9 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
+from kernel.errors import FieldError, field_errors, json_path
 from kernel.types import Number
 from services.scoring.engine.evaluate import interpolate
 from services.scoring.engine.manual import Manual
@@ -139,15 +141,16 @@ class RuleSetError(ValueError):
         self.errors = errors
 
 
-def _json_path(loc: tuple[int | str, ...]) -> str:
-    """pydantic's location → the JSON path the registry uses (``perspectives[1].weight``)."""
-    out = ""
-    for item in loc:
-        if isinstance(item, int):
-            out += f"[{item}]"
-        else:
-            out += f".{item}" if out else str(item)
-    return out or "$"
+def _refine(e: ErrorDetails, found: FieldError) -> FieldError:
+    if e.get("type") == "literal_error":
+        return FieldError(
+            field=found.field, reason=f"unknown formula {e.get('input')!r}; one of {', '.join(FORMULA_NAMES)}"
+        )
+    return found
+
+
+def _relative(loc: tuple[int | str, ...]) -> str:
+    return json_path(loc, root="")
 
 
 def validate_rule_set(document: Any) -> RuleSet:
@@ -164,13 +167,8 @@ def parse_rule_set(code: str, version: int, document: Any) -> RuleSet:
     try:
         return RuleSet.model_validate({**(document or {}), "code": code, "version": version})
     except ValidationError as exc:
-        errors = []
-        for e in exc.errors():
-            reason = str(e.get("msg"))
-            if e.get("type") == "literal_error":
-                reason = f"unknown formula {e.get('input')!r}; one of {', '.join(FORMULA_NAMES)}"
-            errors.append((_json_path(tuple(e.get("loc", ()))), reason))
-        raise RuleSetError(errors) from None
+        found = field_errors(exc, locate=_relative, refine=_refine)
+        raise RuleSetError([(e.field, e.reason) for e in found]) from None
 
 
 @dataclass(slots=True)

@@ -26,11 +26,7 @@ from services.registry.api.deps import (
     resolve_as_of,
     utcnow,
 )
-from services.registry.domain import agreements as service
-from services.registry.domain import bundles as bundles_service
-from services.registry.domain import transfer as transfer_service
-from services.registry.domain.periods import MeasurePeriod
-from services.registry.domain.schemas import (
+from services.registry.schemas import (
     AddendumCreate,
     AgreementCreate,
     AgreementListItem,
@@ -43,6 +39,10 @@ from services.registry.domain.schemas import (
     TargetRow,
     TargetsOut,
 )
+from services.registry.service import agreements as service
+from services.registry.service import bundles as bundles_service
+from services.registry.service import transfer as transfer_service
+from services.registry.service.periods import MeasurePeriod
 
 router = APIRouter(tags=["agreements"])
 BASE = "/satkers/{code}/agreements/{year}"
@@ -209,7 +209,7 @@ async def reopen_period(
 
 
 def _bundle_json(body: Any) -> Response:
-    """The bundle serialised by orjson (the service built it in wire form; see domain/bundles.py).
+    """The bundle serialised by orjson (the service built it in wire form; see service/bundles.py).
 
     Returning a ``Response`` skips FastAPI's validation + serialisation of the response model,
     which for a bundle (hundreds of nested objects) cost more than reading it from the database;

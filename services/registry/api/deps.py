@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import Action, Principal, Role, ensure_allowed, reads_everything, unseen
 from kernel.client import ServiceClient
 from kernel.errors import NotFound
-from services.registry.domain import satkers as satkers_service
-from services.registry.domain.agreements import ManualValidator
-from services.registry.domain.models import Satker
+from services.registry.service import satkers as satkers_service
+from services.registry.service.agreements import ManualValidator
+from services.registry.store.models import Satker
 
 AsOfQuery = Annotated[
     datetime | None,

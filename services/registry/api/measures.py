@@ -13,11 +13,11 @@ from kernel.db import SessionDep
 from kernel.errors import PreconditionRequired
 from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
-from services.registry.domain import agreements as agreements_service
-from services.registry.domain import measures as service
-from services.registry.domain.models import Agreement, Indicator
-from services.registry.domain.periods import MeasurePeriod
-from services.registry.domain.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
+from services.registry.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
+from services.registry.service import agreements as agreements_service
+from services.registry.service import measures as service
+from services.registry.service.periods import MeasurePeriod
+from services.registry.store.models import Agreement, Indicator
 
 router = APIRouter(tags=["measures"])
 BASE = "/satkers/{code}/agreements/{year}/indicators/{iku}/measures"

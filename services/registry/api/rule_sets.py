@@ -12,8 +12,8 @@ from kernel.db import SessionDep
 from kernel.pagination import Page, PageDep, page_of
 from kernel.types import ensure_no_nul
 from services.registry.api.deps import VersionPath, utcnow
-from services.registry.domain import rule_sets as service
-from services.registry.domain.schemas import RuleSetOut
+from services.registry.schemas import RuleSetOut
+from services.registry.service import rule_sets as service
 
 router = APIRouter(tags=["rule_sets"])
 

@@ -12,9 +12,9 @@ from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import NotFound
 from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import authorize, utcnow
-from services.registry.domain import satkers as service
-from services.registry.domain.repositories import SatkerRepository
-from services.registry.domain.schemas import SatkerCreate, SatkerOut, SatkerUpdate
+from services.registry.schemas import SatkerCreate, SatkerOut, SatkerUpdate
+from services.registry.service import satkers as service
+from services.registry.store.repositories import SatkerRepository
 
 router = APIRouter(tags=["satkers"])
 

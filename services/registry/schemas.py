@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from kernel.types import BoundedNumber, InputModel, Number
-from services.registry.domain.periods import MeasurePeriod, TargetPeriod
+from services.registry.service.periods import MeasurePeriod, TargetPeriod
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 DocNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]

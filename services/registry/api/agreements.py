@@ -258,7 +258,7 @@ async def get_bundles(
 async def export_agreement(
     code: str,
     year: YearPath,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     as_of: AsOfQuery = None,
     format: Annotated[Literal["json", "yaml", "xlsx"] | None, Query(description="overrides the Accept header")] = None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Action, Principal, PrincipalDep
-from kernel.db import SessionDep
+from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PreconditionRequired
 from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
@@ -41,7 +41,7 @@ async def _load(
 
 @router.get(BASE, summary="All measures of an IKU at as_of, by period")
 async def get_measures(
-    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> MeasuresOut:
     at = resolve_as_of(as_of)
     _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
@@ -55,7 +55,7 @@ async def get_measure(
     iku: str,
     period: MeasurePeriod,
     response: Response,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     as_of: AsOfQuery = None,
 ) -> MeasureOut:
@@ -72,7 +72,7 @@ async def get_measure_history(
     year: YearPath,
     iku: str,
     period: MeasurePeriod,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     page: PageDep,
 ) -> Page[MeasureRow]:

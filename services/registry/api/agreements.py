@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
-from kernel.types import ensure_no_nul
+from kernel.types import IkuCodePath, OrgCodePath, ensure_no_nul
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AsOfQuery,
@@ -51,7 +51,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 @router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
 async def list_agreements(
-    code: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+    code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[AgreementListItem]:
     await authorize(session, principal, Action.READ, code)
     return page_of(await service.list_for_satker(session=session, satker_code=code), page)
@@ -59,7 +59,7 @@ async def list_agreements(
 
 @router.post("/satkers/{code}/agreements", status_code=status.HTTP_201_CREATED, summary="Create an agreement (admin)")
 async def create_agreement(
-    code: str, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgreementSummary:
     await authorize(session, principal, Action.MANAGE, code)
     now = utcnow()
@@ -69,7 +69,7 @@ async def create_agreement(
 
 @router.get(BASE, summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods")
 async def get_agreement(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> AgreementSummary:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -79,7 +79,7 @@ async def get_agreement(
 
 @router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
 async def get_documents(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
     session: ReadSessionDep,
     principal: PrincipalDep,
@@ -94,7 +94,7 @@ async def get_documents(
 
 @router.post(f"{BASE}/addenda", status_code=status.HTTP_201_CREATED, summary="Record an addendum (admin)")
 async def add_addendum(
-    code: str, year: YearPath, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, year: YearPath, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
 ) -> DocumentOut:
     await authorize(session, principal, Action.MANAGE, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -106,7 +106,12 @@ async def add_addendum(
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets", summary="Targets in force at as_of (null = '-')")
 async def get_targets(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath,
+    year: YearPath,
+    iku: IkuCodePath,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    as_of: AsOfQuery = None,
 ) -> TargetsOut:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -117,7 +122,7 @@ async def get_targets(
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets/history", summary="Every target row ever recorded")
 async def get_target_history(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+    code: OrgCodePath, year: YearPath, iku: IkuCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[TargetRow]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -127,7 +132,12 @@ async def get_target_history(
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
 async def get_manual(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath,
+    year: YearPath,
+    iku: IkuCodePath,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    as_of: AsOfQuery = None,
 ) -> ManualOut:
     await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -138,7 +148,7 @@ async def get_manual(
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual/versions", summary="Every version of the manual")
 async def get_manual_versions(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+    code: OrgCodePath, year: YearPath, iku: IkuCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[ManualOut]:
     await authorize(session, principal, Action.READ, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -148,9 +158,9 @@ async def get_manual_versions(
 
 @router.put(f"{BASE}/indicators/{{iku}}/manual", summary="Store a new manual version (validated by scoring; admin)")
 async def put_manual(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    iku: str,
+    iku: IkuCodePath,
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
@@ -172,7 +182,7 @@ async def put_manual(
 
 @router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
 async def get_periods(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
     session: ReadSessionDep,
     principal: PrincipalDep,
@@ -187,7 +197,7 @@ async def get_periods(
 
 @router.post(f"{BASE}/periods/{{period}}/close", summary="Close a period (admin or kanwil_manager)")
 async def close_period(
-    code: str, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
     lineage = await authorize(session, principal, Action.READ, code)
     ensure_may_close(principal, [s.code for s in lineage])
@@ -199,7 +209,7 @@ async def close_period(
 
 @router.post(f"{BASE}/periods/{{period}}/reopen", summary="Reopen a closed period (admin)")
 async def reopen_period(
-    code: str, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
     await authorize(session, principal, Action.MANAGE, code)
     agreement = await service.get(session=session, satker_code=code, year=year)
@@ -224,7 +234,7 @@ def _bundle_json(body: Any) -> Response:
     response_model=Bundle,
 )
 async def get_bundle(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> Response:
     lineage = await authorize(session, principal, Action.READ, code)
     body = await bundles_service.bundle(
@@ -239,7 +249,7 @@ async def get_bundle(
     response_model=Bundles,
 )
 async def get_bundles(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> Response:
     lineage = await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -256,7 +266,7 @@ async def get_bundles(
     responses={200: {"content": {"application/json": {}, "application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
 )
 async def export_agreement(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
     session: ReadSessionDep,
     principal: PrincipalDep,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Query
 
-IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+from kernel.types import IDENTIFIER_PATTERN, OrgCodePath
 
-CodePath = Annotated[
-    str, Path(min_length=1, max_length=32, pattern=IDENTIFIER_PATTERN, description="org code, e.g. WBC.16")
-]
+__all__ = ["IDENTIFIER_PATTERN", "CodePath", "IndicatorQuery"]
+
+CodePath = OrgCodePath
 IndicatorQuery = Annotated[
     str, Query(min_length=1, max_length=32, pattern=IDENTIFIER_PATTERN, description="IKU code, e.g. 3a-CP")
 ]

@@ -25,7 +25,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, field_validator
+from fastapi import Path
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+)
 
 from kernel.errors import Unprocessable
 
@@ -132,3 +141,24 @@ class InputModel(BaseModel):
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         return refuse_nul(value)
+
+
+#: the shape of every code in a URL or a body (org codes such as ``WBC.16``, IKU codes such as ``3a-CP``)
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+MAX_CODE_LENGTH = 32
+
+OrgCode = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CODE_LENGTH, pattern=IDENTIFIER_PATTERN)]
+"""An org (satker) code in a body: 1-32 letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit."""
+IkuCode = OrgCode
+"""An IKU (or SS) code in a body: the same shape as an org code."""
+
+OrgCodePath = Annotated[
+    str,
+    Path(min_length=1, max_length=MAX_CODE_LENGTH, pattern=IDENTIFIER_PATTERN, description="org code, e.g. WBC.16"),
+]
+"""``{code}`` in a path: the shape of :data:`OrgCode`; a bad one is a 422 naming the path parameter."""
+IkuCodePath = Annotated[
+    str,
+    Path(min_length=1, max_length=MAX_CODE_LENGTH, pattern=IDENTIFIER_PATTERN, description="IKU code, e.g. 3a-CP"),
+]
+"""``{iku}`` in a path: the shape of :data:`IkuCode`; a bad one is a 422 naming the path parameter."""

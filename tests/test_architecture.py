@@ -57,4 +57,4 @@ def test_the_kernel_imports_neither_contracts_nor_services() -> None:
 
 def test_the_walk_sees_imports() -> None:
     """The checks above cannot pass by reading nothing."""
-    assert "contracts.periods" in imports_of("services/registry")["services/registry/domain/periods.py"]
+    assert "contracts.periods" in imports_of("services/registry")["services/registry/service/periods.py"]

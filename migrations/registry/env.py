@@ -1,4 +1,4 @@
 from migrations.common import run
-from services.registry import domain, settings
+from services.registry import settings, store
 
-run(domain.metadata, default_url=settings.database_url(), default_schema="registry")
+run(store.metadata, default_url=settings.database_url(), default_schema="registry")

@@ -195,3 +195,21 @@ def test_sqlite_migration_0003_keeps_existing_values(tmp_path: Path) -> None:
         # the partial unique index "one current row" survived the table rebuild
         with pytest.raises(sqlite3.IntegrityError):
             conn.execute("insert into measure values (2, 1, 'Q1', 'p', '1', '2024-01-02', 'x', null)")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/satkers/WBC%2016", "code"),
+        ("/satkers/-WBC/agreements/2024", "code"),
+        ("/satkers/" + "W" * 33 + "/agreements", "code"),
+        ("/satkers/WBC.16/agreements/2024/indicators/1a%20N/targets", "iku"),
+        ("/satkers/WBC.16/agreements/2024/indicators/.x/measures", "iku"),
+    ],
+)
+async def test_a_malformed_code_in_the_path_is_a_422_naming_it(
+    api: httpx.AsyncClient, admin: dict[str, str], path: str, field: str
+) -> None:
+    r = await api.get(f"{R}{path}", headers=admin)
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == [field]

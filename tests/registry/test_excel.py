@@ -18,8 +18,9 @@ from kernel.errors import ProblemError
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
 from runner.composition import build_system, running
-from services.registry.domain import xlsx
-from services.registry.domain.transfer import parse
+from services.registry.adapters import xlsx
+from services.registry.adapters.xlsx import book as xlsx_book
+from services.registry.service.transfer import parse
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.registry.conftest import mini_document
@@ -503,7 +504,7 @@ def test_tag_counting_across_chunks() -> None:
     with zipfile.ZipFile(raw, "w") as z:
         z.writestr("s.xml", body)
     with zipfile.ZipFile(raw) as z:
-        assert xlsx._count_tags(z, z.getinfo("s.xml"), xlsx._SHARED_STRING, 10) == 3
+        assert xlsx_book._count_tags(z, z.getinfo("s.xml"), xlsx_book._SHARED_STRING, 10) == 3
 
 
 async def test_format_query_and_authorisation(api: httpx.AsyncClient, admin: dict[str, str], mint: Mint) -> None:

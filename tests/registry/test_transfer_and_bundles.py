@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import event
 
 from runner.composition import System, build_system, running
-from services.registry.domain.transfer import parse
+from services.registry.service.transfer import parse
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.registry.conftest import mini_document, seed_copy

@@ -1,4 +1,4 @@
-"""HTTP routers of the registry (thin: parse, authorise, call the domain, shape the response)."""
+"""HTTP routers of the registry (thin: parse, authorise, call a use case in service/, shape the response)."""
 
 from __future__ import annotations
 

@@ -15,22 +15,24 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
-from kernel.types import ensure_no_nul
+from kernel.types import OrgCodePath, ensure_no_nul
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
+    AgreementAtDep,
     AsOfQuery,
+    AtDep,
+    ClosingAgreementDep,
+    IndicatorAtDep,
+    IndicatorDep,
+    ManageAgreementDep,
+    ManageIndicatorDep,
     YearPath,
     authorize,
-    ensure_may_close,
     manual_validator,
     resolve_as_of,
     utcnow,
 )
-from services.registry.domain import agreements as service
-from services.registry.domain import bundles as bundles_service
-from services.registry.domain import transfer as transfer_service
-from services.registry.domain.periods import MeasurePeriod
-from services.registry.domain.schemas import (
+from services.registry.schemas import (
     AddendumCreate,
     AgreementCreate,
     AgreementListItem,
@@ -43,6 +45,10 @@ from services.registry.domain.schemas import (
     TargetRow,
     TargetsOut,
 )
+from services.registry.service import agreements as service
+from services.registry.service import bundles as bundles_service
+from services.registry.service import transfer as transfer_service
+from services.registry.service.periods import MeasurePeriod
 
 router = APIRouter(tags=["agreements"])
 BASE = "/satkers/{code}/agreements/{year}"
@@ -51,7 +57,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 @router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
 async def list_agreements(
-    code: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+    code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[AgreementListItem]:
     await authorize(session, principal, Action.READ, code)
     return page_of(await service.list_for_satker(session=session, satker_code=code), page)
@@ -59,7 +65,7 @@ async def list_agreements(
 
 @router.post("/satkers/{code}/agreements", status_code=status.HTTP_201_CREATED, summary="Create an agreement (admin)")
 async def create_agreement(
-    code: str, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgreementSummary:
     await authorize(session, principal, Action.MANAGE, code)
     now = utcnow()
@@ -68,36 +74,21 @@ async def create_agreement(
 
 
 @router.get(BASE, summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods")
-async def get_agreement(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> AgreementSummary:
-    await authorize(session, principal, Action.READ, code)
-    at = resolve_as_of(as_of)
-    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
+async def get_agreement(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep) -> AgreementSummary:
     return await service.summary(session=session, agreement=agreement, as_of=at)
 
 
 @router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
 async def get_documents(
-    code: str,
-    year: YearPath,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    page: PageDep,
-    as_of: AsOfQuery = None,
+    agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep
 ) -> Page[DocumentOut]:
-    await authorize(session, principal, Action.READ, code)
-    at = resolve_as_of(as_of)
-    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
     return page_of(await service.documents(session=session, agreement=agreement, as_of=at), page)
 
 
 @router.post(f"{BASE}/addenda", status_code=status.HTTP_201_CREATED, summary="Record an addendum (admin)")
 async def add_addendum(
-    code: str, year: YearPath, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
+    agreement: ManageAgreementDep, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
 ) -> DocumentOut:
-    await authorize(session, principal, Action.MANAGE, code)
-    agreement = await service.get(session=session, satker_code=code, year=year)
     doc = await service.add_addendum(
         session=session, agreement=agreement, data=body, actor=principal.subject, now=utcnow()
     )
@@ -105,61 +96,34 @@ async def add_addendum(
 
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets", summary="Targets in force at as_of (null = '-')")
-async def get_targets(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> TargetsOut:
-    await authorize(session, principal, Action.READ, code)
-    at = resolve_as_of(as_of)
-    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
-    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+async def get_targets(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> TargetsOut:
     return await service.targets(session=session, indicator=indicator, as_of=at)
 
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets/history", summary="Every target row ever recorded")
-async def get_target_history(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
-) -> Page[TargetRow]:
-    await authorize(session, principal, Action.READ, code)
-    agreement = await service.get(session=session, satker_code=code, year=year)
-    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+async def get_target_history(indicator: IndicatorDep, session: ReadSessionDep, page: PageDep) -> Page[TargetRow]:
     return page_of(await service.target_history(session=session, indicator=indicator), page)
 
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
-async def get_manual(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> ManualOut:
-    await authorize(session, principal, Action.READ, code)
-    at = resolve_as_of(as_of)
-    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
-    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+async def get_manual(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> ManualOut:
     return await service.manual(session=session, indicator=indicator, as_of=at)
 
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual/versions", summary="Every version of the manual")
-async def get_manual_versions(
-    code: str, year: YearPath, iku: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
-) -> Page[ManualOut]:
-    await authorize(session, principal, Action.READ, code)
-    agreement = await service.get(session=session, satker_code=code, year=year)
-    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
+async def get_manual_versions(indicator: IndicatorDep, session: ReadSessionDep, page: PageDep) -> Page[ManualOut]:
     return page_of(await service.manual_versions(session=session, indicator=indicator), page)
 
 
 @router.put(f"{BASE}/indicators/{{iku}}/manual", summary="Store a new manual version (validated by scoring; admin)")
 async def put_manual(
-    code: str,
-    year: YearPath,
-    iku: str,
+    indicator: ManageIndicatorDep,
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     document: dict[str, Any] = Body(...),
 ) -> ManualOut:
-    await authorize(session, principal, Action.MANAGE, code)
     ensure_no_nul(document, "document")
-    agreement = await service.get(session=session, satker_code=code, year=year)
-    indicator = await service.indicator(session=session, agreement=agreement, code=iku)
     return await service.store_manual(
         session=session,
         indicator=indicator,
@@ -171,27 +135,14 @@ async def put_manual(
 
 
 @router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
-async def get_periods(
-    code: str,
-    year: YearPath,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    page: PageDep,
-    as_of: AsOfQuery = None,
-) -> Page[ClosureOut]:
-    await authorize(session, principal, Action.READ, code)
-    at = resolve_as_of(as_of)
-    agreement = await service.get(session=session, satker_code=code, year=year, as_of=at)
+async def get_periods(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep) -> Page[ClosureOut]:
     return page_of(await service.periods(session=session, agreement=agreement, as_of=at), page)
 
 
 @router.post(f"{BASE}/periods/{{period}}/close", summary="Close a period (admin or kanwil_manager)")
 async def close_period(
-    code: str, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+    agreement: ClosingAgreementDep, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
-    lineage = await authorize(session, principal, Action.READ, code)
-    ensure_may_close(principal, [s.code for s in lineage])
-    agreement = await service.get(session=session, satker_code=code, year=year)
     return await service.close_period(
         session=session, agreement=agreement, period=period, actor=principal.subject, now=utcnow()
     )
@@ -199,17 +150,15 @@ async def close_period(
 
 @router.post(f"{BASE}/periods/{{period}}/reopen", summary="Reopen a closed period (admin)")
 async def reopen_period(
-    code: str, year: YearPath, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
+    agreement: ManageAgreementDep, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
-    await authorize(session, principal, Action.MANAGE, code)
-    agreement = await service.get(session=session, satker_code=code, year=year)
     return await service.reopen_period(
         session=session, agreement=agreement, period=period, actor=principal.subject, now=utcnow()
     )
 
 
 def _bundle_json(body: Any) -> Response:
-    """The bundle serialised by orjson (the service built it in wire form; see domain/bundles.py).
+    """The bundle serialised by orjson (the service built it in wire form; see service/bundles.py).
 
     Returning a ``Response`` skips FastAPI's validation + serialisation of the response model,
     which for a bundle (hundreds of nested objects) cost more than reading it from the database;
@@ -224,7 +173,7 @@ def _bundle_json(body: Any) -> Response:
     response_model=Bundle,
 )
 async def get_bundle(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> Response:
     lineage = await authorize(session, principal, Action.READ, code)
     body = await bundles_service.bundle(
@@ -239,7 +188,7 @@ async def get_bundle(
     response_model=Bundles,
 )
 async def get_bundles(
-    code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> Response:
     lineage = await authorize(session, principal, Action.READ, code)
     at = resolve_as_of(as_of)
@@ -256,9 +205,9 @@ async def get_bundles(
     responses={200: {"content": {"application/json": {}, "application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
 )
 async def export_agreement(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     as_of: AsOfQuery = None,
     format: Annotated[Literal["json", "yaml", "xlsx"] | None, Query(description="overrides the Accept header")] = None,

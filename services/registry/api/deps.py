@@ -1,19 +1,29 @@
-"""Request helpers shared by the routers: clock, ``as_of``, satker authorisation, manual validation."""
+"""Typed dependencies of the routers (ADR 0017): clock, ``as_of``, and the chain
+authorise -> load satker -> load agreement (-> indicator), plus manual validation.
+
+Each link is an ``Annotated[..., Depends(...)]`` alias; FastAPI caches a dependency per request, so
+a route that asks for the agreement and the indicator runs the chain once. The chain authorises
+first: a caller out of scope learns nothing about the agreement, not even whether it exists. The
+read links take ``ReadSessionDep``, the write links ``SessionDep`` (the route's own session).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import Action, Principal, Role, ensure_allowed, reads_everything, unseen
+from kernel.auth import Action, Principal, PrincipalDep, Role, ensure_allowed, reads_everything, unseen
 from kernel.client import ServiceClient
+from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import NotFound
-from services.registry.domain import satkers as satkers_service
-from services.registry.domain.agreements import ManualValidator
-from services.registry.domain.models import Satker
+from kernel.types import IkuCodePath, OrgCodePath
+from services.registry.service import agreements as agreements_service
+from services.registry.service import satkers as satkers_service
+from services.registry.service.agreements import ManualValidator
+from services.registry.store.models import Agreement, Indicator, Satker
 
 AsOfQuery = Annotated[
     datetime | None,
@@ -73,3 +83,91 @@ def manual_validator(request: Request, principal: Principal) -> ManualValidator:
         await scoring.request("POST", MANUAL_VALIDATE_PATH, token=principal.token, json=document)
 
     return validate
+
+
+# --- the chain: authorise -> satker -> agreement -> indicator ------------------------------------
+
+
+async def _instant(as_of: AsOfQuery = None) -> datetime:
+    return resolve_as_of(as_of)
+
+
+#: the instant of ``?as_of`` (default: now), one per request
+AtDep = Annotated[datetime, Depends(_instant)]
+
+
+async def _read_lineage(code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep) -> list[Satker]:
+    return await authorize(session, principal, Action.READ, code)
+
+
+async def _write_lineage(code: OrgCodePath, session: SessionDep, principal: PrincipalDep) -> list[Satker]:
+    return await authorize(session, principal, Action.WRITE, code)
+
+
+async def _manage_lineage(code: OrgCodePath, session: SessionDep, principal: PrincipalDep) -> list[Satker]:
+    return await authorize(session, principal, Action.MANAGE, code)
+
+
+async def _closing_lineage(code: OrgCodePath, session: SessionDep, principal: PrincipalDep) -> list[Satker]:
+    lineage = await authorize(session, principal, Action.READ, code)
+    ensure_may_close(principal, [s.code for s in lineage])
+    return lineage
+
+
+#: the satker's lineage (root .. satker) after checking the action on its path
+ReadLineageDep = Annotated[list[Satker], Depends(_read_lineage)]
+WriteLineageDep = Annotated[list[Satker], Depends(_write_lineage)]
+ManageLineageDep = Annotated[list[Satker], Depends(_manage_lineage)]
+ClosingLineageDep = Annotated[list[Satker], Depends(_closing_lineage)]
+
+
+async def _agreement_at(lineage: ReadLineageDep, year: YearPath, at: AtDep, session: ReadSessionDep) -> Agreement:
+    return await agreements_service.get(session=session, satker_code=lineage[-1].code, year=year, as_of=at)
+
+
+async def _agreement_read(lineage: ReadLineageDep, year: YearPath, session: ReadSessionDep) -> Agreement:
+    return await agreements_service.get(session=session, satker_code=lineage[-1].code, year=year)
+
+
+async def _agreement_write(lineage: WriteLineageDep, year: YearPath, session: SessionDep) -> Agreement:
+    return await agreements_service.get(session=session, satker_code=lineage[-1].code, year=year)
+
+
+async def _agreement_manage(lineage: ManageLineageDep, year: YearPath, session: SessionDep) -> Agreement:
+    return await agreements_service.get(session=session, satker_code=lineage[-1].code, year=year)
+
+
+async def _agreement_closing(lineage: ClosingLineageDep, year: YearPath, session: SessionDep) -> Agreement:
+    return await agreements_service.get(session=session, satker_code=lineage[-1].code, year=year)
+
+
+#: the agreement of ``{code}``/``{year}`` as recorded at ``as_of`` (404 if none by then)
+AgreementAtDep = Annotated[Agreement, Depends(_agreement_at)]
+#: the agreement as it stands now, after checking READ / WRITE / MANAGE / closing
+AgreementDep = Annotated[Agreement, Depends(_agreement_read)]
+WriteAgreementDep = Annotated[Agreement, Depends(_agreement_write)]
+ManageAgreementDep = Annotated[Agreement, Depends(_agreement_manage)]
+ClosingAgreementDep = Annotated[Agreement, Depends(_agreement_closing)]
+
+
+async def _indicator_at(agreement: AgreementAtDep, iku: IkuCodePath, session: ReadSessionDep) -> Indicator:
+    return await agreements_service.indicator(session=session, agreement=agreement, code=iku)
+
+
+async def _indicator_read(agreement: AgreementDep, iku: IkuCodePath, session: ReadSessionDep) -> Indicator:
+    return await agreements_service.indicator(session=session, agreement=agreement, code=iku)
+
+
+async def _indicator_write(agreement: WriteAgreementDep, iku: IkuCodePath, session: SessionDep) -> Indicator:
+    return await agreements_service.indicator(session=session, agreement=agreement, code=iku)
+
+
+async def _indicator_manage(agreement: ManageAgreementDep, iku: IkuCodePath, session: SessionDep) -> Indicator:
+    return await agreements_service.indicator(session=session, agreement=agreement, code=iku)
+
+
+#: the IKU ``{iku}`` of the agreement above (404 if the agreement has none)
+IndicatorAtDep = Annotated[Indicator, Depends(_indicator_at)]
+IndicatorDep = Annotated[Indicator, Depends(_indicator_read)]
+WriteIndicatorDep = Annotated[Indicator, Depends(_indicator_write)]
+ManageIndicatorDep = Annotated[Indicator, Depends(_indicator_manage)]

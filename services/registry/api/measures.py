@@ -9,15 +9,16 @@ from fastapi import APIRouter, Header, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Action, Principal, PrincipalDep
-from kernel.db import SessionDep
+from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PreconditionRequired
 from kernel.pagination import Page, PageDep, page_of
+from kernel.types import IkuCodePath, OrgCodePath
 from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
-from services.registry.domain import agreements as agreements_service
-from services.registry.domain import measures as service
-from services.registry.domain.models import Agreement, Indicator
-from services.registry.domain.periods import MeasurePeriod
-from services.registry.domain.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
+from services.registry.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
+from services.registry.service import agreements as agreements_service
+from services.registry.service import measures as service
+from services.registry.service.periods import MeasurePeriod
+from services.registry.store.models import Agreement, Indicator
 
 router = APIRouter(tags=["measures"])
 BASE = "/satkers/{code}/agreements/{year}/indicators/{iku}/measures"
@@ -28,9 +29,9 @@ async def _load(
     session: AsyncSession,
     principal: Principal,
     action: Action,
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    iku: str,
+    iku: IkuCodePath,
     as_of: datetime | None = None,
 ) -> tuple[Agreement, Indicator]:
     await authorize(session, principal, action, code)
@@ -41,7 +42,12 @@ async def _load(
 
 @router.get(BASE, summary="All measures of an IKU at as_of, by period")
 async def get_measures(
-    code: str, year: YearPath, iku: str, session: SessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath,
+    year: YearPath,
+    iku: IkuCodePath,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    as_of: AsOfQuery = None,
 ) -> MeasuresOut:
     at = resolve_as_of(as_of)
     _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
@@ -50,12 +56,12 @@ async def get_measures(
 
 @router.get(f"{BASE}/{{period}}", summary="The parts of one period (with its ETag)")
 async def get_measure(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    iku: str,
+    iku: IkuCodePath,
     period: MeasurePeriod,
     response: Response,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     as_of: AsOfQuery = None,
 ) -> MeasureOut:
@@ -68,11 +74,11 @@ async def get_measure(
 
 @router.get(f"{BASE}/{{period}}/history", summary="Every row of the period ever recorded")
 async def get_measure_history(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    iku: str,
+    iku: IkuCodePath,
     period: MeasurePeriod,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     page: PageDep,
 ) -> Page[MeasureRow]:
@@ -82,9 +88,9 @@ async def get_measure_history(
 
 async def _write(
     mode: Literal["put", "patch"],
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    iku: str,
+    iku: IkuCodePath,
     period: str,
     body: MeasureWrite,
     response: Response,
@@ -112,9 +118,9 @@ async def _write(
 
 @router.put(f"{BASE}/{{period}}", summary="Replace the parts of a period (If-Match required)")
 async def put_measure(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    iku: str,
+    iku: IkuCodePath,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,
@@ -127,9 +133,9 @@ async def put_measure(
 
 @router.patch(f"{BASE}/{{period}}", summary="Change some parts of a period; null removes a part (If-Match required)")
 async def patch_measure(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
-    iku: str,
+    iku: IkuCodePath,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Body, Request, status
 
 from kernel.auth import Action, Principal, PrincipalDep, ensure_allowed
 from kernel.client import ServiceClient
-from kernel.db import SessionDep
+from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
 from kernel.types import ensure_no_nul
 from services.registry.api.deps import VersionPath, utcnow
-from services.registry.domain import rule_sets as service
-from services.registry.domain.schemas import RuleSetOut
+from services.registry.schemas import RuleSetOut
+from services.registry.service import rule_sets as service
 
 router = APIRouter(tags=["rule_sets"])
 
@@ -33,14 +33,14 @@ def rule_set_validator(request: Request, principal: Principal) -> service.RuleSe
 
 @router.get("/rule-sets", summary="Every rule set version")
 async def list_rule_sets(
-    session: SessionDep, principal: PrincipalDep, page: PageDep, code: str | None = None
+    session: ReadSessionDep, principal: PrincipalDep, page: PageDep, code: str | None = None
 ) -> Page[RuleSetOut]:
     # Rule sets are regulations, not satker data: any authenticated caller may read them.
     return page_of([service.to_out(r) for r in await service.list_all(session=session, code=code)], page)
 
 
 @router.get("/rule-sets/{code}/versions/{version}", summary="One rule set version")
-async def get_rule_set(code: str, version: VersionPath, session: SessionDep, principal: PrincipalDep) -> RuleSetOut:
+async def get_rule_set(code: str, version: VersionPath, session: ReadSessionDep, principal: PrincipalDep) -> RuleSetOut:
     return service.to_out(await service.get(session=session, code=code, version=version))
 
 

@@ -11,16 +11,17 @@ from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import NotFound
 from kernel.pagination import Page, PageDep, page_of
+from kernel.types import OrgCodePath
 from services.registry.api.deps import authorize, utcnow
-from services.registry.domain import satkers as service
-from services.registry.domain.repositories import SatkerRepository
-from services.registry.domain.schemas import SatkerCreate, SatkerOut, SatkerUpdate
+from services.registry.schemas import SatkerCreate, SatkerOut, SatkerUpdate
+from services.registry.service import satkers as service
+from services.registry.store.repositories import SatkerRepository
 
 router = APIRouter(tags=["satkers"])
 
 
 class PathOut(BaseModel):
-    code: str
+    code: OrgCodePath
     path: list[str]
 
 
@@ -76,13 +77,15 @@ async def create_satker(body: SatkerCreate, session: SessionDep, principal: Prin
     description="One satker by its code (`WBC.16`, `KBC.1602`); 403 outside the caller's reach, 404 when unknown.",
     responses={200: {"content": {"application/json": {"example": _SATKER_EXAMPLE}}}},
 )
-async def get_satker(code: str, session: ReadSessionDep, principal: PrincipalDep) -> SatkerOut:
+async def get_satker(code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep) -> SatkerOut:
     lineage = await authorize(session, principal, Action.READ, code)
     return service.to_out(lineage[-1], [s.code for s in lineage])
 
 
 @router.patch("/satkers/{code}", summary="Rename, re-parent or re-size a satker (admin)")
-async def update_satker(code: str, body: SatkerUpdate, session: SessionDep, principal: PrincipalDep) -> SatkerOut:
+async def update_satker(
+    code: OrgCodePath, body: SatkerUpdate, session: SessionDep, principal: PrincipalDep
+) -> SatkerOut:
     await authorize(session, principal, Action.MANAGE, code)
     if body.parent is not None:
         parents = await SatkerRepository(session).lineage(body.parent)
@@ -92,20 +95,24 @@ async def update_satker(code: str, body: SatkerUpdate, session: SessionDep, prin
 
 
 @router.get("/satkers/{code}/path", summary="The path root..satker")
-async def get_path(code: str, session: ReadSessionDep, principal: PrincipalDep) -> PathOut:
+async def get_path(code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep) -> PathOut:
     lineage = await authorize(session, principal, Action.READ, code)
     return PathOut(code=code, path=[s.code for s in lineage])
 
 
 @router.get("/satkers/{code}/children", summary="The direct children the caller may read")
-async def get_children(code: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep) -> Page[SatkerOut]:
+async def get_children(
+    code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+) -> Page[SatkerOut]:
     await authorize(session, principal, Action.READ, code)
     items = [s for s in await service.children(session=session, code=code) if principal.allows(Action.READ, s.path)]
     return page_of(items, page)
 
 
 @router.get("/satkers/{code}/subtree", summary="The satker and everything under it (tree order)")
-async def get_subtree(code: str, session: ReadSessionDep, principal: PrincipalDep, page: PageDep) -> Page[SatkerOut]:
+async def get_subtree(
+    code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+) -> Page[SatkerOut]:
     await authorize(session, principal, Action.READ, code)
     items = [s for s in await service.subtree(session=session, code=code) if principal.allows(Action.READ, s.path)]
     if not items:

@@ -1,6 +1,6 @@
 """Import of a whole agreement: ``POST /api/v1/registry/import`` (JSON, YAML or .xlsx, all-or-nothing).
 
-The workbook layout is documented in :mod:`services.registry.domain.xlsx` and docs/excel-format.md;
+The workbook layout is documented in :mod:`services.registry.adapters.xlsx` and docs/excel-format.md;
 a workbook is converted to the import document and goes through the same import, its errors naming
 cells (``IKU!G5``) instead of JSON paths. The export (``GET .../export?format=xlsx``) lives with the
 agreement routes and uses :func:`xlsx_response`.
@@ -17,10 +17,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from kernel.auth import Action, Principal, PrincipalDep, ensure_allowed
 from kernel.db import SessionDep
 from kernel.errors import PROBLEM_JSON, PayloadTooLarge, Problem, Unprocessable
+from services.registry.adapters import xlsx
 from services.registry.api.deps import manual_validator, utcnow
-from services.registry.domain import transfer as service
-from services.registry.domain import xlsx
-from services.registry.domain.schemas import ImportDocument, ImportResult
+from services.registry.schemas import ImportDocument, ImportResult
+from services.registry.service import transfer as service
 
 router = APIRouter(tags=["transfer"])
 MAX_BYTES = 10 * 1024 * 1024

@@ -12,8 +12,8 @@ from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import VersionPath, utcnow
-from services.registry.domain import zi as service
-from services.registry.domain.zi_models import ZiTemplate
+from services.registry.service import zi as service
+from services.registry.store.zi_models import ZiTemplate
 
 router = APIRouter(tags=["zona_integritas"])
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, FieldError, NotFound, Unprocessable
-from services.registry.domain.models import RuleSet
-from services.registry.domain.repositories import RuleSetRepository
-from services.registry.domain.schemas import RuleSetOut
+from services.registry.schemas import RuleSetOut
+from services.registry.store.models import RuleSet
+from services.registry.store.repositories import RuleSetRepository
 
 POLARITIES = ("max", "min", "stabilize")
 

@@ -1,7 +1,7 @@
 """Zona Integritas tables of the registry (issue 13, ADR 0015).
 
 Kept apart from ``models.py`` so the ZI feature stays one module; it shares the registry's
-metadata (imported in ``services/registry/domain/__init__.py`` so Alembic sees it).
+metadata (imported in ``services/registry/store/__init__.py`` so Alembic sees it).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from services.registry.domain.models import TS, RegistryTable
+from services.registry.store.models import TS, RegistryTable
 
 
 class ZiTemplate(RegistryTable, table=True):

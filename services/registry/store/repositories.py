@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from kernel.errors import Conflict
-from services.registry.domain.models import (
+from services.registry.store.models import (
     TS,
     Agreement,
     AgreementDocument,

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from kernel.errors import Conflict, FieldError, NotFound, Unprocessable
-from services.registry.domain.repositories import flush
-from services.registry.domain.rule_sets import _num
-from services.registry.domain.zi_models import ZiTemplate
+from services.registry.service.rule_sets import _num
+from services.registry.store.repositories import flush
+from services.registry.store.zi_models import ZiTemplate
 
 HALVES = ("pemenuhan", "reform")
 SCALES = ("yes_no", "abc", "a_d", "a_e", "ratio", "survey")

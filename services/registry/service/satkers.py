@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, NotFound, Unprocessable
-from services.registry.domain.models import Satker
-from services.registry.domain.repositories import SatkerRepository, flush
-from services.registry.domain.schemas import SatkerCreate, SatkerOut, SatkerUpdate
+from services.registry.schemas import SatkerCreate, SatkerOut, SatkerUpdate
+from services.registry.store.models import Satker
+from services.registry.store.repositories import SatkerRepository, flush
 
 
 def to_out(satker: Satker, path: list[str]) -> SatkerOut:

@@ -16,10 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from kernel.types import BoundedNumber, InputModel, Number
-from services.registry.domain.periods import MeasurePeriod, TargetPeriod
+from kernel.types import BoundedNumber, InputModel, Number, OrgCode
+from services.registry.service.periods import MeasurePeriod, TargetPeriod
 
-Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Code = OrgCode  # org, SS and IKU codes share the shape (kernel.types)
 DocNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 PartName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Who = Annotated[str, StringConstraints(min_length=1, max_length=255)]

@@ -14,20 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, FieldError, NotFound, Unprocessable
-from services.registry.domain import rule_sets
-from services.registry.domain.models import (
-    Agreement,
-    AgreementDocument,
-    Indicator,
-    Manual,
-    Objective,
-    PeriodClosure,
-    Satker,
-    Target,
-)
-from services.registry.domain.periods import MEASURE_PERIODS, period_order
-from services.registry.domain.repositories import AgreementRepository, RuleSetRepository, SatkerRepository, flush
-from services.registry.domain.schemas import (
+from services.registry.schemas import (
     AddendumCreate,
     AgreementCreate,
     AgreementListItem,
@@ -42,6 +29,19 @@ from services.registry.domain.schemas import (
     TargetRow,
     TargetsOut,
 )
+from services.registry.service import rule_sets
+from services.registry.service.periods import MEASURE_PERIODS, period_order
+from services.registry.store.models import (
+    Agreement,
+    AgreementDocument,
+    Indicator,
+    Manual,
+    Objective,
+    PeriodClosure,
+    Satker,
+    Target,
+)
+from services.registry.store.repositories import AgreementRepository, RuleSetRepository, SatkerRepository, flush
 
 #: Validates a manual document (the scoring service, through ``peers``); raises on an invalid one.
 ManualValidator = Callable[[dict[str, Any]], Awaitable[None]]

@@ -15,19 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import FieldError, ProblemError, Unprocessable, json_path, validation_problem
-from services.registry.domain import agreements as agreements_service
-from services.registry.domain import measures as measures_service
-from services.registry.domain import satkers as satkers_service
-from services.registry.domain.agreements import ManualValidator
-from services.registry.domain.models import Indicator
-from services.registry.domain.periods import period_order
-from services.registry.domain.repositories import (
-    AgreementRepository,
-    MeasureRepository,
-    RuleSetRepository,
-    SatkerRepository,
-)
-from services.registry.domain.schemas import (
+from services.registry.schemas import (
     AddendumCreate,
     ImportAgreement,
     ImportDocument,
@@ -37,6 +25,18 @@ from services.registry.domain.schemas import (
     RuleSetRef,
     SatkerCreate,
     SatkerKind,
+)
+from services.registry.service import agreements as agreements_service
+from services.registry.service import measures as measures_service
+from services.registry.service import satkers as satkers_service
+from services.registry.service.agreements import ManualValidator
+from services.registry.service.periods import period_order
+from services.registry.store.models import Indicator
+from services.registry.store.repositories import (
+    AgreementRepository,
+    MeasureRepository,
+    RuleSetRepository,
+    SatkerRepository,
 )
 
 #: nesting a client's document may have (an agreement needs ~10 levels, a manual ~20): deeper

@@ -17,10 +17,10 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, FieldError, PreconditionFailed, Unprocessable
-from services.registry.domain.models import Agreement, Indicator, Measure
-from services.registry.domain.periods import locked_by, period_order
-from services.registry.domain.repositories import AgreementRepository, MeasureRepository
-from services.registry.domain.schemas import MeasureOut, MeasureRow, MeasuresOut
+from services.registry.schemas import MeasureOut, MeasureRow, MeasuresOut
+from services.registry.service.periods import locked_by, period_order
+from services.registry.store.models import Agreement, Indicator, Measure
+from services.registry.store.repositories import AgreementRepository, MeasureRepository
 
 
 def etag_of(rows: Sequence[Measure]) -> str:

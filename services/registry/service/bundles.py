@@ -5,12 +5,12 @@ then one query each for rule sets, documents, objectives, indicators, manuals, t
 and closures over *all* requested agreements at once, assembled in memory.
 
 Performance (every score request reads one bundle; bench/bench_scoring.py): the rows come from
-:class:`~services.registry.domain.repositories.BundleRepository` as plain tuples and the bundle
+:class:`~services.registry.store.repositories.BundleRepository` as plain tuples and the bundle
 is assembled here as plain dicts in its wire form (numbers as floats, exactly what
 ``kernel.types.Number`` serialises to), with the stored JSON documents of the rule set and the
 manuals embedded verbatim as ``orjson.Fragment``. The router serialises it with orjson. Building
 and then validating ~1,000 pydantic objects per bundle cost more than the SQL; the pydantic
-models :class:`~services.registry.domain.schemas.Bundle` / ``Bundles`` remain the documented
+models :class:`~services.registry.schemas.Bundle` / ``Bundles`` remain the documented
 response shape (OpenAPI) and ``tests/registry`` pin the JSON.
 """
 
@@ -26,11 +26,11 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import NotFound
-from services.registry.domain import agreements as agreements_service
-from services.registry.domain import satkers as satkers_service
-from services.registry.domain.models import Agreement, Satker
-from services.registry.domain.periods import period_order
-from services.registry.domain.repositories import AgreementRepository, BundleRepository, SatkerRepository
+from services.registry.service import agreements as agreements_service
+from services.registry.service import satkers as satkers_service
+from services.registry.service.periods import period_order
+from services.registry.store.models import Agreement, Satker
+from services.registry.store.repositories import AgreementRepository, BundleRepository, SatkerRepository
 
 BundleBody = dict[str, Any]  # the wire form of schemas.Bundle (orjson-serialisable)
 

@@ -1,0 +1,1 @@
+"""I/O formats of the registry (ADR 0017): the .xlsx workbook reader and writer. No session, no principal."""

@@ -1,0 +1,6 @@
+"""The registry's store (ADR 0017): SQLModel tables and the repositories (all SQL of the service)."""
+
+from services.registry.store import zi_models as zi_models  # noqa: F401  (ZI tables in the metadata)
+from services.registry.store.models import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,1 @@
+"""Use cases of the registry (target layout, issue 10)."""

@@ -32,9 +32,7 @@ class HistoryRepository:
         return {int(y) for (y,) in rows}
 
     async def replace(self, model: type[Row], satker: str, year: int, rows: Sequence[Row]) -> None:
-        await self.session.execute(
-            sa.delete(model).where(col(model.satker_code) == satker, col(model.year) == year)
-        )
+        await self.session.execute(sa.delete(model).where(col(model.satker_code) == satker, col(model.year) == year))
         self.session.add_all(rows)
         await flush(self.session)
 

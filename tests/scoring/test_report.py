@@ -13,8 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from kernel.testing import sibling_database
 from kernel.settings import AuthSettings
+from kernel.testing import sibling_database
 from runner.composition import System
 from tests.conftest import Mint, bearer
 from tests.paths import in_checkout

@@ -49,12 +49,14 @@ async def load_demo_if_empty(client: ServiceClient, token: str) -> str:
     A failed import is raised, not logged and passed over: a newcomer's ``make run`` must stop
     with the reason rather than serve an empty system that looks broken for no visible cause.
     """
-    from services.registry.seed import load_seed_document
+    from services.registry.seed import load_history_requests, load_seed_document
 
     listing = await client.get_json(SATKER_LIST_PATH, token=token, params={"limit": 1})
     if int(listing.get("total", len(listing.get("items", [])))) > 0:
         return _note("demo data present: the registry already has satker", logging.INFO)
     await client.request("POST", SEED_IMPORT_PATH, token=token, json=load_seed_document())
+    for path, body in load_history_requests():  # history, plans, budget of the LAKIN (issue 12)
+        await client.request("PUT", path, token=token, json=body)
     return _note("demo data loaded into the registry", logging.INFO)
 
 

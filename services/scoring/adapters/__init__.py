@@ -1,0 +1,1 @@
+"""Renderers of the scoring service: LAKIN Excel and PDF, charts (target layout, issue 10)."""

@@ -1,0 +1,1 @@
+"""Use cases of the scoring service (target layout, issue 10)."""

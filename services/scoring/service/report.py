@@ -1,0 +1,423 @@
+"""The LAKIN use case (issue 12, ADR 0019): the quantitative chapter of a satker's yearly report,
+and the Kanwil's consolidated view, computed from the data on every request.
+
+One report reads the registry bundle (one request), the satker's history, plan targets and
+budget (three requests, concurrently), the evidence facts of each of the seven periods when a
+manual needs them (concurrently), and scores all seven periods with the engine. Nothing is
+cached and nothing is rounded but the ``*_display`` strings, so the JSON, the Excel and the PDF
+(all drawn from the one :class:`Report`) show the numbers ``/scores`` answers.
+
+Keyword-only functions taking the peer clients, the manual cache and the principal, never the
+FastAPI request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import anyio
+
+from kernel.auth import Action, Principal, ensure_allowed
+from kernel.client import Peers
+from kernel.errors import FieldError, NotFound, Unprocessable, UpstreamError
+from services.scoring.domain.present import _value_display
+from services.scoring.engine.evaluate import Evidence
+from services.scoring.engine.numbers import display
+from services.scoring.engine.periods import SCORE_PERIODS
+from services.scoring.engine.scorecard import BundleError, IkuScore, Prepared, Scorecard, prepare, score
+from services.scoring.report_schemas import (
+    AnalysisNote,
+    Budget,
+    BudgetReport,
+    Cell,
+    ConsolidatedReport,
+    HistoryRow,
+    IndicatorReport,
+    Language,
+    MemberRank,
+    ObjectiveReport,
+    PeriodScore,
+    PerspectiveReport,
+    PlanComparison,
+    PlanRow,
+    RedIndicator,
+    Report,
+    SatkerRef,
+    ScoreTable,
+    TrendRow,
+)
+from services.scoring.service.labels import LABELS, PERIODS, PERSPECTIVES, PLANS, SPENDING, STATUS, UNITS, label
+from services.scoring.store import registry_lakin
+
+BUNDLE = "/api/v1/registry/satkers/{code}/agreements/{year}/bundle"
+BUNDLES = "/api/v1/registry/satkers/{code}/agreements/{year}/bundles"
+AGGREGATES = "/api/v1/evidence/satkers/{code}/aggregates"
+TREND_YEARS = 5  # the report's "Tahun 2020 s.d. 2024": the year and the four before it
+CONCURRENCY = 8  # evidence requests in flight for one report
+
+
+def _prepare(manuals: Any, bundle: Mapping[str, Any]) -> Prepared:
+    try:
+        return prepare(bundle, parse=manuals.get, parse_rules=manuals.rule_set)
+    except BundleError as exc:
+        raise Unprocessable(
+            "the agreement's data cannot be scored: " + str(exc),
+            errors=[FieldError(field=p, reason=r) for p, r in exc.errors],
+        ) from None
+
+
+async def _gather(calls: list[Callable[[], Awaitable[Any]]], limit: int = CONCURRENCY) -> list[Any]:
+    """Run ``calls`` concurrently (at most ``limit`` at a time); results in order; the first
+    failure is raised as itself (a task group would wrap it)."""
+    results: list[Any] = [None] * len(calls)
+    failed: list[BaseException] = []
+    limiter = anyio.CapacityLimiter(limit)
+
+    async def run(i: int, call: Callable[[], Awaitable[Any]]) -> None:
+        async with limiter:
+            if failed:
+                return
+            try:
+                results[i] = await call()
+            except Exception as exc:
+                failed.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for i, call in enumerate(calls):
+            tg.start_soon(run, i, call)
+    if failed:
+        raise failed[0]
+    return results
+
+
+async def _evidence(*, peers: Peers, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
+    """The evidence facts of the IKU whose manual reads them (contracts §8), one request; none
+    when the deployment has no evidence service (as ``/scores``)."""
+    wanted = [i.code for i in prepared.indicators if i.uses_evidence]
+    if not wanted or not peers.has("evidence"):
+        return {}
+    params: dict[str, Any] = {"year": prepared.agreement.get("year"), "period": period, "indicator": wanted}
+    if prepared.as_of:
+        params["as_of"] = prepared.as_of
+    body = await peers["evidence"].get_json(
+        AGGREGATES.format(code=prepared.satker["code"]), token=principal.token, params=params
+    )
+    if len(wanted) == 1:
+        return {wanted[0]: body}
+    got: dict[str, Evidence] = body.get("indicators") or {}
+    missing = [c for c in wanted if c not in got]
+    if missing:
+        raise UpstreamError(f"evidence answered no aggregates for {', '.join(missing)}")
+    return {c: got[c] for c in wanted}
+
+
+async def load(
+    *, peers: Peers, manuals: Any, principal: Principal, code: str, year: int, as_of: str | None
+) -> Prepared:
+    """The satker's bundle. A year without an agreement and a satker outside the caller's reach
+    are the registry's answers (404; 403 exactly like an unknown satker), relayed."""
+    params = {"as_of": as_of} if as_of else None
+    bundle = await peers["registry"].get_json(BUNDLE.format(code=code, year=year), token=principal.token, params=params)
+    ensure_allowed(principal, Action.READ, bundle["satker"]["path"])
+    return _prepare(manuals, bundle)
+
+
+async def score_all_periods(*, peers: Peers, principal: Principal, prepared: Prepared) -> dict[str, Scorecard]:
+    """The scorecards of the seven periods (the evidence of each read concurrently)."""
+    evidence = await _gather(
+        [partial(_evidence, peers=peers, principal=principal, prepared=prepared, period=p) for p in SCORE_PERIODS]
+    )
+    return {p: score(prepared, p, evidence=ev) for p, ev in zip(SCORE_PERIODS, evidence, strict=True)}
+
+
+def _satker(prepared: Prepared) -> SatkerRef:
+    s = prepared.satker
+    return SatkerRef(code=s["code"], name=s.get("name"), kind=s.get("kind"), path=list(s.get("path") or []))
+
+
+def _cell(s: IkuScore, language: Language) -> Cell:
+    status = s.achievement.status
+    return Cell(
+        period=s.period,
+        period_label=PERIODS[language][s.period],
+        target=s.target.value if s.target else None,
+        target_display=_value_display(s.target.value) if s.target else None,
+        realization=s.realization,
+        realization_display=_value_display(s.realization),
+        index=s.achievement.index,
+        index_display=display(s.achievement.index),
+        status=status,
+        status_label=STATUS[language].get(status, status),
+    )
+
+
+def _period_score(card: Scorecard, language: Language) -> PeriodScore:
+    return PeriodScore(
+        period=card.period,
+        period_label=PERIODS[language][card.period],
+        nko=card.nko,
+        nko_display=display(card.nko),
+        predicate=card.predicate,
+        partial=card.partial,
+    )
+
+
+def _perspectives(card: Scorecard, language: Language) -> list[PerspectiveReport]:
+    return [
+        PerspectiveReport(
+            code=p.code,
+            name=label(PERSPECTIVES, language, p.code) or p.code,
+            weight=p.weight,
+            index=p.index,
+            index_display=display(p.index),
+            objectives=p.objectives,
+        )
+        for p in card.perspectives
+    ]
+
+
+def score_table(*, prepared: Prepared, cards: Mapping[str, Scorecard], language: Language) -> ScoreTable:
+    return ScoreTable(
+        satker=_satker(prepared),
+        year=int(prepared.agreement["year"]),
+        language=language,
+        periods=[_period_score(cards[p], language) for p in SCORE_PERIODS],
+        indicators={
+            ind.code: [_cell(s, language) for p in SCORE_PERIODS if (s := cards[p].iku(ind.code)) is not None]
+            for ind in prepared.indicators
+        },
+    )
+
+
+def _trend(
+    code: str, year: int, history: list[HistoryRow], now: Cell, name: str, unit: str | None, lang: Language
+) -> list[TrendRow]:
+    rows = [
+        TrendRow(
+            year=h.year,
+            source="history",
+            name=h.name,
+            printed_code=h.printed_code,
+            unit=h.unit,
+            unit_label=label(UNITS, lang, h.unit),
+            target=h.target,
+            realization=h.realization,
+            index=h.index,
+            printed=h.printed,
+            note=h.note,
+        )
+        for h in history
+        if h.indicator == code and year - TREND_YEARS < h.year < year
+    ]
+    rows.append(
+        TrendRow(
+            year=year,
+            source="agreement",
+            name=name,
+            printed_code=code,
+            unit=unit,
+            unit_label=label(UNITS, lang, unit),
+            target=now.target,
+            realization=now.realization,
+            index=now.index,
+            printed=None,
+            note=None,
+        )
+    )
+    return sorted(rows, key=lambda r: r.year)
+
+
+def _budget(budget: Budget | None, previous: Budget | None, language: Language) -> BudgetReport | None:
+    if budget is None:
+        return None
+    return BudgetReport(
+        year=budget.year,
+        total=budget.total,
+        by_spending_type=budget.by_spending_type,
+        spending_type_labels={t: label(SPENDING, language, t) or t for t in budget.by_spending_type},
+        items=budget.items,
+        outputs=budget.outputs,
+        changes=budget.changes,
+        previous=previous.total if previous is not None else None,
+    )
+
+
+async def build_report(
+    *,
+    peers: Peers,
+    manuals: Any,
+    principal: Principal,
+    code: str,
+    year: int,
+    as_of: str | None,
+    language: Language,
+    notes: Mapping[str, list[str]] | None = None,
+) -> Report:
+    """The whole quantitative chapter of ``code``'s LAKIN for ``year``.
+
+    ``notes``: the analysis notes per IKU once the reporting cycle (issue 11) records them;
+    absent, every red or yellow IKU is listed with no notes."""
+    prepared = await load(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
+    registry, token = peers["registry"], principal.token
+
+    async def cards() -> dict[str, Scorecard]:
+        return await score_all_periods(peers=peers, principal=principal, prepared=prepared)
+
+    got = await _gather(
+        [
+            cards,
+            lambda: registry_lakin.history(registry, token=token, code=code, year_to=year - 1),
+            lambda: registry_lakin.plans(registry, token=token, code=code, year=year),
+            lambda: registry_lakin.budget(registry, token=token, code=code, year=year),
+            lambda: registry_lakin.budget(registry, token=token, code=code, year=year - 1),
+        ]
+    )
+    by_period: dict[str, Scorecard] = got[0]
+    history: list[HistoryRow] = got[1]
+    plans: list[PlanRow] = got[2]
+    year_card = by_period["Y"]
+    words = LABELS[language]
+    indicators = []
+    analysis = []
+    for ind in prepared.indicators:
+        s = year_card.iku(ind.code)
+        assert s is not None
+        now = _cell(s, language)
+        quarterly = [_cell(c, language) for p in SCORE_PERIODS if (c := by_period[p].iku(ind.code)) is not None]
+        indicators.append(
+            IndicatorReport(
+                code=ind.code,
+                objective=ind.objective,
+                name=ind.name,
+                polarity=ind.polarity,
+                unit=ind.unit,
+                unit_label=label(UNITS, language, ind.unit),
+                weight=ind.weight,
+                year=now,
+                quarterly=quarterly,
+                trend=_trend(ind.code, year, history, now, ind.name, ind.unit, language),
+                plans=[
+                    PlanComparison(
+                        plan=p.plan,
+                        plan_label=label(PLANS, language, p.plan) or p.plan,
+                        target=p.target,
+                        unit=p.unit,
+                        unit_label=label(UNITS, language, p.unit),
+                        objective=p.objective,
+                        note=p.note,
+                    )
+                    for p in plans
+                    if p.indicator == ind.code
+                ],
+            )
+        )
+        if now.status in ("red", "yellow"):
+            analysis.append(
+                AnalysisNote(
+                    indicator=ind.code,
+                    name=ind.name,
+                    status=now.status,
+                    status_label=now.status_label,
+                    index_display=now.index_display,
+                    notes=list((notes or {}).get(ind.code, [])),
+                )
+            )
+    by_objective = {o.objective.code: o for o in year_card.objectives}
+    return Report(
+        language=language,
+        title=words["title"].format(year=year),
+        satker=_satker(prepared),
+        year=year,
+        agreement=prepared.agreement.get("number"),
+        rule_set=f"{prepared.rules.code} v{prepared.rules.version}",
+        as_of=prepared.as_of,
+        nko=year_card.nko,
+        nko_display=display(year_card.nko),
+        predicate=year_card.predicate,
+        partial=year_card.partial,
+        perspectives=_perspectives(year_card, language),
+        objectives=[
+            ObjectiveReport(
+                code=o.code,
+                name=o.name,
+                perspective=o.perspective,
+                index=by_objective[o.code].index if o.code in by_objective else None,
+                index_display=display(by_objective[o.code].index) if o.code in by_objective else None,
+                indicators=[i.code for i in prepared.indicators if i.objective == o.code],
+            )
+            for o in prepared.objectives
+        ],
+        indicators=indicators,
+        periods=[_period_score(by_period[p], language) for p in SCORE_PERIODS],
+        budget=_budget(got[3], got[4], language),
+        analysis=analysis,
+        labels=words,
+        notes=year_card.notes,
+    )
+
+
+async def build_consolidated(
+    *, peers: Peers, manuals: Any, principal: Principal, code: str, year: int, as_of: str | None, language: Language
+) -> ConsolidatedReport:
+    """A Kanwil over the satker under it that have an agreement that year: its own score, the
+    members ranked by NKO (highest first; without an NKO last), their predicates and red /
+    yellow IKU, and which IKU are red where."""
+    params = {"as_of": as_of} if as_of else None
+    body = await peers["registry"].get_json(BUNDLES.format(code=code, year=year), token=principal.token, params=params)
+    items = [b for b in body.get("items", []) if principal.allows(Action.READ, b["satker"]["path"])]
+    root = next((b for b in items if b["satker"]["code"] == code), None)
+    if root is None:
+        raise NotFound(f"satker {code} has no agreement for {year}", field="year")
+    ensure_allowed(principal, Action.READ, root["satker"]["path"])
+    members = [_prepare(manuals, b) for b in items]
+    evidence = await _gather(
+        [partial(_evidence, peers=peers, principal=principal, prepared=p, period="Y") for p in members]
+    )
+    cards = {p.satker["code"]: score(p, "Y", evidence=ev) for p, ev in zip(members, evidence, strict=True)}
+    own = next(p for p in members if p.satker["code"] == code)
+    ranked = sorted(
+        (p for p in members if p.satker["code"] != code),
+        key=lambda p: (
+            cards[p.satker["code"]].nko is None,
+            -(cards[p.satker["code"]].nko or Decimal(0)),
+            p.satker["code"],
+        ),
+    )
+    red: dict[str, RedIndicator] = {}
+    rows = []
+    for rank, p in enumerate(ranked, start=1):
+        c = cards[p.satker["code"]]
+        for s in c.indicators:
+            if s.achievement.status == "red":
+                entry = red.setdefault(
+                    s.indicator.code, RedIndicator(indicator=s.indicator.code, name=s.indicator.name, satkers=[])
+                )
+                entry.satkers.append(p.satker["code"])
+        rows.append(
+            MemberRank(
+                rank=rank,
+                code=p.satker["code"],
+                name=p.satker.get("name"),
+                kind=p.satker.get("kind"),
+                nko=c.nko,
+                nko_display=display(c.nko),
+                predicate=c.predicate,
+                partial=c.partial,
+                perspectives=_perspectives(c, language),
+                red=[s.indicator.code for s in c.indicators if s.achievement.status == "red"],
+                yellow=[s.indicator.code for s in c.indicators if s.achievement.status == "yellow"],
+            )
+        )
+    return ConsolidatedReport(
+        language=language,
+        title=LABELS[language]["title_kanwil"].format(year=year),
+        satker=_satker(own),
+        year=year,
+        own=_period_score(cards[code], language),
+        members=rows,
+        red_indicators=sorted(red.values(), key=lambda r: r.indicator),
+        labels=LABELS[language],
+    )

@@ -1,0 +1,1 @@
+"""Peer clients of the scoring service (target layout, issue 10)."""

@@ -100,6 +100,14 @@ async def _one(session: Any, code: str, year: int) -> EvaluationOut:
     return EvaluationOut.model_validate((await service.describe(session=session, evaluations=[row]))[0])
 
 
+async def _writable(session: Any, principal: Any, code: str, year: int, level: str) -> Any:
+    lineage = await authorize(session, principal, Action.READ, code)
+    service.ensure_level_role(principal=principal, level=level, satker_code=code, path=[s.code for s in lineage])
+    evaluation = await service.load(session=session, satker_code=code, year=year)
+    await service.ensure_not_own_answers(session=session, principal=principal, evaluation=evaluation, level=level)
+    return evaluation
+
+
 @router.get(BASE, summary="The ZI evaluations of a satker (every year)")
 async def list_evaluations(code: str, session: ReadSessionDep, principal: PrincipalDep) -> EvaluationList:
     await authorize(session, principal, Action.READ, code)
@@ -141,11 +149,7 @@ async def put_level(
     principal: PrincipalDep,
     body: LevelWrite = Body(...),
 ) -> EvaluationOut:
-    lineage = await authorize(session, principal, Action.READ, code)
-    evaluation = await service.load(session=session, satker_code=code, year=year)
-    await service.ensure_may_write(
-        session=session, principal=principal, evaluation=evaluation, level=level, path=[s.code for s in lineage]
-    )
+    evaluation = await _writable(session, principal, code, year, level)
     await service.record(
         session=session,
         evaluation=evaluation,
@@ -163,11 +167,7 @@ async def put_level(
 async def submit_level(
     code: str, year: YearPath, level: LevelPath, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
-    lineage = await authorize(session, principal, Action.READ, code)
-    evaluation = await service.load(session=session, satker_code=code, year=year)
-    await service.ensure_may_write(
-        session=session, principal=principal, evaluation=evaluation, level=level, path=[s.code for s in lineage]
-    )
+    evaluation = await _writable(session, principal, code, year, level)
     await service.submit(session=session, evaluation=evaluation, level=level, actor=principal.subject, now=utcnow())
     return await _one(session, code, year)
 
@@ -176,11 +176,7 @@ async def submit_level(
 async def reopen_level(
     code: str, year: YearPath, level: LevelPath, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
-    lineage = await authorize(session, principal, Action.READ, code)
-    evaluation = await service.load(session=session, satker_code=code, year=year)
-    await service.ensure_may_write(
-        session=session, principal=principal, evaluation=evaluation, level=level, path=[s.code for s in lineage]
-    )
+    evaluation = await _writable(session, principal, code, year, level)
     await service.reopen(
         session=session, evaluation=evaluation, level=level, reason=body.reason, actor=principal.subject, now=utcnow()
     )

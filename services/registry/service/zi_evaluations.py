@@ -231,18 +231,23 @@ async def create(
     return row
 
 
-async def ensure_may_write(
-    *, session: AsyncSession, principal: Principal, evaluation: ZiEvaluation, level: str, path: list[str]
-) -> None:
-    """:data:`LEVEL_RULES` applied: the action on the satker's path, and never one's own unit."""
+def ensure_level_role(*, principal: Principal, level: str, satker_code: str, path: list[str]) -> None:
+    """:data:`LEVEL_RULES` applied to the caller: the level's action on the satker's path, and an
+    evaluator never of their own unit (checked before anything is loaded)."""
     rule = LEVEL_RULES[level]
     ensure_allowed(principal, rule.action, path)
-    if rule.own_unit:
-        return
-    if principal.satker is not None and principal.satker == evaluation.satker_code:
+    if not rule.own_unit and principal.satker is not None and principal.satker == satker_code:
         raise Forbidden(
             f"an evaluator of satker {principal.satker} may not evaluate their own unit ({level} level)", field="level"
         )
+
+
+async def ensure_not_own_answers(
+    *, session: AsyncSession, principal: Principal, evaluation: ZiEvaluation, level: str
+) -> None:
+    """Who recorded the unit's answers does not evaluate them (any evaluator level)."""
+    if LEVEL_RULES[level].own_unit:
+        return
     repo = ZiEvaluationRepository(session)
     unit = await repo.level(evaluation.id or 0, "unit")
     if unit is not None:

@@ -240,7 +240,7 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
         on_system(Action.MANAGE), lambda c: Req(f"{REG}/zi/templates", json={"code": "X"}), scoped=False
     ),
     # --- registry: Zona Integritas evaluations (levels by services.registry.service.zi_evaluations.LEVEL_RULES;
-    # the matrix writes the unit level, rule WRITE; the evaluator levels are tested in tests/scoring/test_zi_evaluations.py)
+    # the matrix writes the unit level (rule WRITE); evaluator levels: tests/scoring/test_zi_evaluations.py)
     ("GET", "/api/v1/registry/satkers/{code}/zi/evaluations"): Entry(
         READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/evaluations")
     ),

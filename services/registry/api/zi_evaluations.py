@@ -18,6 +18,7 @@ from kernel.types import Number
 from services.registry.api.deps import YearPath, authorize, utcnow
 from services.registry.domain import satkers as satkers_service
 from services.registry.service import zi_evaluations as service
+from services.registry.store.zi_evaluations import ZiEvaluationRepository
 
 router = APIRouter(tags=["zona_integritas"])
 BASE = "/satkers/{code}/zi/evaluations"
@@ -111,7 +112,7 @@ async def _writable(session: Any, principal: Any, code: str, year: int, level: s
 @router.get(BASE, summary="The ZI evaluations of a satker (every year)")
 async def list_evaluations(code: str, session: ReadSessionDep, principal: PrincipalDep) -> EvaluationList:
     await authorize(session, principal, Action.READ, code)
-    rows = await service.ZiEvaluationRepository(session).years(code)
+    rows = await ZiEvaluationRepository(session).years(code)
     return EvaluationList.model_validate({"items": await service.describe(session=session, evaluations=rows)})
 
 
@@ -197,5 +198,5 @@ async def subtree_evaluations(
     members = [
         s for s in await satkers_service.subtree(session=session, code=code) if principal.allows(Action.READ, s.path)
     ]
-    rows = await service.ZiEvaluationRepository(session).of_satkers([s.code for s in members], year)
+    rows = await ZiEvaluationRepository(session).of_satkers([s.code for s in members], year)
     return EvaluationList.model_validate({"items": await service.describe(session=session, evaluations=rows)})

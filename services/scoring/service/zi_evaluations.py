@@ -16,6 +16,7 @@ from kernel.client import ServiceClient
 from kernel.errors import Conflict, NotFound, Unprocessable
 from services.scoring.domain import zi as shaping
 from services.scoring.engine import zi
+from services.scoring.engine.numbers import ZERO
 
 EVALUATION = "/api/v1/registry/satkers/{code}/zi/evaluations/{year}"
 SUBTREE = "/api/v1/registry/satkers/{code}/zi/subtree-evaluations"
@@ -38,7 +39,7 @@ async def evaluation(registry: ServiceClient, principal: Principal, code: str, y
 
 
 def level_of(evaluation: dict[str, Any], level: str) -> dict[str, Any]:
-    found = next((lv for lv in evaluation["levels"] if lv["level"] == level), None)
+    found: dict[str, Any] | None = next((lv for lv in evaluation["levels"] if lv["level"] == level), None)
     if found is None:
         raise NotFound(f"the {year_of(evaluation)} evaluation has no {level} level", field="level")
     return found
@@ -96,7 +97,7 @@ async def gap(registry: ServiceClient, principal: Principal, code: str, year: in
         r["unit_answer"] = unit["answers"].get(r["question"], {}).get("answer")
         r["evaluator_answer"] = notes.get(r["question"], {}).get("answer")
         r["evaluator_note"] = notes.get(r["question"], {}).get("note")
-    total = sum((zi._dec(r["points_at_risk"], "points") for r in rows), zi.ZERO)
+    total = sum((zi._dec(r["points_at_risk"], "points") for r in rows), ZERO)
     return {
         "satker": ev["satker"],
         "year": ev["year"],
@@ -110,7 +111,9 @@ async def gap(registry: ServiceClient, principal: Principal, code: str, year: in
 async def readiness(registry: ServiceClient, principal: Principal, code: str, year: int) -> dict[str, Any]:
     """Every satker under ``code`` with an evaluation that year: the predicate its furthest scored
     level reaches, whether WBK and WBBM are within reach, and the areas failing each."""
-    body = await registry.get_json(SUBTREE.format(code=code), token=principal.token, params={"year": year})
+    body: dict[str, Any] = await registry.get_json(
+        SUBTREE.format(code=code), token=principal.token, params={"year": year}
+    )
     templates: dict[tuple[str, int], Any] = {}
     items = []
     for ev in body["items"]:

@@ -67,8 +67,8 @@ async def load_demo_if_empty(client: ServiceClient, token: str, mint: Mint | Non
         return _note("demo data loaded into the registry (without the Zona Integritas demo)", logging.INFO)
     from services.registry.seed.zi_demo import load_zi_demo
 
-    await load_zi_demo(client, mint)
-    return _note("demo data loaded into the registry (with the Zona Integritas demo of Ngurah Rai)", logging.INFO)
+    await load_zi_demo(client, mint)  # the Zona Integritas demo of Ngurah Rai (README)
+    return _note("demo data loaded into the registry", logging.INFO)
 
 
 def _note(message: str, level: int = logging.WARNING) -> str:

@@ -60,13 +60,20 @@ class Action(StrEnum):
     WRITE = "write"  # enter targets, measures, upload evidence
     REVIEW = "review"  # verify / reject evidence
     MANAGE = "manage"  # agreements, satker tree, rule sets, reopening closed periods
+    EVALUATE = "evaluate"  # the national level of a Zona Integritas evaluation (ADR 0015)
 
 
 #: Who may do what, and how far down the tree. "subtree": own satker and everything under it;
 #: "own": own satker only; "all": everywhere. Missing = never.
 POLICY: dict[Role, dict[Action, str]] = {
-    Role.ADMIN: {Action.READ: "all", Action.WRITE: "all", Action.REVIEW: "all", Action.MANAGE: "all"},
-    Role.SERVICE: {Action.READ: "all", Action.WRITE: "all"},
+    Role.ADMIN: {
+        Action.READ: "all",
+        Action.WRITE: "all",
+        Action.REVIEW: "all",
+        Action.MANAGE: "all",
+        Action.EVALUATE: "all",
+    },
+    Role.SERVICE: {Action.READ: "all", Action.WRITE: "all", Action.EVALUATE: "all"},
     Role.KANWIL_MANAGER: {Action.READ: "subtree", Action.WRITE: "subtree"},
     Role.SATKER_OPERATOR: {Action.READ: "own", Action.WRITE: "own"},
     Role.REVIEWER: {Action.READ: "subtree", Action.REVIEW: "subtree"},

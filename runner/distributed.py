@@ -30,6 +30,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from gateway.settings import SERVICES
 from kernel.errors import ProblemError
@@ -179,13 +180,17 @@ def _scanner_choice(evidence: object) -> tuple[dict[str, str], str]:
     return {"KINERJA_EVIDENCE_SCANNER": "disabled"}, f"DISABLED (no clamd at {where})"
 
 
-async def _seed(gateway_url: str, token: str) -> str:
+if TYPE_CHECKING:
+    from kernel.auth import TokenVerifier
+
+
+async def _seed(gateway_url: str, token: str, verifier: TokenVerifier | None = None) -> str:
     from kernel.client import ServiceClient
-    from runner.embedded import load_demo_if_empty
+    from runner.embedded import load_demo_if_empty, minter
 
     client = ServiceClient("gateway", base_url=gateway_url, timeout=120.0)
     try:
-        return await load_demo_if_empty(client, token)
+        return await load_demo_if_empty(client, token, minter(verifier) if verifier else None)
     finally:
         await client.aclose()
 
@@ -268,7 +273,7 @@ def run(
             elif seed:
                 verifier = TokenVerifier(secret=secret, issuer=auth.issuer, audience=auth.audience)
                 token = verifier.mint(subject="kinerja-seed", role=Role.ADMIN, ttl_seconds=600)
-                seeded = asyncio.run(_seed(gateway_url, token))
+                seeded = asyncio.run(_seed(gateway_url, token, verifier))
             lines = [f"  {n:<9} {s.url:<28} pid {s.process.pid:<8} log {s.log_path}" for n, s in parts.items()]
             _say(
                 "running\n"

@@ -21,6 +21,7 @@ from kernel.auth import TokenVerifier
 from kernel.client import ServiceClient
 from kernel.settings import AuthSettings, CommonSettings, resolve_auth_secret
 from runner.composition import System, build_system, running
+from services.registry.seed.zi_demo import Mint
 
 log = logging.getLogger("kinerja.embedded")
 
@@ -39,10 +40,17 @@ async def seed_demo_data(system: System) -> str:
     """Load the demo document when the registry is empty. Returns what happened (also logged)."""
     if "registry" not in system.apps:
         return _note("demo data not loaded: no registry service in this system")
-    return await load_demo_if_empty(system.peers["registry"], admin_token(system))
+    secret = resolve_auth_secret(system.auth, system.common)
+    verifier = TokenVerifier(secret=secret, issuer=system.auth.issuer, audience=system.auth.audience)
+    return await load_demo_if_empty(system.peers["registry"], admin_token(system), minter(verifier))
 
 
-async def load_demo_if_empty(client: ServiceClient, token: str) -> str:
+def minter(verifier: TokenVerifier) -> Mint:
+    """Short-lived tokens for the demo's users (each ZI level is entered by its own role)."""
+    return lambda role, satker, sub: verifier.mint(subject=sub, role=role, satker=satker, ttl_seconds=600)
+
+
+async def load_demo_if_empty(client: ServiceClient, token: str, mint: Mint | None = None) -> str:
     """Import the demo document through ``client`` (the registry in process, or the gateway over
     HTTP in ``kinerja run-distributed``) unless the registry already has satker.
 
@@ -57,6 +65,11 @@ async def load_demo_if_empty(client: ServiceClient, token: str) -> str:
     await client.request("POST", SEED_IMPORT_PATH, token=token, json=load_seed_document())
     for path, body in load_history_requests():  # history, plans, budget of the LAKIN (issue 12)
         await client.request("PUT", path, token=token, json=body)
+    if mint is None:
+        return _note("demo data loaded into the registry (without the Zona Integritas demo)", logging.INFO)
+    from services.registry.seed.zi_demo import load_zi_demo
+
+    await load_zi_demo(client, mint)  # the Zona Integritas demo of Ngurah Rai (README)
     return _note("demo data loaded into the registry", logging.INFO)
 
 

@@ -239,6 +239,41 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/registry/zi/templates"): Entry(
         on_system(Action.MANAGE), lambda c: Req(f"{REG}/zi/templates", json={"code": "X"}), scoped=False
     ),
+    # --- registry: Zona Integritas evaluations (levels by services.registry.service.zi_evaluations.LEVEL_RULES;
+    # the matrix writes the unit level (rule WRITE); evaluator levels: tests/scoring/test_zi_evaluations.py)
+    ("GET", "/api/v1/registry/satkers/{code}/zi/evaluations"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/evaluations")
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/zi/evaluations"): Entry(
+        WRITE,
+        lambda c: Req(
+            f"{REG}/satkers/{c.code}/zi/evaluations",
+            json={"year": 2040 + c.n % 50, "template": {"code": "PermenPANRB-90-2021", "version": 1}},
+        ),
+    ),
+    ("GET", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}")
+    ),
+    ("PUT", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}/levels/{level}"): Entry(
+        WRITE,
+        lambda c: Req(
+            f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}/levels/unit",
+            json={"totals": {"pengungkit": "1", "hasil": "1"}},
+        ),
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}/levels/{level}/submit"): Entry(
+        WRITE, lambda c: Req(f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}/levels/unit/submit")
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}/levels/{level}/reopen"): Entry(
+        WRITE,
+        lambda c: Req(
+            f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}/levels/unit/reopen",
+            json={"reason": "matrix: reopened for a test"},
+        ),
+    ),
+    ("GET", "/api/v1/registry/satkers/{code}/zi/subtree-evaluations"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/subtree-evaluations", params={"year": YEAR})
+    ),
     # --- registry: import (MANAGE on the satker the document lands under; a year nobody scores)
     ("POST", "/api/v1/registry/import"): Entry(
         MANAGE,
@@ -345,6 +380,15 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
         authenticated,
         lambda c: Req("/api/v1/scoring/zi/gap", json={"template": {"year": 2024}, "unit": {}, "evaluator": {}}),
         scoped=False,
+    ),
+    ("GET", "/api/v1/scoring/satkers/{code}/zi/{year}/results"): Entry(
+        READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/{YEAR}/results")
+    ),
+    ("GET", "/api/v1/scoring/satkers/{code}/zi/{year}/gap"): Entry(
+        READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/{YEAR}/gap")
+    ),
+    ("GET", "/api/v1/scoring/satkers/{code}/zi/readiness"): Entry(
+        READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/readiness", params={"year": YEAR})
     ),
     ("GET", "/api/v1/scoring/satkers/{code}/scores"): Entry(READ, lambda c: scoring(c, "scores")),
     ("GET", "/api/v1/scoring/satkers/{code}/consolidated"): Entry(on_subtree, lambda c: scoring(c, "consolidated")),

@@ -167,6 +167,22 @@ KINDS: dict[str, KindSpec] = {
         _K("UND", "Undangan", ("UND",)),
         _K("S", "Surat", ("S",), parents=FOLLOW_UP_PARENTS),
         _K("BA", "Berita Acara (other)", ("BA",), parents=FOLLOW_UP_PARENTS | _ENFORCEMENT),
+        # Zona Integritas (WBK/WBBM, ADR 0015): the proofs the LKE questions ask for (a question's
+        # ``evidence_kinds`` in the template names these codes; tests/evidence/test_zi_kinds.py checks it)
+        _K("SK-TIM-ZI", "Surat Keputusan Tim Pembangunan Zona Integritas", ("KEP", "SK")),
+        _K("SK-AGEN-PERUBAHAN", "Surat Keputusan Penetapan Agen Perubahan", ("KEP", "SK")),
+        _K("RENCANA-KERJA-ZI", "Rencana Kerja Pembangunan Zona Integritas", ("ND", "LAP"), SCANS | OFFICE),
+        _K(
+            "LAPORAN-MONEV-ZI",
+            "Laporan Monitoring dan Evaluasi Pembangunan Zona Integritas",
+            ("LAP", "ND"),
+            SCANS | OFFICE,
+        ),
+        _K("SOP", "Standar Operasional Prosedur", ("SOP", "KEP"), SCANS | OFFICE),
+        _K("LAPORAN-GRATIFIKASI", "Laporan Pengendalian Gratifikasi", ("LAP", "ND"), SCANS | OFFICE),
+        _K("LAPORAN-HASIL-SURVEI", "Laporan Hasil Survei Persepsi (IPAK/IPKP)", ("LAP", "LHS"), SCANS | OFFICE),
+        _K("LHE-ZI", "Laporan Hasil Evaluasi Zona Integritas", ("LHE", "S")),
+        _K("PAKTA-INTEGRITAS", "Pakta Integritas", ("PI",)),
     ]
 }
 

@@ -192,6 +192,16 @@ def scoring(c: Ctx, what: str, **params: Any) -> Req:
     return Req(f"/api/v1/scoring/satkers/{c.code}/{what}", params={"year": YEAR, "period": "Q1"} | params)
 
 
+def seed_write(c: Ctx, part: str) -> Req:
+    """The first of the demo's history/plans/budget writes of that kind, aimed at the target satker:
+    a body that validates, so a refusal can only come from the policy."""
+    from services.registry.seed import load_history_requests
+
+    path, body = next((p, b) for p, b in load_history_requests() if part in p)
+    year = path.rsplit("/", 1)[1]
+    return Req(f"{REG}/satkers/{c.code}{part}{year}", json=body)
+
+
 Q = {"year": YEAR, "period": "Q1"}
 
 ENDPOINTS: dict[tuple[str, str], Entry] = {
@@ -390,6 +400,24 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/scoring/satkers/{code}/zi/readiness"): Entry(
         READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/readiness", params={"year": YEAR})
     ),
+    # --- LAKIN report (issue 12): reads of a satker-year, history/plans/budget writes by admins ---
+    ("GET", "/api/v1/scoring/satkers/{code}/scores/periods"): Entry(
+        READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/scores/periods", params={"year": YEAR})
+    ),
+    ("GET", "/api/v1/scoring/satkers/{code}/report"): Entry(
+        READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/report", params={"year": YEAR})
+    ),
+    ("GET", "/api/v1/scoring/satkers/{code}/report/consolidated"): Entry(
+        on_subtree, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/report/consolidated", params={"year": YEAR})
+    ),
+    ("GET", "/api/v1/registry/satkers/{code}/history"): Entry(READ, lambda c: Req(f"{REG}/satkers/{c.code}/history")),
+    ("GET", "/api/v1/registry/satkers/{code}/plans"): Entry(READ, lambda c: Req(f"{REG}/satkers/{c.code}/plans")),
+    ("GET", "/api/v1/registry/satkers/{code}/budget/{year}"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/budget/{YEAR}")
+    ),
+    ("PUT", "/api/v1/registry/satkers/{code}/history/{year}"): Entry(MANAGE, lambda c: seed_write(c, "/history/")),
+    ("PUT", "/api/v1/registry/satkers/{code}/plans/{year}"): Entry(MANAGE, lambda c: seed_write(c, "/plans/")),
+    ("PUT", "/api/v1/registry/satkers/{code}/budget/{year}"): Entry(MANAGE, lambda c: seed_write(c, "/budget/")),
     ("GET", "/api/v1/scoring/satkers/{code}/scores"): Entry(READ, lambda c: scoring(c, "scores")),
     ("GET", "/api/v1/scoring/satkers/{code}/consolidated"): Entry(on_subtree, lambda c: scoring(c, "consolidated")),
     ("GET", "/api/v1/scoring/satkers/{code}/explain"): Entry(READ, lambda c: scoring(c, "explain", indicator=c.iku)),

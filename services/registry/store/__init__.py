@@ -1,0 +1,1 @@
+"""Registry tables and repositories (issue 10 target layout; the older ones are still in ``domain/``)."""

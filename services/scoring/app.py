@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kernel.app import add_network_peers, new_service_app, token_verifier
 from kernel.client import Peers
 from kernel.settings import AuthSettings, CommonSettings
-from services.scoring.api import manuals, scores, zi
+from services.scoring.api import cycle, manuals, scores, zi
 from services.scoring.domain.manuals import ManualCache
 from services.scoring.settings import ScoringSettings
 
@@ -52,4 +52,5 @@ def create_app(
     app.include_router(manuals.router)
     app.include_router(scores.router)
     app.include_router(zi.router)
+    app.include_router(cycle.router)
     return app

@@ -550,7 +550,7 @@ def published_json(s: PublishedScorecard, p: Publication) -> dict[str, Any]:
         },
         "status": "superseded" if s.superseded_at is not None else "current",
         "superseded_at": s.superseded_at,
-        "nko": s.nko,
+        "nko": None if s.nko is None else float(s.nko),  # a JSON number (contracts §4)
         "predicate": s.predicate,
         "as_of": s.as_of,
         "inputs_sha256": s.inputs_sha256,
@@ -637,10 +637,13 @@ async def publish(
         published_at=now,
         published_by=principal.subject,
     )
+    if previous is not None:  # superseded first: at most one current publication (unique index)
+        await repo.supersede_publication(previous, now)
     await repo.add(publication)
     assert publication.id is not None
     if previous is not None:
-        await repo.supersede_publication(previous, publication.id, now)
+        previous.superseded_by = publication.id
+        await repo.add(previous)
         await events.record(
             session,
             type="cycle.publication_superseded",

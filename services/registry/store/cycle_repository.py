@@ -136,9 +136,8 @@ class CycleRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def supersede_publication(self, publication: Publication, by: int, at: datetime) -> None:
+    async def supersede_publication(self, publication: Publication, at: datetime) -> None:
         publication.superseded_at = at
-        publication.superseded_by = by
         await self.session.execute(
             sa.update(PublishedScorecard)
             .where(

@@ -291,7 +291,8 @@ async def test_a_change_that_fails_leaves_no_event(
     start = len(await events(c, admin))
     with psycopg.connect(libpq_url(registry_db), autocommit=True) as conn:
         conn.execute(
-            "ALTER TABLE registry.cycle_round ADD CONSTRAINT ck_test_refuse CHECK (submitted_by <> 'crash@KBC.9101') NOT VALID"
+            "ALTER TABLE registry.cycle_round ADD CONSTRAINT ck_test_refuse "
+            "CHECK (submitted_by <> 'crash@KBC.9101') NOT VALID"
         )
     try:
         crash = bearer(mint("satker_operator", CHILD, sub="crash@KBC.9101"))

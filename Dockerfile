@@ -7,6 +7,7 @@ WORKDIR /src
 COPY requirements-run.lock pyproject.toml README.md* ./
 RUN python -m venv /opt/kinerja && /opt/kinerja/bin/pip install -r requirements-run.lock
 COPY kernel ./kernel
+COPY contracts ./contracts
 COPY services ./services
 COPY gateway ./gateway
 COPY runner ./runner

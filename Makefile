@@ -4,8 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
-LINTED := kernel services gateway runner tests bench migrations
-TYPED := kernel services gateway runner
+LINTED := kernel contracts services gateway runner tests bench migrations
+TYPED := kernel contracts services gateway runner
 HOST ?= 127.0.0.1
 PORT ?= 8000
 

@@ -9,13 +9,15 @@ problem document with a stable ``type``, a human ``detail`` and, where a field i
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -140,11 +142,82 @@ def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] 
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _loc_to_field(loc: Sequence[Any]) -> str:
+# --- validation errors → field errors (the one converter) ---------------------------------
+
+Loc = tuple[int | str, ...]
+#: the sources FastAPI puts first in a request error's location
+REQUEST_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def request_field(loc: Loc) -> str:
+    """A request error's location as the API names a field: ``indicators.0.weight``, ``year``
+    (the source ``body``/``query``/... dropped, unless it is all there is)."""
     parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+    if parts and parts[0] in REQUEST_SOURCES:
         parts = parts[1:] or parts
     return ".".join(parts)
+
+
+def dotted(loc: Loc, *, under: str | None = None, empty: str = "") -> str:
+    """``a.0.b``; below ``under`` when given (``fields.seized``), ``empty`` (or ``under``) for the root."""
+    text = ".".join(str(p) for p in loc)
+    if under:
+        return f"{under}.{text}" if text else under
+    return text or empty
+
+
+def json_path(loc: Sequence[int | str], root: str = "$") -> str:
+    """A JSON path into a document: ``$.agreement.indicators[0]['odd key']`` (``root="$"``), or the
+    relative form ``perspectives[1].weight`` (``root=""``; the document itself is ``$``)."""
+    out = root
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not _IDENT.match(part):
+            out += f"[{part!r}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "$"
+
+
+def field_errors(
+    exc: ValidationError | RequestValidationError,
+    *,
+    locate: Callable[[Loc], str] = request_field,
+    refine: Callable[[ErrorDetails, FieldError], FieldError] | None = None,
+) -> list[FieldError]:
+    """The ``errors[]`` of a problem from a pydantic / FastAPI validation error: one
+    :class:`FieldError` per error, its ``field`` the error's location as ``locate`` writes it
+    (:func:`request_field`, :func:`dotted`, :func:`json_path`), its ``reason`` pydantic's message.
+    ``refine`` may rewrite an entry (a clearer reason for a known error type, a path the model
+    knows better); it gets pydantic's error and the entry as built."""
+    out: list[FieldError] = []
+    for e in cast("list[ErrorDetails]", exc.errors()):
+        found = FieldError(field=locate(tuple(e.get("loc", ()))), reason=str(e.get("msg", "invalid")))
+        out.append(refine(e, found) if refine is not None else found)
+    return out
+
+
+def validation_problem(
+    exc: ValidationError | RequestValidationError,
+    *,
+    locate: Callable[[Loc], str] = request_field,
+    refine: Callable[[ErrorDetails, FieldError], FieldError] | None = None,
+    error: type[ProblemError] = Unprocessable,
+    detail: str | None = None,
+    prefix: str = "",
+    slug: str | None = None,
+) -> ProblemError:
+    """The problem to raise for a validation error: ``error`` (422 by default) with
+    :func:`field_errors` and, unless ``detail`` is given, ``prefix`` + the first ``field: reason``."""
+    errors = field_errors(exc, locate=locate, refine=refine)
+    if detail is None:
+        detail = prefix + (f"{errors[0].field}: {errors[0].reason}" if errors else "invalid input")
+    problem = error(detail, errors=errors)
+    if slug is not None:
+        problem.slug = slug
+    return problem
 
 
 _STATUS_SLUGS = {
@@ -172,13 +245,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [
-            FieldError(field=_loc_to_field(e.get("loc", ())), reason=str(e.get("msg", "invalid"))) for e in exc.errors()
-        ]
-        first = errors[0] if errors else None
-        detail = f"{first.field}: {first.reason}" if first else "Invalid request"
-        err = Unprocessable(detail, errors=errors)
-        err.slug = "validation"
+        err = validation_problem(exc, slug="validation", detail=None if exc.errors() else "Invalid request")
         return problem_response(422, err.to_problem(request.url.path))
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -19,11 +20,12 @@ from kernel.errors import (
     PROBLEM_JSON,
     PROBLEM_RESPONSES,
     BadRequest,
-    FieldError,
     Problem,
     ProblemError,
     TooManyRequests,
     Unauthorized,
+    dotted,
+    validation_problem,
 )
 
 router = APIRouter(tags=["gateway"])
@@ -81,14 +83,12 @@ async def _token_request(request: Request) -> TokenRequest:
         else:
             raise BadRequest("send application/x-www-form-urlencoded or application/json", field="content-type")
         return TokenRequest.model_validate(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        errors = (
-            [FieldError(field=".".join(map(str, e["loc"])) or "body", reason=e["msg"]) for e in exc.errors()]
-            if isinstance(exc, ValidationError)
-            else None
-        )
-        err = BadRequest("invalid token request", errors=errors)
-        raise err from None
+    except ValidationError as exc:
+        raise validation_problem(
+            exc, locate=partial(dotted, empty="body"), error=BadRequest, detail="invalid token request"
+        ) from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("invalid token request") from None
 
 
 @router.post(

@@ -14,11 +14,12 @@ from kernel.app import add_network_peers, new_service_app, service_database, tok
 from kernel.client import Peers
 from kernel.db import is_sqlite
 from kernel.settings import AuthSettings, CommonSettings
+from services.evidence.adapters.scanner import ClamdScanner, DisabledScanner, Scanner
+from services.evidence.adapters.storage import LocalStorage, S3Storage
 from services.evidence.api import documents, reports
-from services.evidence.domain.service import Runtime, sweep
-from services.evidence.scanner import ClamdScanner, DisabledScanner, Scanner
+from services.evidence.service.context import Runtime
+from services.evidence.service.upload import sweep
 from services.evidence.settings import EvidenceSettings
-from services.evidence.storage import LocalStorage, S3Storage
 
 SERVICE = "evidence"
 log = logging.getLogger("kinerja.evidence")

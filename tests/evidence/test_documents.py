@@ -139,7 +139,7 @@ async def test_oversized_upload_is_413_without_reading_it_all(evidence, mint) ->
 async def test_eicar_is_refused_and_quarantined(evidence, mint) -> None:  # type: ignore[no-untyped-def]
     async with evidence() as (c, app):
         # EICAR is plain text: let the kind allow it, so the scanner (not the type check) must catch it
-        from services.evidence.domain import kinds
+        from services.evidence.service import kinds
 
         spec = kinds.KINDS["ND"]
         object.__setattr__(spec, "media_types", spec.media_types | {"text/plain"})

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
@@ -13,11 +14,17 @@ from fastapi import Depends, Header, Request
 from pydantic import ValidationError
 
 from kernel.auth import PrincipalDep
-from kernel.errors import FieldError, Unprocessable
+from kernel.errors import Unprocessable, dotted, validation_problem
 from kernel.observability import client_origin, request_id_var
-from services.evidence.domain.schemas import DocumentMetadata
-from services.evidence.domain.service import Actor, Runtime
-from services.evidence.multipart import FILE_FIELD, FORM_OVERHEAD_BYTES, METADATA_FIELD, FormUpload, is_multipart
+from services.evidence.adapters.multipart import (
+    FILE_FIELD,
+    FORM_OVERHEAD_BYTES,
+    METADATA_FIELD,
+    FormUpload,
+    is_multipart,
+)
+from services.evidence.schemas import DocumentMetadata
+from services.evidence.service.context import Actor, Runtime
 
 METADATA_HEADER = "X-Evidence-Metadata"
 
@@ -98,12 +105,7 @@ def parse_metadata(text: str, *, source: str) -> DocumentMetadata:
     try:
         return DocumentMetadata.model_validate(raw)
     except ValidationError as exc:
-        errors = [
-            FieldError(field=".".join(str(p) for p in e["loc"]) or "metadata", reason=e["msg"]) for e in exc.errors()
-        ]
-        err = Unprocessable(f"{errors[0].field}: {errors[0].reason}", errors=errors)
-        err.slug = "validation"
-        raise err from exc
+        raise validation_problem(exc, locate=partial(dotted, empty="metadata"), slug="validation") from exc
 
 
 @dataclass

@@ -10,16 +10,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from kernel.auth import Action
-from kernel.db import SessionDep
+from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PROBLEM_RESPONSES, ProblemError
 from kernel.pagination import Page, PageDep, page_of
 from kernel.params import IDENTIFIER_PATTERN, CodePath
 from services.evidence.api.deps import ActorDep, MetadataHeader, RuntimeDep, upload_body
-from services.evidence.domain import repository as repo
-from services.evidence.domain import service
-from services.evidence.domain.kinds import KINDS, file_name
-from services.evidence.domain.schemas import AuditEventOut, DocumentKindOut, DocumentOut, ReviewIn
+from services.evidence.schemas import AuditEventOut, DocumentKindOut, DocumentOut, KindFieldsSchema, ReviewIn
+from services.evidence.service import audit, documents
+from services.evidence.service import review as reviewing
+from services.evidence.service import upload as uploading
+from services.evidence.service.kinds import KINDS, file_name
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["documents"])
 
@@ -81,9 +81,9 @@ async def upload(
     submit: Annotated[bool, Query(description="send to review at once (else stays 'scanned')")] = True,
 ) -> DocumentOut:
     up = await upload_body(request, x_evidence_metadata)
-    doc = await service.upload(
-        rt,
-        who,
+    doc = await uploading.upload(
+        rt=rt,
+        actor=who,
         satker=code,
         meta=up.meta,
         body=up.body,
@@ -111,11 +111,14 @@ async def revise(
     x_evidence_metadata: MetadataHeader = None,
     submit: Annotated[bool, Query()] = True,
 ) -> DocumentOut:
-    old = await service.load_visible(rt, session, who.principal, document_id)
+    """A correction of the current revision, e.g. `POST .../documents/{id}/revisions` with the
+    same metadata and the fixed file: a new immutable row in the same lineage (revision + 1), back
+    in review; the old one stays readable. Same body forms as the upload."""
+    old = await documents.document(rt=rt, session=session, actor=who, document_id=document_id)
     up = await upload_body(request, x_evidence_metadata)
-    doc = await service.upload(
-        rt,
-        who,
+    doc = await uploading.upload(
+        rt=rt,
+        actor=who,
         satker=old.satker,
         meta=up.meta,
         body=up.body,
@@ -132,7 +135,7 @@ async def list_documents(
     code: CodePath,
     rt: RuntimeDep,
     who: ActorDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     indicator: Annotated[str | None, Query(max_length=32, pattern=IDENTIFIER_PATTERN)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
@@ -140,9 +143,12 @@ async def list_documents(
     status: Annotated[str | None, Query(max_length=32)] = None,
     all_revisions: bool = False,
 ) -> Page[DocumentOut]:
-    await service.authorize(rt, who.principal, Action.READ, code)
-    rows, total = await repo.search(
-        session,
+    """The satker's current documents (all revisions with `all_revisions=true`), filtered, paged,
+    e.g. `?indicator=8a-N&year=2024&status=verified`."""
+    rows, total = await documents.search(
+        rt=rt,
+        session=session,
+        actor=who,
         satker=code,
         indicator=indicator,
         year=year,
@@ -157,6 +163,8 @@ async def list_documents(
 
 @router.get("/kinds", summary="Document kinds, number prefixes, allowed file types and parents")
 async def kinds(who: ActorDep, page: PageDep) -> Page[DocumentKindOut]:
+    """The document kinds the service accepts, e.g. `LPT`: number prefixes, sniffed file types,
+    the kinds it may follow from and the JSON Schema of its `fields`."""
     every = [
         DocumentKindOut(
             code=k.code,
@@ -164,7 +172,7 @@ async def kinds(who: ActorDep, page: PageDep) -> Page[DocumentKindOut]:
             number_prefixes=list(k.prefixes),
             media_types=sorted(k.media_types),
             parents=sorted(k.parents),
-            fields=k.fields.model_json_schema() if k.fields else None,
+            fields=KindFieldsSchema.model_validate(k.fields.model_json_schema()) if k.fields else None,
         )
         for k in KINDS.values()
     ]
@@ -172,23 +180,28 @@ async def kinds(who: ActorDep, page: PageDep) -> Page[DocumentKindOut]:
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
-async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
-    doc = await service.load_visible(rt, session, who.principal, document_id)
+async def get_document(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep) -> DocumentOut:
+    """One revision by id, e.g. `GET .../documents/3f2b...`; an id out of the caller's reach
+    answers like an unknown one."""
+    doc = await documents.document(rt=rt, session=session, actor=who, document_id=document_id)
     return DocumentOut.model_validate(doc)
 
 
 @router.get("/documents/{document_id}/revisions", responses=PROBLEM_RESPONSES)
 async def list_revisions(
-    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep
+    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep, page: PageDep
 ) -> Page[DocumentOut]:
-    doc = await service.load_visible(rt, session, who.principal, document_id)
-    return page_of([DocumentOut.model_validate(d) for d in await repo.revisions(session, doc.lineage_id)], page)
+    """Every revision of the document's lineage, oldest first, e.g. revision 1 rejected, 2 verified."""
+    revs = await documents.revisions(rt=rt, session=session, actor=who, document_id=document_id)
+    return page_of([DocumentOut.model_validate(d) for d in revs], page)
 
 
 @router.post("/documents/{document_id}/submit", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
 async def submit(document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep) -> DocumentOut:
-    doc = await service.load_visible(rt, session, who.principal, document_id)
-    return DocumentOut.model_validate(await service.submit(rt, session, who, doc))
+    """Send a document kept in `scanned` (uploaded with `submit=false`) to review."""
+    return DocumentOut.model_validate(
+        await reviewing.submit(rt=rt, session=session, actor=who, document_id=document_id)
+    )
 
 
 @router.post("/documents/{document_id}/review", response_model=DocumentOut, responses=PROBLEM_RESPONSES)
@@ -196,26 +209,34 @@ async def review(
     document_id: uuid.UUID, body: ReviewIn, rt: RuntimeDep, who: ActorDep, session: SessionDep
 ) -> DocumentOut:
     """Verify or reject (reason required). Nobody reviews their own upload."""
-    doc = await service.load_visible(rt, session, who.principal, document_id)
-    return DocumentOut.model_validate(await service.review(rt, session, who, doc, body))
+    return DocumentOut.model_validate(
+        await reviewing.review(rt=rt, session=session, actor=who, document_id=document_id, decision=body)
+    )
 
 
 @router.get("/documents/{document_id}/audit", response_model=Page[AuditEventOut], responses=PROBLEM_RESPONSES)
 async def document_audit(
-    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep
+    document_id: uuid.UUID, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep, page: PageDep
 ) -> Page[AuditEventOut]:
-    doc = await service.load_visible(rt, session, who.principal, document_id)
-    revs = await repo.revisions(session, doc.lineage_id)
-    events = [AuditEventOut.model_validate(e) for e in await repo.events_of(session, [r.id for r in revs])]
-    return page_of(events, page)
+    """The audit events of every revision of the document, oldest first (uploaded, scanned,
+    submitted, verified, downloaded...)."""
+    trail = await audit.document_trail(rt=rt, session=session, actor=who, document_id=document_id)
+    return page_of([AuditEventOut.model_validate(e) for e in trail], page)
 
 
 @router.get("/satkers/{code}/audit", response_model=Page[AuditEventOut], responses=PROBLEM_RESPONSES)
 async def satker_audit(
-    code: CodePath, rt: RuntimeDep, who: ActorDep, session: SessionDep, page: PageDep, action: str | None = None
+    code: CodePath,
+    rt: RuntimeDep,
+    who: ActorDep,
+    session: ReadSessionDep,
+    page: PageDep,
+    action: Annotated[str | None, Query(description="only events of this action, e.g. downloaded")] = None,
 ) -> Page[AuditEventOut]:
-    await service.authorize(rt, who.principal, Action.READ, code)
-    rows, total = await repo.events(session, satker=code, action=action, limit=page.limit, offset=page.offset)
+    """The satker's audit events, oldest first, e.g. `?action=downloaded` for who read what."""
+    rows, total = await audit.satker_trail(
+        rt=rt, session=session, actor=who, satker=code, action=action, limit=page.limit, offset=page.offset
+    )
     return Page(
         items=[AuditEventOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset
     )
@@ -266,22 +287,14 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     summary="Download the file (streamed; Range supported; logged in the audit log)",
 )
 async def download(
-    document_id: uuid.UUID, request: Request, rt: RuntimeDep, who: ActorDep, session: SessionDep
+    document_id: uuid.UUID, request: Request, rt: RuntimeDep, who: ActorDep, session: ReadSessionDep
 ) -> Response:
-    doc = await service.load_visible(rt, session, who.principal, document_id)
+    """The file, streamed, e.g. `Range: bytes=0-1023` for its first KiB (206); logged in the
+    audit log before the first byte."""
+    doc = await documents.document(rt=rt, session=session, actor=who, document_id=document_id)
     rng = parse_range(request.headers.get("range"), doc.size)
     start, end = rng if rng else (0, doc.size - 1)
-    await service.record(
-        rt,
-        service.event(
-            who,
-            "downloaded",
-            satker=doc.satker,
-            doc=doc,
-            range=f"{start}-{end}" if rng else None,
-            bytes=end - start + 1,
-        ),
-    )
+    await documents.record_download(rt=rt, actor=who, doc=doc, byte_range=rng)
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": f'"{doc.sha256}"',
@@ -295,7 +308,7 @@ async def download(
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{doc.size}"
     return StreamingResponse(
-        service.read_object(rt, doc, start, end if rng else None),
+        uploading.read_object(rt, doc, start, end if rng else None),
         status_code=status,
         media_type=doc.media_type,
         headers=headers,

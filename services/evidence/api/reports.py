@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from kernel.auth import Action, ensure_allowed
-from kernel.db import ReadSessionDep, SessionDep
+from kernel.db import ReadSessionDep
 from kernel.errors import PROBLEM_RESPONSES, Unprocessable
 from kernel.params import IDENTIFIER_PATTERN, CodePath, IndicatorQuery
 from services.evidence.api.deps import ActorDep, RuntimeDep
-from services.evidence.domain import repository as repo
-from services.evidence.domain import service
-from services.evidence.domain.aggregates import aggregates_many
-from services.evidence.domain.kinds import PERIODS, window_bounds
-from services.evidence.domain.models import DocumentStatus
-from services.evidence.domain.pack import stream_pack
-from services.evidence.domain.schemas import SweepReport
+from services.evidence.schemas import IndicatorFactsOut, ManyIndicatorFactsOut, SweepReport
+from services.evidence.service import aggregates as facts
+from services.evidence.service import pack as packs
+from services.evidence.service import upload as uploading
+from services.evidence.service.kinds import PERIODS
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["reports"])
 
@@ -54,7 +52,12 @@ def _indicator_codes(values: list[str]) -> list[str]:
     return codes
 
 
-@router.get("/satkers/{code}/aggregates", responses=PROBLEM_RESPONSES, summary="Facts for scoring (contracts §8)")
+@router.get(
+    "/satkers/{code}/aggregates",
+    response_model=IndicatorFactsOut | ManyIndicatorFactsOut,
+    responses=PROBLEM_RESPONSES,
+    summary="Facts for scoring (contracts §8)",
+)
 async def aggregates(
     code: CodePath,
     rt: RuntimeDep,
@@ -63,31 +66,28 @@ async def aggregates(
     year: YearQ,
     period: PeriodQ,
     indicator: IndicatorsQ,
-    as_of: datetime | None = None,
-) -> dict[str, Any]:
-    """One IKU: its facts (contracts §8). Several IKU (``indicator`` repeated or a comma list):
-    ``{"satker", "year", "period", "window", "as_of", "basis", "indicators": {code: facts}}``,
-    each ``facts`` exactly what the one-IKU request answers; one authorisation, one pass."""
+    as_of: Annotated[
+        datetime | None, Query(description="the facts as they stood at this moment (naive: UTC); default now")
+    ] = None,
+) -> IndicatorFactsOut | ManyIndicatorFactsOut:
+    """One IKU (e.g. `?year=2024&period=Q2&indicator=8a-N`): its facts over the verified current
+    documents of the window (contracts §8). Several IKU (`indicator` repeated or a comma list,
+    e.g. `indicator=8a-N,8b-N`): `{"satker", "year", "period", "window", "as_of", "basis",
+    "indicators": {code: facts}}`, each `facts` exactly what the one-IKU request answers; one
+    authorisation, one pass."""
     codes = _indicator_codes(indicator)
-    await service.authorize(rt, who.principal, Action.READ, code)
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=UTC)
-    stamp = (as_of or datetime.now(UTC)).isoformat()
-    many = await aggregates_many(session, satker=code, indicators=codes, year=year, period=period, as_of=as_of)
-    for facts in many.values():
-        facts["as_of"] = stamp
-    if len(indicator) == 1 and len(codes) == 1 and "," not in indicator[0]:
-        return many[codes[0]]
-    first = next(iter(many.values()))
-    return {
-        "satker": code,
-        "year": year,
-        "period": period,
-        "window": first["window"],
-        "as_of": stamp,
-        "basis": "verified",
-        "indicators": many,
-    }
+    answer = await facts.facts(
+        rt=rt,
+        session=session,
+        actor=who,
+        satker=code,
+        indicators=codes,
+        several=not (len(indicator) == 1 and len(codes) == 1 and "," not in indicator[0]),
+        year=year,
+        period=period,
+        as_of=as_of,
+    )
+    return answer  # type: ignore[return-value]  # validated and serialised by the response model
 
 
 @router.get(
@@ -95,48 +95,33 @@ async def aggregates(
     responses=PROBLEM_RESPONSES | {200: {"content": {"application/zip": {}}}},
     response_class=StreamingResponse,
     summary="Evidence pack: zip of the files with a manifest (hashes + review trail), streamed",
+    description="The files of one IKU in a period, e.g. `?year=2024&period=Q2&indicator=8a-N`: by default "
+    "the verified current revisions; `include_unverified=true` adds every current revision. `manifest.json` "
+    "(last member) lists each file with its SHA-256 and review trail. The download is logged in the audit log.",
 )
 async def pack(
     code: CodePath,
     rt: RuntimeDep,
     who: ActorDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     year: YearQ,
     period: PeriodQ,
     indicator: IndicatorQ,
-    include_unverified: bool = False,
+    include_unverified: Annotated[bool, Query(description="also the current revisions not verified")] = False,
 ) -> StreamingResponse:
-    await service.authorize(rt, who.principal, Action.READ, code)
-    start, end = window_bounds(year, period)
-    docs, _ = await repo.search(
-        session,
+    body = await packs.evidence_pack(
+        rt=rt,
+        session=session,
+        actor=who,
         satker=code,
         indicator=indicator,
         year=year,
-        date_from=start,
-        date_to=end,
-        status=None if include_unverified else DocumentStatus.VERIFIED,
-        limit=100_000,
+        period=period,
+        include_unverified=include_unverified,
     )
-    trail = await repo.events_of(session, [d.id for d in docs])
-    await service.record(
-        rt,
-        service.event(
-            who, "pack_downloaded", satker=code, indicator=indicator, year=year, period=period, documents=len(docs)
-        ),
-    )
-    header = {
-        "satker": code,
-        "indicator": indicator,
-        "year": year,
-        "period": period,
-        "window": {"from": start.isoformat(), "to": end.isoformat()},
-        "basis": "all current revisions" if include_unverified else "verified",
-        "generated_by": who.principal.subject,
-    }
     name = f"evidence-{code}-{indicator}-{year}-{period}.zip"
     return StreamingResponse(
-        stream_pack(lambda d: service.read_object(rt, d), list(docs), list(trail), header),
+        body,
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"},
     )
@@ -146,4 +131,4 @@ async def pack(
 async def sweep(rt: RuntimeDep, who: ActorDep) -> SweepReport:
     """Finish or remove what interrupted uploads left (admins; also runs at start and periodically)."""
     ensure_allowed(who.principal, Action.MANAGE, [])
-    return await service.sweep(rt)
+    return await uploading.sweep(rt)

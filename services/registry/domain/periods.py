@@ -1,50 +1,17 @@
-"""Reporting periods (contracts.md §5) and the rule that decides what a closed period locks."""
+"""Reporting periods (the contract: :mod:`contracts.periods`) and the rule that decides what a closed period locks."""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from contracts.periods import (
+    MEASURE_PERIODS,
+    TARGET_PERIODS,
+    MeasurePeriod,
+    TargetPeriod,
+    period_order,
+)
+from contracts.periods import WINDOW_SETS as WINDOWS
 
-TargetPeriod = Literal["Q1", "Q2", "S1", "Q3", "TQ3", "Q4", "Y"]
-MeasurePeriod = Literal[
-    "Q1",
-    "Q2",
-    "S1",
-    "Q3",
-    "TQ3",
-    "Q4",
-    "Y",
-    "M01",
-    "M02",
-    "M03",
-    "M04",
-    "M05",
-    "M06",
-    "M07",
-    "M08",
-    "M09",
-    "M10",
-    "M11",
-    "M12",
-]
-
-TARGET_PERIODS: tuple[str, ...] = get_args(TargetPeriod)
-MEASURE_PERIODS: tuple[str, ...] = get_args(MeasurePeriod)
-
-WINDOWS: dict[str, frozenset[int]] = {
-    "Q1": frozenset({1, 2, 3}),
-    "Q2": frozenset({4, 5, 6}),
-    "S1": frozenset(range(1, 7)),
-    "Q3": frozenset({7, 8, 9}),
-    "TQ3": frozenset(range(1, 10)),
-    "Q4": frozenset({10, 11, 12}),
-    "Y": frozenset(range(1, 13)),
-} | {f"M{m:02d}": frozenset({m}) for m in range(1, 13)}
-
-_ORDER = {p: i for i, p in enumerate(MEASURE_PERIODS)}
-
-
-def period_order(period: str) -> int:
-    return _ORDER.get(period, len(_ORDER))
+__all__ = ["MEASURE_PERIODS", "TARGET_PERIODS", "WINDOWS", "MeasurePeriod", "TargetPeriod", "locked_by", "period_order"]
 
 
 def locked_by(period: str, closed: set[str] | frozenset[str]) -> str | None:

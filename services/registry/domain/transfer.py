@@ -7,8 +7,6 @@ the imported document (``$.agreement.indicators[3].polarity``).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.errors import FieldError, ProblemError, Unprocessable
+from kernel.errors import FieldError, ProblemError, Unprocessable, json_path, validation_problem
 from services.registry.domain import agreements as agreements_service
 from services.registry.domain import measures as measures_service
 from services.registry.domain import satkers as satkers_service
@@ -40,8 +38,6 @@ from services.registry.domain.schemas import (
     SatkerCreate,
     SatkerKind,
 )
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: nesting a client's document may have (an agreement needs ~10 levels, a manual ~20): deeper
 #: documents are refused before anything recursive (YAML composer, pydantic, the manual parser,
@@ -97,24 +93,11 @@ def ensure_depth(value: Any, limit: int = MAX_DEPTH) -> None:
             stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
 
 
-def json_path(loc: Sequence[Any], root: str = "$") -> str:
-    out = root
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENT.match(str(part)):
-            out += f".{part}"
-        else:
-            out += f"['{part}']"
-    return out
-
-
 def parse(raw: Any) -> ImportDocument:
     try:
         return ImportDocument.model_validate(raw)
     except ValidationError as exc:
-        errors = [FieldError(field=json_path(e["loc"]), reason=e["msg"]) for e in exc.errors()]
-        raise Unprocessable(f"{errors[0].field}: {errors[0].reason}", errors=errors) from None
+        raise validation_problem(exc, locate=json_path) from None
 
 
 async def planned_path(*, session: AsyncSession, doc: ImportDocument) -> list[str]:

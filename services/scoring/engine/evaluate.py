@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from itertools import repeat
+from itertools import compress, repeat
 from operator import is_not
 from typing import Any
 
@@ -508,41 +508,50 @@ def _c_score_documents(n: m.ScoreDocuments, path: str) -> Compiled:
     return _memoised(n.model_dump_json(), _traced(path, "score_documents", _score_documents(n)))
 
 
-def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:
-    select, codes_at, table_name, reduce, section = _selector(n), n.codes, n.table, n.reduce, n.input
-    top_level = "." not in codes_at
+def _document_scores(n: m.ScoreDocuments) -> Callable[[Evaluator], list[Decimal] | None]:
+    """The best score of every selected document (``None``: no such evidence section), shared by
+    the traced and the value-only closures.
 
-    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+    The HIGHEST outcome of a document counts (an unknown code scores 0, a document without codes
+    ``table['none']``), the first of equal scores as ``max()`` keeps. Every code is looked up as
+    ``str(code)`` (the identity on the JSON object keys and strings evidence sends); the LPT
+    outcome counts take the codes with a count through ``compress`` and ``max`` in C."""
+    select, codes_at, table_name = _selector(n), n.codes, n.table
+    top_level = "." not in codes_at
+    zeros = repeat(ZERO)
+
+    def scores_of(ev: Evaluator) -> list[Decimal] | None:
         items = select(ev)
         if items is None:
-            return None, f"no evidence items {section}"
+            return None
         table = ev.tables[table_name]
         none_score = table.get("none", ZERO)
         get = table.get
         scores: list[Decimal] = []
+        append = scores.append
         for item in items:
             raw = item.get(codes_at) if top_level else _dig(item, codes_at)
-            # the HIGHEST outcome of the document counts (an unknown code scores 0); max()
-            # without a generator: the first of equal scores, as max() keeps
-            best: Decimal | None = None
-            if type(raw) is dict:  # counts per code (LPT outcomes)
-                for code, count in raw.items():
-                    if count:
-                        s = get(code if type(code) is str else str(code), ZERO)
-                        if best is None or s > best:
-                            best = s
+            if type(raw) is dict:  # counts per code (LPT outcomes): the codes with a count
+                best = max(map(get, map(str, compress(raw, raw.values())), zeros), default=none_score)
             elif type(raw) is list:  # follow-ups: objects with a type, or codes (as _codes reads them)
-                for x in raw:
-                    code = x.get("type") if isinstance(x, dict) else x
-                    s = get(code if type(code) is str else str(code), ZERO)
-                    if best is None or s > best:
-                        best = s
+                best = max(
+                    [get(str(x.get("type") if isinstance(x, dict) else x), ZERO) for x in raw], default=none_score
+                )
             else:
-                for code in _codes(raw):
-                    s = get(code, ZERO)
-                    if best is None or s > best:
-                        best = s
-            scores.append(none_score if best is None else best)
+                best = max([get(code, ZERO) for code in _codes(raw)], default=none_score)
+            append(best)
+        return scores
+
+    return scores_of
+
+
+def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:
+    scores_of, reduce, section = _document_scores(n), n.reduce, n.input
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        scores = scores_of(ev)
+        if scores is None:
+            return None, f"no evidence items {section}"
         if reduce == "count":
             return Decimal(len(scores)), f"{len(scores)} documents"
         if reduce == "mean":
@@ -892,8 +901,19 @@ def _p_items(n: m.Items) -> Compiled:
 
 
 def _p_score_documents(n: m.ScoreDocuments) -> Compiled:
-    fn = _score_documents(n)
-    return _memo_plain(n.model_dump_json(), lambda ev: fn(ev)[0])
+    scores_of, reduce = _document_scores(n), n.reduce
+
+    def run(ev: Evaluator) -> Decimal | None:  # _score_documents without the notes
+        scores = scores_of(ev)
+        if scores is None:
+            return None
+        if reduce == "count":
+            return Decimal(len(scores))
+        if reduce == "mean":
+            return sum(scores, ZERO) / len(scores) if scores else None
+        return sum(scores, ZERO)
+
+    return _memo_plain(n.model_dump_json(), run)
 
 
 def _memo_plain(key: str, fn: Compiled) -> Compiled:

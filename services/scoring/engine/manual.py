@@ -24,7 +24,9 @@ from functools import cached_property
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
+from kernel.errors import FieldError, field_errors, json_path
 from kernel.types import Number
 
 NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -436,15 +438,26 @@ class ManualError(ValueError):
 
 
 def _json_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for item in loc:
-        if isinstance(item, int):
-            out += f"[{item}]"
-        elif item in OPS or item.startswith("function-"):
-            continue  # the union's tag, not a field of the document
-        else:
-            out += f".{item}" if out else item
-    return out or "$"
+    """pydantic's location → the JSON path inside the manual, without the union's tags."""
+    return json_path([item for item in loc if isinstance(item, int) or not _is_tag(item)], root="")
+
+
+def _is_tag(item: str) -> bool:
+    return item in OPS or item.startswith("function-")  # the union's tag, not a field of the document
+
+
+def _refine(e: ErrorDetails, found: FieldError) -> FieldError:
+    """A semantic error keeps the path it knows; an unknown or missing ``op`` says which ops exist."""
+    ctx_err = (e.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, ManualPathError):
+        return FieldError(field=ctx_err.path, reason=ctx_err.reason)
+    if e.get("type") == "union_tag_invalid":
+        return FieldError(
+            field=found.field, reason=f"unknown op {e.get('input', {}).get('op')!r}; one of {', '.join(sorted(OPS))}"
+        )
+    if e.get("type") == "union_tag_not_found":
+        return FieldError(field=found.field, reason="an expression needs an 'op'")
+    return found
 
 
 def parse_manual(document: Any) -> Manual:
@@ -454,16 +467,5 @@ def parse_manual(document: Any) -> Manual:
     try:
         return Manual.model_validate(document)
     except ValidationError as exc:
-        errors: list[tuple[str, str]] = []
-        for e in exc.errors():
-            ctx_err = (e.get("ctx") or {}).get("error")
-            if isinstance(ctx_err, ManualPathError):
-                errors.append((ctx_err.path, ctx_err.reason))
-                continue
-            reason = str(e.get("msg", "invalid"))
-            if e.get("type") == "union_tag_invalid":
-                reason = f"unknown op {e.get('input', {}).get('op')!r}; one of {', '.join(sorted(OPS))}"
-            elif e.get("type") == "union_tag_not_found":
-                reason = "an expression needs an 'op'"
-            errors.append((_json_path(tuple(e.get("loc", ()))), reason))
-        raise ManualError(errors) from None
+        found = field_errors(exc, locate=_json_path, refine=_refine)
+        raise ManualError([(e.field, e.reason) for e in found]) from None

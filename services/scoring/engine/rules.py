@@ -13,11 +13,13 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
+from kernel.errors import FieldError, field_errors, json_path
 from kernel.types import Number
 from services.scoring.engine.evaluate import interpolate
 from services.scoring.engine.manual import Manual
-from services.scoring.engine.numbers import CONTEXT, HUNDRED, ONE
+from services.scoring.engine.numbers import CONTEXT, HUNDRED, ONE, ZERO
 
 Formula = Literal["ratio", "two_minus_ratio", "inverse_ratio", "stabilize"]
 
@@ -105,6 +107,12 @@ class RuleSet(_M):
     def _clamp(self) -> tuple[Decimal, Decimal]:
         return self.index.floor, self.index.cap
 
+    @cached_property
+    def _positive(self) -> dict[str, tuple[PolarityRule, str, str]]:
+        """Per polarity: its rule, the formula of a positive target and that formula's text,
+        resolved once per (content-cached) rule set instead of once per IKU score."""
+        return {name: (rule, rule.formula, FORMULA_TEXT[rule.formula]) for name, rule in self.polarity.items()}
+
     @staticmethod
     def _band(bands: tuple[tuple[Decimal | None, Decimal | None, str], ...], value: Decimal) -> str | None:
         for above, at_least, name in bands:
@@ -133,15 +141,16 @@ class RuleSetError(ValueError):
         self.errors = errors
 
 
-def _json_path(loc: tuple[int | str, ...]) -> str:
-    """pydantic's location → the JSON path the registry uses (``perspectives[1].weight``)."""
-    out = ""
-    for item in loc:
-        if isinstance(item, int):
-            out += f"[{item}]"
-        else:
-            out += f".{item}" if out else str(item)
-    return out or "$"
+def _refine(e: ErrorDetails, found: FieldError) -> FieldError:
+    if e.get("type") == "literal_error":
+        return FieldError(
+            field=found.field, reason=f"unknown formula {e.get('input')!r}; one of {', '.join(FORMULA_NAMES)}"
+        )
+    return found
+
+
+def _relative(loc: tuple[int | str, ...]) -> str:
+    return json_path(loc, root="")
 
 
 def validate_rule_set(document: Any) -> RuleSet:
@@ -158,13 +167,8 @@ def parse_rule_set(code: str, version: int, document: Any) -> RuleSet:
     try:
         return RuleSet.model_validate({**(document or {}), "code": code, "version": version})
     except ValidationError as exc:
-        errors = []
-        for e in exc.errors():
-            reason = str(e.get("msg"))
-            if e.get("type") == "literal_error":
-                reason = f"unknown formula {e.get('input')!r}; one of {', '.join(FORMULA_NAMES)}"
-            errors.append((_json_path(tuple(e.get("loc", ()))), reason))
-        raise RuleSetError(errors) from None
+        found = field_errors(exc, locate=_relative, refine=_refine)
+        raise RuleSetError([(e.field, e.reason) for e in found]) from None
 
 
 @dataclass(slots=True)
@@ -211,12 +215,12 @@ def achieve(
         return _grey(None, "no realisation for the period")
     if target is None:
         return _grey(None, "no target for the period")
-    rule = rules.polarity.get(polarity)
-    if rule is None:
+    resolved = rules._positive.get(polarity)
+    if resolved is None:
         return _grey(None, f"polarity {polarity!r} not defined by rule set {rules.code}")
-    formula = rule.formula
+    rule, formula, formula_text = resolved
     reason: str | None = None
-    if target > 0:
+    if target > ZERO:  # Decimal against Decimal (an int operand is converted on every comparison)
         ratio = realization / target
         if formula == "ratio":
             raw = ratio * HUNDRED
@@ -227,7 +231,6 @@ def achieve(
         else:  # stabilize: the deviation from the target, on either side of it
             ca = ratio * HUNDRED if realization <= target else 2 * HUNDRED - ratio * HUNDRED
             raw = interpolate(list(manual.stabilize_scale), ca) if manual and manual.stabilize_scale else ca
-        formula_text = FORMULA_TEXT[formula]
     elif target == 0:
         tz = manual.target_zero if manual else None
         if tz is not None and tz.worst is not None and polarity == "min":

@@ -258,7 +258,8 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
                 v = t.get("value")
                 if v is not None:
                     v = Decimal(_float_repr(v)) if type(v) is float else to_decimal(v)
-                targets[period] = Target(v, t.get("document"), t.get("version"))
+                # Target(v, document, version) without the Python-level __new__ of a NamedTuple
+                targets[period] = _new_target(Target, (v, t.get("document"), t.get("version"), None, None))
         consolidation = ind.get("consolidation") or "take_last_known_value"
         derive_window_targets(targets, consolidation)
         indicators.append(
@@ -404,6 +405,7 @@ def _realise(
 
 _NO_EVIDENCE: Evidence = {}
 _float_repr = float.__repr__
+_new_target = tuple.__new__
 
 
 def score_indicator(
@@ -516,11 +518,12 @@ def _roll_up(prepared: Prepared, period: str, ikus: list[IkuScore], plan: ScoreP
     partial = has_none(indices)
     objectives: list[ObjectiveScore] = []
     ss_indices: list[Decimal | None] = []
+    every = not partial  # every IKU has an index (the common case): no member is left out
     with localcontext(CONTEXT):
         for op in plan.objectives:
             values = [indices[i] for i in op.positions]
             index: Decimal | None = None
-            if values and not has_none(values):
+            if values and (every or not has_none(values)):
                 wsum = op.weight_sum
                 if wsum:
                     index = sum(map(mul, op.weights, values), ZERO) / wsum

@@ -19,7 +19,7 @@ from pathlib import Path
 import anyio
 
 from kernel.errors import PayloadTooLarge
-from services.evidence.sniff import HEAD_BYTES
+from services.evidence.adapters.sniff import HEAD_BYTES
 
 FLUSH_AT = 1024 * 1024
 

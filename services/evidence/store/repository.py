@@ -11,9 +11,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
-from services.evidence.domain.models import AuditEvent, Document, DocumentStatus
-from services.evidence.storage import STAGING
+from services.evidence.adapters.storage import STAGING
+from services.evidence.store.models import AuditEvent, Document, DocumentStatus
 
 
 async def get(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
@@ -30,7 +31,7 @@ async def transition(session: AsyncSession, doc: Document, *, expected: str, **v
     """
     stmt = (
         sa.update(Document)
-        .where(Document.id == doc.id, Document.status == expected, Document.is_current.is_(True))
+        .where(col(Document.id) == doc.id, col(Document.status) == expected, col(Document.is_current).is_(True))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -43,26 +44,26 @@ async def transition(session: AsyncSession, doc: Document, *, expected: str, **v
 
 
 async def current_of_lineage(session: AsyncSession, lineage_id: uuid.UUID) -> Document | None:
-    q = sa.select(Document).where(Document.lineage_id == lineage_id, Document.is_current.is_(True))
+    q = sa.select(Document).where(col(Document.lineage_id) == lineage_id, col(Document.is_current).is_(True))
     return (await session.execute(q)).scalar_one_or_none()
 
 
 async def revisions(session: AsyncSession, lineage_id: uuid.UUID) -> Sequence[Document]:
-    q = sa.select(Document).where(Document.lineage_id == lineage_id).order_by(Document.revision)
+    q = sa.select(Document).where(col(Document.lineage_id) == lineage_id).order_by(col(Document.revision))
     return (await session.execute(q)).scalars().all()
 
 
 async def by_sha256(session: AsyncSession, sha256: str) -> Document | None:
-    return (await session.execute(sa.select(Document).where(Document.sha256 == sha256))).scalar_one_or_none()
+    return (await session.execute(sa.select(Document).where(col(Document.sha256) == sha256))).scalar_one_or_none()
 
 
 async def by_number(session: AsyncSession, satker: str, kind: str, number: str, issuer: str) -> Document | None:
     q = sa.select(Document).where(
-        Document.satker == satker,
-        Document.kind == kind,
-        Document.number == number,
-        Document.issuer == issuer,
-        Document.is_current.is_(True),
+        col(Document.satker) == satker,
+        col(Document.kind) == kind,
+        col(Document.number) == number,
+        col(Document.issuer) == issuer,
+        col(Document.is_current).is_(True),
     )
     return (await session.execute(q)).scalar_one_or_none()
 
@@ -81,26 +82,26 @@ async def search(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Sequence[Document], int]:
-    conds: list[sa.ColumnElement[bool]] = [Document.satker == satker]
+    conds: list[sa.ColumnElement[bool]] = [col(Document.satker) == satker]
     if current_only:
-        conds.append(Document.is_current.is_(True))
+        conds.append(col(Document.is_current).is_(True))
     if indicator is not None:
-        conds.append(Document.indicator == indicator)
+        conds.append(col(Document.indicator) == indicator)
     if year is not None:
-        conds.append(Document.year == year)
+        conds.append(col(Document.year) == year)
     if kind is not None:
-        conds.append(Document.kind == kind)
+        conds.append(col(Document.kind) == kind)
     if status is not None:
-        conds.append(Document.status == status)
+        conds.append(col(Document.status) == status)
     if date_from is not None:
-        conds.append(Document.document_date >= date_from)
+        conds.append(col(Document.document_date) >= date_from)
     if date_to is not None:
-        conds.append(Document.document_date <= date_to)
+        conds.append(col(Document.document_date) <= date_to)
     total = (await session.execute(sa.select(sa.func.count()).select_from(Document).where(*conds))).scalar_one()
     q = (
         sa.select(Document)
         .where(*conds)
-        .order_by(Document.document_date, Document.kind, Document.number)
+        .order_by(col(Document.document_date), col(Document.kind), col(Document.number))
         .limit(limit)
         .offset(offset)
     )
@@ -114,17 +115,17 @@ def _verified_roots_statement(with_as_of: bool) -> sa.Select[Document]:
     tree) cost more Python time than running it. Everything else is a bind parameter; the
     IKU codes and kinds are *expanding* parameters (``IN (...)`` with as many values as given)."""
     conds: list[sa.ColumnElement[bool]] = [
-        Document.satker == sa.bindparam("satker"),
-        Document.indicator.in_(sa.bindparam("codes", expanding=True)),
-        Document.year == sa.bindparam("year"),
-        Document.kind.in_(sa.bindparam("kinds", expanding=True)),
-        Document.document_date.between(sa.bindparam("date_from"), sa.bindparam("date_to")),
-        Document.is_current.is_(True),
-        Document.status == DocumentStatus.VERIFIED,
+        col(Document.satker) == sa.bindparam("satker"),
+        col(Document.indicator).in_(sa.bindparam("codes", expanding=True)),
+        col(Document.year) == sa.bindparam("year"),
+        col(Document.kind).in_(sa.bindparam("kinds", expanding=True)),
+        col(Document.document_date).between(sa.bindparam("date_from"), sa.bindparam("date_to")),
+        col(Document.is_current).is_(True),
+        col(Document.status) == DocumentStatus.VERIFIED,
     ]
     if with_as_of:  # as _verified(as_of)
-        conds.append(Document.reviewed_at <= sa.bindparam("as_of"))
-    return sa.select(Document).where(*conds).order_by(Document.document_date, Document.number)
+        conds.append(col(Document.reviewed_at) <= sa.bindparam("as_of"))
+    return sa.select(Document).where(*conds).order_by(col(Document.document_date), col(Document.number))
 
 
 async def verified_roots(
@@ -160,29 +161,35 @@ async def verified_children(
     ids = list(parent_lineages)
     if not ids:
         return []
-    q = sa.select(Document).where(Document.satker == satker, Document.parent_lineage_id.in_(ids), *_verified(as_of))
+    q = sa.select(Document).where(
+        col(Document.satker) == satker, col(Document.parent_lineage_id).in_(ids), *_verified(as_of)
+    )
     return (await session.execute(q)).scalars().all()
 
 
 def _verified(as_of: datetime | None) -> list[sa.ColumnElement[bool]]:
     conds: list[sa.ColumnElement[bool]] = [
-        Document.is_current.is_(True),
-        Document.status == DocumentStatus.VERIFIED,
+        col(Document.is_current).is_(True),
+        col(Document.status) == DocumentStatus.VERIFIED,
     ]
     if as_of is not None:
-        conds.append(Document.reviewed_at <= as_of)
+        conds.append(col(Document.reviewed_at) <= as_of)
     return conds
 
 
 async def unpromoted(session: AsyncSession) -> Sequence[Document]:
-    return (await session.execute(sa.select(Document).where(Document.storage_key.startswith(STAGING)))).scalars().all()
+    return (
+        (await session.execute(sa.select(Document).where(col(Document.storage_key).startswith(STAGING))))
+        .scalars()
+        .all()
+    )
 
 
 async def storage_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
     ks = list(keys)
     if not ks:
         return set()
-    q = sa.select(Document.storage_key).where(Document.storage_key.in_(ks))
+    q = sa.select(col(Document.storage_key)).where(col(Document.storage_key).in_(ks))
     return set((await session.execute(q)).scalars().all())
 
 
@@ -194,7 +201,7 @@ async def events_of(session: AsyncSession, document_ids: Iterable[uuid.UUID]) ->
     ids = list(document_ids)
     if not ids:
         return []
-    q = sa.select(AuditEvent).where(AuditEvent.document_id.in_(ids)).order_by(AuditEvent.id)
+    q = sa.select(AuditEvent).where(col(AuditEvent.document_id).in_(ids)).order_by(col(AuditEvent.id))
     return (await session.execute(q)).scalars().all()
 
 
@@ -203,9 +210,9 @@ async def events(
 ) -> tuple[Sequence[AuditEvent], int]:
     conds: list[sa.ColumnElement[bool]] = []
     if satker is not None:
-        conds.append(AuditEvent.satker == satker)
+        conds.append(col(AuditEvent.satker) == satker)
     if action is not None:
-        conds.append(AuditEvent.action == action)
+        conds.append(col(AuditEvent.action) == action)
     total = (await session.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(*conds))).scalar_one()
-    q = sa.select(AuditEvent).where(*conds).order_by(AuditEvent.id).limit(limit).offset(offset)
+    q = sa.select(AuditEvent).where(*conds).order_by(col(AuditEvent.id)).limit(limit).offset(offset)
     return (await session.execute(q)).scalars().all(), int(total)

@@ -9,14 +9,18 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evidence.domain import repository as repo
-from services.evidence.domain.kinds import IMPLICIT_LATE_SEIZURE, TARGETING_KINDS, window_bounds
-from services.evidence.domain.models import Document
+from contracts.periods import window_bounds
+from kernel.auth import Action
+from services.evidence.service.context import Actor, Runtime
+from services.evidence.service.disclosure import authorize
+from services.evidence.service.kinds import IMPLICIT_LATE_SEIZURE, TARGETING_KINDS
+from services.evidence.store import repository as repo
+from services.evidence.store.models import Document
 
 OUTCOME_ORDER = ("ba_tegah_special", "ba_tegah", "ba_segel", "sbp")
 ACTIVITIES = ("patrol", "operation", "sea_patrol")
@@ -89,6 +93,44 @@ def _follow_ups(tree: _Tree, ba: Document) -> list[dict[str, Any]]:
     if _late(ba.document_date):
         items.append({"type": IMPLICIT_LATE_SEIZURE, "document_id": None, "kind": None, "number": None})
     return items
+
+
+async def facts(
+    *,
+    rt: Runtime,
+    session: AsyncSession,
+    actor: Actor,
+    satker: str,
+    indicators: Sequence[str],
+    several: bool,
+    year: int,
+    period: str,
+    as_of: datetime | None,
+) -> dict[str, Any]:
+    """The answer of ``GET .../aggregates``: the facts of one IKU or, when ``several`` were asked
+    for, ``{"satker", "year", "period", "window", "as_of", "basis", "indicators": {code: facts}}``,
+    each ``facts`` exactly what the one-IKU request answers; one authorisation, one pass.
+
+    A naive ``as_of`` is read as UTC; without one the facts hold now (``rt.clock``)."""
+    await authorize(rt, actor.principal, Action.READ, satker)
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    stamp = (as_of or rt.clock()).isoformat()
+    many = await aggregates_many(session, satker=satker, indicators=indicators, year=year, period=period, as_of=as_of)
+    for one in many.values():
+        one["as_of"] = stamp
+    if not several:
+        return many[indicators[0]]
+    first = next(iter(many.values()))
+    return {
+        "satker": satker,
+        "year": year,
+        "period": period,
+        "window": first["window"],
+        "as_of": stamp,
+        "basis": "verified",
+        "indicators": many,
+    }
 
 
 async def aggregates(

@@ -8,15 +8,15 @@ here: evidence returns facts, the scoring service applies the manual's scores.
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kernel.errors import FieldError, Unprocessable
+from contracts.periods import MEASURE_PERIODS, WINDOWS
+from kernel.errors import Unprocessable, dotted, validation_problem
 
 PDF = "application/pdf"
 IMAGES = frozenset({"image/jpeg", "image/png", "image/tiff"})
@@ -220,24 +220,9 @@ def division_of(unit: str) -> list[str]:
     return []
 
 
-# --- periods (contracts §5) ---------------------------------------------------------------------
+# --- periods (contracts §5: contracts.periods) ---------------------------------------------------
 
-WINDOWS: dict[str, tuple[int, ...]] = {
-    "Q1": (1, 2, 3),
-    "Q2": (4, 5, 6),
-    "S1": (1, 2, 3, 4, 5, 6),
-    "Q3": (7, 8, 9),
-    "TQ3": tuple(range(1, 10)),
-    "Q4": (10, 11, 12),
-    "Y": tuple(range(1, 13)),
-} | {f"M{m:02d}": (m,) for m in range(1, 13)}
-PERIODS = tuple(WINDOWS)
-
-
-def window_bounds(year: int, period: str) -> tuple[date, date]:
-    months = WINDOWS[period]
-    last = months[-1]
-    return date(year, months[0], 1), date(year, last, calendar.monthrange(year, last)[1])
+PERIODS = MEASURE_PERIODS
 
 
 def month_closed(month: int, closed_periods: list[str]) -> str | None:
@@ -262,14 +247,8 @@ def check_fields(kind: str, raw: dict[str, Any], *, parent_kind: str | None) -> 
         try:
             out = model.model_validate(data).model_dump(exclude_none=True)
         except ValidationError as exc:
-            errors = [
-                FieldError(
-                    field="fields." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "fields", reason=e["msg"]
-                )
-                for e in exc.errors()
-            ]
-            raise Unprocessable(
-                f"invalid fields for {kind}: {errors[0].field}: {errors[0].reason}", errors=errors
+            raise validation_problem(
+                exc, locate=partial(dotted, under="fields"), prefix=f"invalid fields for {kind}: "
             ) from exc
     elif data:
         raise Unprocessable(f"{kind} takes no field {sorted(data)[0]!r}", field=f"fields.{sorted(data)[0]}")

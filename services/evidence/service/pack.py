@@ -16,8 +16,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from services.evidence.domain.kinds import EXTENSIONS
-from services.evidence.domain.models import AuditEvent, Document
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.periods import window_bounds
+from kernel.auth import Action
+from services.evidence.service.audit import event, record
+from services.evidence.service.context import Actor, Runtime
+from services.evidence.service.disclosure import authorize
+from services.evidence.service.kinds import EXTENSIONS
+from services.evidence.service.upload import read_object
+from services.evidence.store import repository as repo
+from services.evidence.store.models import AuditEvent, Document, DocumentStatus
 
 
 class _Sink:
@@ -116,3 +125,58 @@ async def stream_pack(
     zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
     zf.close()
     yield sink.drain()
+
+
+#: more documents than one IKU of one satker gathers in a period
+MAX_PACK_DOCUMENTS = 100_000
+
+
+async def evidence_pack(
+    *,
+    rt: Runtime,
+    session: AsyncSession,
+    actor: Actor,
+    satker: str,
+    indicator: str,
+    year: int,
+    period: str,
+    include_unverified: bool,
+) -> AsyncIterator[bytes]:
+    """The zip of one IKU's documents in a period (verified ones, or every current revision),
+    with their review trail; the download is logged before the first byte."""
+    await authorize(rt, actor.principal, Action.READ, satker)
+    start, end = window_bounds(year, period)
+    docs, _ = await repo.search(
+        session,
+        satker=satker,
+        indicator=indicator,
+        year=year,
+        date_from=start,
+        date_to=end,
+        status=None if include_unverified else DocumentStatus.VERIFIED,
+        limit=MAX_PACK_DOCUMENTS,
+    )
+    trail = await repo.events_of(session, [d.id for d in docs])
+    await record(
+        rt,
+        event(
+            actor,
+            "pack_downloaded",
+            at=rt.clock(),
+            satker=satker,
+            indicator=indicator,
+            year=year,
+            period=period,
+            documents=len(docs),
+        ),
+    )
+    header = {
+        "satker": satker,
+        "indicator": indicator,
+        "year": year,
+        "period": period,
+        "window": {"from": start.isoformat(), "to": end.isoformat()},
+        "basis": "all current revisions" if include_unverified else "verified",
+        "generated_by": actor.principal.subject,
+    }
+    return stream_pack(lambda d: read_object(rt, d), list(docs), list(trail), header)

@@ -16,7 +16,6 @@ from tests.paths import in_checkout
 
 #: untyped on this branch, to be typed (scoring: this branch's follow-up; evidence/registry: their helpers)
 NOT_YET_TYPED = {
-    "GET /api/v1/evidence/satkers/{code}/aggregates",  # evidence helper
     "GET /api/v1/registry/satkers/{code}/agreements/{year}/export",  # registry helper
     "GET /api/v1/scoring/satkers/{code}/consolidated",  # scoring (issue 10, not done yet)
     "GET /api/v1/scoring/satkers/{code}/explain",
@@ -25,6 +24,22 @@ NOT_YET_TYPED = {
     "GET /api/v1/scoring/satkers/{code}/what-it-takes",
     "POST /api/v1/scoring/zi/gap",
     "POST /api/v1/scoring/zi/results",
+    "GET /api/v1/registry/calendars",  # i11 cycle: to be typed
+    "GET /api/v1/registry/events",  # i11 cycle: to be typed
+    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle",  # i11 cycle: to be typed
+    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}",  # i11 cycle: to be typed
+    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes",  # i11 cycle: to be typed
+    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/published",  # i11 cycle: to be typed
+    "GET /api/v1/registry/satkers/{code}/calendars/{year}",  # i11 cycle: to be typed
+    "GET /api/v1/scoring/satkers/{code}/frozen-scorecards",  # i11 cycle: to be typed
+    "POST /api/v1/registry/calendars",  # i11 cycle: to be typed
+    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/publish",  # i11 cycle: to be typed
+    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/reopen",  # i11 cycle: to be typed
+    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/return",  # i11 cycle: to be typed
+    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/submit",  # i11 cycle: to be typed
+    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/validate",  # i11 cycle: to be typed
+    "POST /api/v1/registry/satkers/{code}/calendars",  # i11 cycle: to be typed
+    "PUT /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes/{iku}",  # i11 cycle: to be typed
     "GET /readyz",  # kernel: dict | problem JSONResponse
 }
 

@@ -69,8 +69,8 @@ def validate(document: Any, year: int) -> dict[str, Any]:
         parsed: dict[str, date] = {}
         for name in DATES:
             try:
-                parsed[name] = date.fromisoformat(dates.get(name))
-            except (TypeError, ValueError):
+                parsed[name] = date.fromisoformat(str(dates[name]))
+            except (KeyError, TypeError, ValueError):
                 errors.append(FieldError(field=f"document.periods.{q}.{name}", reason="must be an ISO date"))
         extra = set(dates) - set(DATES)
         if extra:

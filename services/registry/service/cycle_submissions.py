@@ -189,7 +189,7 @@ def note_json(n: AnalysisNote, code: str) -> dict[str, Any]:
 async def notes(*, session: AsyncSession, agreement: Agreement, period: str) -> list[dict[str, Any]]:
     assert agreement.id is not None
     indicators = {i.id: i.code for i in await AgreementRepository(session).indicators([agreement.id])}
-    rows = await CycleRepository(session).notes(list(indicators), period)
+    rows = await CycleRepository(session).notes([i for i in indicators if i is not None], period)
     return [note_json(n, indicators[n.indicator_id]) for n in sorted(rows, key=lambda n: indicators[n.indicator_id])]
 
 
@@ -294,7 +294,10 @@ async def gaps(
     assert agreement.id is not None
     indicators = await AgreementRepository(session).indicators([agreement.id])
     by_id: dict[int | None, Indicator] = {i.id: i for i in indicators}
-    noted = {by_id[n.indicator_id].code for n in await CycleRepository(session).notes(list(by_id), period)}
+    noted = {
+        by_id[n.indicator_id].code
+        for n in await CycleRepository(session).notes([i for i in by_id if i is not None], period)
+    }
     scores = await _scores(peers, token, agreement.satker_code, agreement.year, period)
     errors: list[FieldError] = []
     for s in scores.get("indicators") or []:
@@ -652,7 +655,7 @@ async def publish(
             payload={"skep_number": previous.skep_number, "superseded_by": publication.skep_number},
             now=now,
         )
-    rows = []
+    rows: list[Any] = []
     for code, a in agreements.items():
         item = items[code]
         sub = current[a.id or 0]

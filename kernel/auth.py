@@ -59,8 +59,11 @@ class Action(StrEnum):
     READ = "read"
     WRITE = "write"  # enter targets, measures, upload evidence
     REVIEW = "review"  # verify / reject evidence
-    MANAGE = "manage"  # agreements, satker tree, rule sets, reopening closed periods
+    MANAGE = "manage"  # agreements, satker tree, rule sets, reopening closed periods and submissions
     EVALUATE = "evaluate"  # the national level of a Zona Integritas evaluation (ADR 0015)
+    SUBMIT = "submit"  # declare a period's measures and evidence complete (reporting cycle, ADR 0020)
+    VALIDATE = "validate"  # validate or return a submission of a satker under the reviewer (ADR 0020)
+    PUBLISH = "publish"  # publish a Kanwil's NKO with its SKEP; set the Kanwil's own calendar (ADR 0020)
 
 
 #: Who may do what, and how far down the tree. "subtree": own satker and everything under it;
@@ -72,11 +75,14 @@ POLICY: dict[Role, dict[Action, str]] = {
         Action.REVIEW: "all",
         Action.MANAGE: "all",
         Action.EVALUATE: "all",
+        Action.SUBMIT: "all",
+        Action.VALIDATE: "all",
+        Action.PUBLISH: "all",
     },
     Role.SERVICE: {Action.READ: "all", Action.WRITE: "all", Action.EVALUATE: "all"},
-    Role.KANWIL_MANAGER: {Action.READ: "subtree", Action.WRITE: "subtree"},
-    Role.SATKER_OPERATOR: {Action.READ: "own", Action.WRITE: "own"},
-    Role.REVIEWER: {Action.READ: "subtree", Action.REVIEW: "subtree"},
+    Role.KANWIL_MANAGER: {Action.READ: "subtree", Action.WRITE: "subtree", Action.PUBLISH: "subtree"},
+    Role.SATKER_OPERATOR: {Action.READ: "own", Action.WRITE: "own", Action.SUBMIT: "own"},
+    Role.REVIEWER: {Action.READ: "subtree", Action.REVIEW: "subtree", Action.VALIDATE: "subtree"},
     Role.VIEWER: {Action.READ: "subtree"},
 }
 

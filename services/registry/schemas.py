@@ -326,6 +326,14 @@ class BundleIndicator(IndicatorSummary):
     measures: dict[str, dict[str, Number]]
 
 
+class BundleCycle(BaseModel):
+    state: str
+    revision: int
+    submitted_at: datetime | None
+    due: datetime | None
+    on_time: bool | None
+
+
 class Bundle(BaseModel):
     as_of: datetime
     satker: BundleSatker
@@ -335,6 +343,8 @@ class Bundle(BaseModel):
     objectives: list[ObjectiveOut]
     indicators: list[BundleIndicator]
     closed_periods: list[str]
+    #: the reporting cycle per quarter at ``as_of`` (ADR 0020): state, revision, submitted_at, due, on_time
+    cycle: dict[str, BundleCycle] = {}
 
 
 class Bundles(BaseModel):

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kernel.app import add_network_peers, new_service_app, token_verifier
 from kernel.client import Peers
 from kernel.settings import AuthSettings, CommonSettings
-from services.scoring.api import manuals, report, scores, zi, zi_evaluations
+from services.scoring.api import cycle, manuals, report, scores, zi, zi_evaluations
 from services.scoring.domain.manuals import ManualCache
 from services.scoring.settings import ScoringSettings
 
@@ -54,4 +54,5 @@ def create_app(
     app.include_router(zi.router)
     app.include_router(report.router)
     app.include_router(zi_evaluations.router)
+    app.include_router(cycle.router)
     return app

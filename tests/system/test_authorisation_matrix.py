@@ -356,6 +356,53 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/registry/satkers/{code}/agreements/{year}/indicators/{iku}/measures/{period}/history"): Entry(
         READ, lambda c: Req(agr(c, f"/indicators/{c.iku}/measures/Q2/history"))
     ),
+    # --- registry: the reporting cycle (ADR 0020; kernel.auth SUBMIT, VALIDATE, PUBLISH)
+    ("GET", "/api/v1/registry/calendars"): Entry(authenticated, lambda c: Req(f"{REG}/calendars"), scoped=False),
+    ("POST", "/api/v1/registry/calendars"): Entry(
+        on_system(Action.MANAGE),
+        lambda c: Req(f"{REG}/calendars", json={"year": 2031, "level": "kppbc", "document": {}}),
+        scoped=False,
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/calendars"): Entry(
+        on_target(Action.PUBLISH),
+        lambda c: Req(f"{REG}/satkers/{c.code}/calendars", json={"year": 2031, "document": {}}),
+    ),
+    ("GET", "/api/v1/registry/satkers/{code}/calendars/{year}"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/calendars/{YEAR}")
+    ),
+    ("GET", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle"): Entry(READ, lambda c: Req(agr(c, "/cycle"))),
+    ("GET", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}"): Entry(
+        READ, lambda c: Req(agr(c, "/cycle/Q2"))
+    ),
+    ("GET", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes"): Entry(
+        READ, lambda c: Req(agr(c, "/cycle/Q2/notes"))
+    ),
+    ("PUT", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes/{iku}"): Entry(
+        WRITE,
+        lambda c: Req(
+            agr(c, f"/cycle/Q2/notes/{c.iku}"),
+            json={"events_causes": "kejadian", "solutions_actions": "solusi", "risks": "risiko"},
+        ),
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/submit"): Entry(
+        on_target(Action.SUBMIT), lambda c: Req(agr(c, "/cycle/Q2/submit"))
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/validate"): Entry(
+        on_target(Action.VALIDATE), lambda c: Req(agr(c, "/cycle/Q3/validate"))
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/return"): Entry(
+        on_target(Action.VALIDATE), lambda c: Req(agr(c, "/cycle/Q3/return"), json={"reasons": {c.iku: "alasan"}})
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/reopen"): Entry(
+        MANAGE, lambda c: Req(agr(c, "/cycle/Q3/reopen"), json={"reason": "koreksi"})
+    ),
+    ("POST", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/publish"): Entry(
+        on_target(Action.PUBLISH), lambda c: Req(agr(c, "/cycle/Q3/publish"), json={"skep_number": f"KEP-{c.n}"})
+    ),
+    ("GET", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/published"): Entry(
+        READ, lambda c: Req(agr(c, "/cycle/Q2/published"))
+    ),
+    ("GET", "/api/v1/registry/events"): Entry(on_system(Action.READ), lambda c: Req(f"{REG}/events"), scoped=False),
     # --- scoring
     ("POST", "/api/v1/scoring/manuals/validate"): Entry(
         authenticated,
@@ -423,6 +470,12 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/scoring/satkers/{code}/explain"): Entry(READ, lambda c: scoring(c, "explain", indicator=c.iku)),
     ("POST", "/api/v1/scoring/satkers/{code}/report-check"): Entry(
         READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/report-check", params={"year": YEAR}, json={})
+    ),
+    ("GET", "/api/v1/scoring/satkers/{code}/frozen-scorecards"): Entry(
+        on_subtree,
+        lambda c: Req(
+            f"/api/v1/scoring/satkers/{c.code}/frozen-scorecards", params=Q | {"as_of": "2026-01-01T00:00:00Z"}
+        ),
     ),
     ("GET", "/api/v1/scoring/satkers/{code}/what-it-takes"): Entry(
         READ, lambda c: scoring(c, "what-it-takes", indicator=c.iku, target_index=100)

@@ -28,6 +28,10 @@ from tests.system.conftest import CHILD, EV, KANWIL, YEAR, World, WorldFactory
 pytestmark = pytest.mark.anyio
 
 Q1 = {"year": YEAR, "period": "Q1"}
+#: the scores as they stand once Q1 is submitted: the evidence path applies only from the
+#: submission (ADR 0020; tests/registry/test_cycle.py runs the cycle itself), so these stories,
+#: which are about evidence moving the scores, read them that way
+SUBMITTED = {"as_submitted": "true"}
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +58,11 @@ async def test_story_evidence_changes_the_scores_and_ends_in_the_pack(world: Wor
     auditor = bearer(world.mint("viewer", KANWIL, sub="itjen@WBC.16"))
 
     # 1. the manager's consolidated view: the Kanwil and its KPPBC with an agreement
-    r = await c.get(f"/api/v1/scoring/satkers/{KANWIL}/consolidated", params=Q1, headers=manager)
+    r = await c.get(f"/api/v1/scoring/satkers/{KANWIL}/consolidated", params=Q1 | SUBMITTED, headers=manager)
     assert r.status_code == 200, r.text
     before = r.json()
     assert {s["code"] for s in before["satkers"]} == {KANWIL, CHILD}
-    r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1, headers=manager)
+    r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1 | SUBMITTED, headers=manager)
     assert r.status_code == 200, r.text
     child_before = iku(r.json(), "3a-CP")
 
@@ -94,7 +98,7 @@ async def test_story_evidence_changes_the_scores_and_ends_in_the_pack(world: Wor
         assert uploaded[kind]["status"] == "in_review", uploaded[kind]
 
     # uploaded is not verified: the scores do not move yet
-    r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1, headers=manager)
+    r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1 | SUBMITTED, headers=manager)
     assert iku(r.json(), "3a-CP") == child_before
 
     # 3. the operator may not verify; the Kanwil's reviewer does
@@ -112,11 +116,11 @@ async def test_story_evidence_changes_the_scores_and_ends_in_the_pack(world: Wor
     assert [f["type"] for f in agg["ba_tegah"]["items"][0]["follow_ups"]] == ["p21"]
 
     # 4. the scores change: 3a-CP of KBC.1602 now comes from the evidence, and so does the roll-up
-    r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1, headers=manager)
+    r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1 | SUBMITTED, headers=manager)
     assert r.status_code == 200, r.text
     child_after = iku(r.json(), "3a-CP")
     assert child_after != child_before, child_after
-    r = await c.get(f"/api/v1/scoring/satkers/{KANWIL}/consolidated", params=Q1, headers=manager)
+    r = await c.get(f"/api/v1/scoring/satkers/{KANWIL}/consolidated", params=Q1 | SUBMITTED, headers=manager)
     assert r.status_code == 200, r.text
     after = r.json()
     assert row(after, CHILD)["nko"] != row(before, CHILD)["nko"], (row(before, CHILD), row(after, CHILD))
@@ -159,7 +163,7 @@ async def test_verification_moves_the_score_and_a_rejected_correction_moves_it_b
     reviewer = bearer(world.mint("reviewer", KANWIL, sub="rudi@WBC.16"))
 
     async def realisation() -> Any:
-        r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1, headers=manager)
+        r = await c.get(f"/api/v1/scoring/satkers/{CHILD}/scores", params=Q1 | SUBMITTED, headers=manager)
         assert r.status_code == 200, r.text
         return iku(r.json(), "3a-CP")["realization"]
 

@@ -9,11 +9,21 @@ from kernel.errors import PROBLEM_RESPONSES
 
 
 def build_router() -> APIRouter:
-    from services.registry.api import agreements, history, measures, rule_sets, satkers, transfer, zi, zi_evaluations
+    from services.registry.api import (
+        agreements,
+        cycle,
+        history,
+        measures,
+        rule_sets,
+        satkers,
+        transfer,
+        zi,
+        zi_evaluations,
+    )
 
     router = APIRouter(
         prefix="/api/v1/registry", dependencies=[Depends(current_principal)], responses=PROBLEM_RESPONSES
     )
-    for module in (satkers, rule_sets, agreements, measures, transfer, zi, zi_evaluations, history):
+    for module in (satkers, rule_sets, agreements, measures, transfer, zi, zi_evaluations, history, cycle):
         router.include_router(module.router)
     return router

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.errors import NotFound
 from services.registry.service import agreements as agreements_service
 from services.registry.service import satkers as satkers_service
+from services.registry.service.cycle_submissions import cycle_facts
 from services.registry.service.periods import period_order
 from services.registry.store.models import Agreement, Satker
 from services.registry.store.repositories import AgreementRepository, BundleRepository, SatkerRepository
@@ -88,6 +89,7 @@ async def assemble(
     closures: dict[int, set[str]] = defaultdict(set)
     for c in await repo.closures(ids, as_of):
         closures[c.agreement_id].add(c.period)
+    cycle = await cycle_facts(session=session, agreement_ids=ids, as_of=as_of)
     by_agreement: dict[int, list[Any]] = defaultdict(list)
     for i in indicators:
         by_agreement[i.agreement_id].append(i)
@@ -146,6 +148,7 @@ async def assemble(
                     for i in by_agreement[aid]
                 ],
                 "closed_periods": sorted(closures[aid], key=period_order),
+                "cycle": _in_period_order(cycle.get(aid, {})),
             }
         )
     return out

@@ -23,6 +23,8 @@ from services.scoring.engine.analysis import (
 )
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
+from services.scoring.engine.scorecard import score
+from services.scoring.service.cycle import evidence_path_applies, evidence_path_json
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["scores"], responses=PROBLEM_RESPONSES)
 
@@ -30,6 +32,10 @@ Code = CodePath  # checked here, so nothing unchecked reaches the registry/evide
 Year = Annotated[int, Query(ge=2000, le=2100, description="agreement year")]
 Period = Annotated[ScorePeriod, Query(description="Q1, Q2, S1, Q3, TQ3, Q4 or Y")]
 AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as recorded at that moment")]
+AsSubmitted = Annotated[
+    bool,
+    Query(description="score as if the period were submitted: the verified-evidence path applied (ADR 0020)"),
+]
 
 
 @router.get(
@@ -64,10 +70,22 @@ AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as reco
     },
 )
 async def get_scores(
-    request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y", as_of: AsOf = None
+    request: Request,
+    principal: PrincipalDep,
+    code: Code,
+    year: Year,
+    period: Period = "Y",
+    as_of: AsOf = None,
+    as_submitted: AsSubmitted = False,
 ) -> dict[str, Any]:
     prepared = await service.load(request, principal, code, year, as_of)
-    return scorecard_json(await service.scorecard(request, principal, prepared, period))
+    raw = await service.fetch_evidence(request, principal, prepared, period)
+    applies = as_submitted or evidence_path_applies(prepared, period)
+    body = scorecard_json(score(prepared, period, evidence=raw if applies else {}))
+    path = evidence_path_json(prepared, period, raw, as_submitted=as_submitted)
+    if path is not None:
+        body["evidence_path"] = plain(path)
+    return body
 
 
 @router.get(
@@ -94,12 +112,18 @@ async def get_scores(
     },
 )
 async def get_consolidated(
-    request: Request, principal: PrincipalDep, code: Code, year: Year, period: Period = "Y", as_of: AsOf = None
+    request: Request,
+    principal: PrincipalDep,
+    code: Code,
+    year: Year,
+    period: Period = "Y",
+    as_of: AsOf = None,
+    as_submitted: AsSubmitted = False,
 ) -> dict[str, Any]:
     members = await service.load_subtree(request, principal, code, year, as_of)
     own = next(p for p in members if p.satker.get("code") == code)
     # one read of the evidence for the satkers' scores AND the region, so they cannot disagree
-    evidence = await service.members_evidence(request, principal, members, period)
+    evidence = await service.members_evidence(request, principal, members, period, as_submitted=as_submitted)
     cards = service.score_members(members, period, evidence)
     own_card = cards[code]
     table = []

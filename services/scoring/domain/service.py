@@ -78,7 +78,21 @@ async def load_subtree(
     return [_prepare(request, b) for b in items]
 
 
-async def evidence_for(request: Request, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
+async def evidence_for(
+    request: Request, principal: Principal, prepared: Prepared, period: str, *, as_submitted: bool = False
+) -> dict[str, Evidence]:
+    """The evidence the period's scores use: the verified facts once the period is declared
+    complete (submitted; ADR 0020), none before (the reported realisation stands).
+    ``as_submitted``: as if it were submitted (the registry's check before a submission)."""
+    from services.scoring.service.cycle import evidence_path_applies
+
+    raw = await fetch_evidence(request, principal, prepared, period)
+    return raw if as_submitted or evidence_path_applies(prepared, period) else {}
+
+
+async def fetch_evidence(
+    request: Request, principal: Principal, prepared: Prepared, period: str
+) -> dict[str, Evidence]:
     """Evidence aggregates for the IKU whose manual reads evidence (contracts §8).
 
     ONE evidence request per satker for all of them (``indicator`` repeated), so evidence checks
@@ -114,7 +128,7 @@ async def scorecard(
 
 
 async def members_evidence(
-    request: Request, principal: Principal, members: list[Prepared], period: str
+    request: Request, principal: Principal, members: list[Prepared], period: str, *, as_submitted: bool = False
 ) -> dict[str, dict[str, Evidence]]:
     """Evidence of several satker (a Kanwil's view), satker code → indicator → aggregates: read
     concurrently, at most :data:`EVIDENCE_CONCURRENCY` requests at a time."""
@@ -127,7 +141,7 @@ async def members_evidence(
             if failed:
                 return
             try:
-                evidence[i] = await evidence_for(request, principal, p, period)
+                evidence[i] = await evidence_for(request, principal, p, period, as_submitted=as_submitted)
             except Exception as exc:  # re-raised below as itself (a task group would wrap it)
                 failed.append(exc)
 

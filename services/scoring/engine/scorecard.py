@@ -125,6 +125,8 @@ class Prepared:
     closed_periods: list[str]
     as_of: str | None
     plan: ScorePlan | None = None  # built by prepare(); None: built on first use
+    #: the reporting cycle per quarter at ``as_of`` (bundle ``cycle``, ADR 0020): state, on_time, ...
+    cycle: dict[str, Any] = field(default_factory=dict)
 
     def indicator(self, code: str) -> Indicator | None:
         return next((i for i in self.indicators if i.code == code), None)
@@ -293,6 +295,7 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
         closed_periods=list(bundle.get("closed_periods") or []),
         as_of=bundle.get("as_of"),
         plan=_plan(objectives, indicators, rules),
+        cycle=dict(bundle.get("cycle") or {}),
     )
 
 

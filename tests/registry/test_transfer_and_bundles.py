@@ -35,6 +35,7 @@ async def test_bundle_shape(api: httpx.AsyncClient, admin: dict[str, str]) -> No
         "objectives",
         "indicators",
         "closed_periods",
+        "cycle",
     }
     assert b["satker"] == {
         "code": "WBC.16",

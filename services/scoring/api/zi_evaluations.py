@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES
+from kernel.params import CodePath
 from services.scoring.service import zi_evaluations as service
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["zona_integritas"], responses=PROBLEM_RESPONSES)
@@ -117,7 +118,7 @@ def _registry(request: Request) -> Any:
 
 @router.get("/satkers/{code}/zi/{year}/results", summary="ZI results of one level of a stored evaluation")
 async def evaluation_results(
-    code: str,
+    code: CodePath,
     year: YearPath,
     request: Request,
     principal: PrincipalDep,
@@ -128,7 +129,7 @@ async def evaluation_results(
 
 @router.get("/satkers/{code}/zi/{year}/gap", summary="Gap view: the unit's answers against an evaluator level's")
 async def evaluation_gap(
-    code: str,
+    code: CodePath,
     year: YearPath,
     request: Request,
     principal: PrincipalDep,
@@ -139,6 +140,6 @@ async def evaluation_gap(
 
 @router.get("/satkers/{code}/zi/readiness", summary="The ZI readiness of every satker under a Kanwil")
 async def readiness(
-    code: str, request: Request, principal: PrincipalDep, year: Annotated[int, Query(ge=2000, le=2100)]
+    code: CodePath, request: Request, principal: PrincipalDep, year: Annotated[int, Query(ge=2000, le=2100)]
 ) -> ZiReadiness:
     return ZiReadiness.model_validate(await service.readiness(_registry(request), principal, code, year))

@@ -4,7 +4,8 @@ are frozen and LibreOffice converts it; the PDF's text (pdftotext) shows the NKO
 the perspective indices with the decimal comma and every IKU code, and every page renders
 (pdftoppm). The files are rendered from the same report on both databases, so PostgreSQL only.
 
-The external readers are skipped (with the reason) only when their binary is missing;
+The tests that run the external readers are plain functions (their processes block). They are
+skipped (with the reason) only when their binary is missing;
 ``scripts/install-system-deps`` installs libreoffice-calc and poppler-utils."""
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ async def test_xlsx_header_rows_are_frozen(xlsx: bytes) -> None:
         assert ws.freeze_panes == f"A{HEADER_ROW + 1}", ws.title
 
 
-async def test_libreoffice_converts_the_xlsx(xlsx: bytes, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("anyio_backend")  # the async fixtures of a plain test
+def test_libreoffice_converts_the_xlsx(xlsx: bytes, tmp_path: Path) -> None:
     _need("libreoffice", "pdfinfo")
     source = tmp_path / "lakin.xlsx"
     source.write_bytes(xlsx)
@@ -144,7 +146,8 @@ def _pages(path: Path) -> int:
     return int(match.group(1))
 
 
-async def test_pdf_text_shows_the_numbers_with_decimal_commas(pdf: Path, report: dict[str, Any]) -> None:
+@pytest.mark.usefixtures("anyio_backend")  # the async fixtures of a plain test
+def test_pdf_text_shows_the_numbers_with_decimal_commas(pdf: Path, report: dict[str, Any]) -> None:
     _need("pdftotext")
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True
@@ -159,7 +162,8 @@ async def test_pdf_text_shows_the_numbers_with_decimal_commas(pdf: Path, report:
         assert re.search(rf"(?<![\w-]){re.escape(ind['code'])}(?![\w-])", text), ind["code"]
 
 
-async def test_pdf_every_page_renders(pdf: Path, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("anyio_backend")  # the async fixtures of a plain test
+def test_pdf_every_page_renders(pdf: Path, tmp_path: Path) -> None:
     _need("pdfinfo", "pdftoppm")
     pages = _pages(pdf)
     assert pages >= 2

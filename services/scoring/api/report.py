@@ -4,7 +4,7 @@ chooses the labels; codes stay English."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -40,6 +40,26 @@ FILES: dict[int | str, dict[str, Any]] = {
 
 def _file(body: bytes, media_type: str, name: str) -> Response:
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+R = TypeVar("R", Report, ConsolidatedReport)
+
+
+async def _in_format(report: R, format: str, name: str, *, renderer: str) -> Response | R:
+    """The report as JSON (the model itself), or rendered off the event loop by the xlsx or PDF
+    adapter's function ``renderer`` (imported on demand: reportlab and openpyxl load only when asked)."""
+    if format == "json":
+        return report
+    if format == "xlsx":
+        from services.scoring.adapters import report_xlsx as adapter
+
+        media_type = XLSX
+    else:
+        from services.scoring.adapters import report_pdf as adapter  # type: ignore[no-redef]
+
+        media_type = PDF
+    body = await anyio.to_thread.run_sync(getattr(adapter, renderer), report)
+    return _file(body, media_type, f"{name}.{format}")
 
 
 @router.get(
@@ -89,16 +109,7 @@ async def get_report(
         as_of=as_of,
         language=language_of(accept_language),
     )
-    name = f"LAKIN-{code}-{year}"
-    if format == "xlsx":
-        from services.scoring.adapters.report_xlsx import render_report
-
-        return _file(await anyio.to_thread.run_sync(render_report, report), XLSX, f"{name}.xlsx")
-    if format == "pdf":
-        from services.scoring.adapters.report_pdf import render_report as render_pdf
-
-        return _file(await anyio.to_thread.run_sync(render_pdf, report), PDF, f"{name}.pdf")
-    return report
+    return await _in_format(report, format, f"LAKIN-{code}-{year}", renderer="render_report")
 
 
 @router.get(
@@ -125,13 +136,4 @@ async def get_consolidated_report(
         as_of=as_of,
         language=language_of(accept_language),
     )
-    name = f"LAKIN-konsolidasi-{code}-{year}"
-    if format == "xlsx":
-        from services.scoring.adapters.report_xlsx import render_consolidated
-
-        return _file(await anyio.to_thread.run_sync(render_consolidated, report), XLSX, f"{name}.xlsx")
-    if format == "pdf":
-        from services.scoring.adapters.report_pdf import render_consolidated as render_consolidated_pdf
-
-        return _file(await anyio.to_thread.run_sync(render_consolidated_pdf, report), PDF, f"{name}.pdf")
-    return report
+    return await _in_format(report, format, f"LAKIN-konsolidasi-{code}-{year}", renderer="render_consolidated")

@@ -1,5 +1,5 @@
 """Schema: Zona Integritas evaluations per satker and year, their levels, answers and level events
-(issue 13, ADR 0015). Reserved number 0008 (Zona Integritas helper); the lead re-chains it at merge.
+(issue 13, ADR 0015).
 
 Revision ID: 0008
 Revises: 0007

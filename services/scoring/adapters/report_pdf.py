@@ -33,7 +33,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus.flowables import Flowable
 
 from services.scoring.adapters import charts
-from services.scoring.report_schemas import Cell, ConsolidatedReport, IndicatorReport, Language, Report
+from services.scoring.schemas import Cell, ConsolidatedReport, IndicatorReport, Language, Report
 from services.scoring.service.labels import number, value_places
 
 FONT, BOLD = "Vera", "Vera-Bold"

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from services.scoring.report_schemas import ConsolidatedReport, Report
+from services.scoring.schemas import ConsolidatedReport, Report
 from services.scoring.service.labels import SPENDING, label, value_places
 
 FILLS = {

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES
 from kernel.params import CodePath
-from services.scoring.report_schemas import ConsolidatedReport, Report, ScoreTable
+from services.scoring.schemas import ConsolidatedReport, Report, ScoreTable
 from services.scoring.service import report as service
 from services.scoring.service.labels import language_of
 

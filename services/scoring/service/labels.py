@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.scoring.report_schemas import Language
+from services.scoring.schemas import Language
 
 LABELS: dict[str, dict[str, str]] = {
     "id": {

@@ -28,7 +28,7 @@ from services.scoring.engine.evaluate import Evidence
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS
 from services.scoring.engine.scorecard import BundleError, IkuScore, Prepared, Scorecard, prepare, score
-from services.scoring.report_schemas import (
+from services.scoring.schemas import (
     AnalysisNote,
     Budget,
     BudgetReport,

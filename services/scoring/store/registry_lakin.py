@@ -10,7 +10,7 @@ from typing import Any
 
 from kernel.client import ServiceClient
 from kernel.errors import ProblemError
-from services.scoring.report_schemas import Budget, HistoryRow, PlanRow
+from services.scoring.schemas import Budget, HistoryRow, PlanRow
 
 HISTORY = "/api/v1/registry/satkers/{code}/history"
 PLANS = "/api/v1/registry/satkers/{code}/plans"

@@ -1,5 +1,8 @@
-"""Wire models of the LAKIN report (issue 12, ADR 0019): what ``GET .../report`` answers as JSON
-and what the Excel and PDF renderers draw from (one model, so the three cannot disagree).
+"""HTTP request/response models of the scoring service (ADR 0017: one ``schemas.py`` per service).
+
+Sections: the scores answers (``GET .../scores`` and friends), then the LAKIN report (issue 12,
+ADR 0019): what ``GET .../report`` answers as JSON and what the Excel and PDF renderers draw
+from (one model, so the three cannot disagree).
 
 Numbers are exact (``kernel.types.Number``: Decimal inside, JSON number outside); every
 ``*_display`` is the printed form (2 decimals, ROUND_HALF_UP, a dot; the documents print the
@@ -25,6 +28,12 @@ Language = Literal["id", "en"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+# --- the scores answers (issue 10: typed in services/scoring/api/, models go here) ----------
+
+
+# --- the LAKIN report ------------------------------------------------------------------------
 
 
 # --- what the registry answers (docs/contracts.md: history, plans, budget) -----------------

@@ -28,9 +28,9 @@ from typing import Any
 
 import yaml
 
-from services.scoring.domain.manuals import ManualCache
 from services.scoring.engine.numbers import display
 from services.scoring.engine.scorecard import prepare, score
+from services.scoring.service.manuals import ManualCache
 
 PERIODS = ("Q1", "Q2", "S1", "Q3", "TQ3", "Q4", "Y")
 MANUALS = Path(__file__).resolve().parents[1] / "services/registry/seed/kalbagtim-2024/manuals.yaml"

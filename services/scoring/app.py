@@ -11,7 +11,7 @@ from kernel.app import add_network_peers, new_service_app, token_verifier
 from kernel.client import Peers
 from kernel.settings import AuthSettings, CommonSettings
 from services.scoring.api import cycle, manuals, report, scores, zi, zi_evaluations
-from services.scoring.domain.manuals import ManualCache
+from services.scoring.service.manuals import ManualCache
 from services.scoring.settings import ScoringSettings
 
 SERVICE = "scoring"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from services.scoring.domain.present import scorecard_json
 from services.scoring.engine.analysis import explain_indicator, plain, report_check, what_it_takes
 from services.scoring.engine.manual import ManualError, parse_manual
 from services.scoring.engine.numbers import display
 from services.scoring.engine.scorecard import BundleError, Prepared, prepare, score
+from services.scoring.service.present import scorecard_json
 from tests.scoring.reference import CLEARANCE_TIME_BY_PERIOD, kalbagtim_bundle, printed_values, reference
 
 

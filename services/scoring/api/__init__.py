@@ -1,1 +1,1 @@
-"""Routers of the scoring service (thin: parse, authorise, call domain, shape)."""
+"""Routers of the scoring service (thin: parse, authorise, call a use case, shape)."""

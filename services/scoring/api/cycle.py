@@ -7,15 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from kernel.auth import Action, PrincipalDep, ensure_allowed
-from kernel.errors import PROBLEM_RESPONSES, NotFound
+from kernel.auth import PrincipalDep
+from kernel.errors import PROBLEM_RESPONSES
 from kernel.params import CodePath
-from services.scoring.domain import service
-from services.scoring.domain.present import scorecard_json
-from services.scoring.engine.analysis import plain
 from services.scoring.engine.periods import ScorePeriod
-from services.scoring.engine.scorecard import score
-from services.scoring.service.cycle import evidence_path_applies, evidence_path_json, input_hashes
+from services.scoring.service import frozen as service
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["reporting_cycle"], responses=PROBLEM_RESPONSES)
 
@@ -34,33 +30,12 @@ async def frozen_scorecards(
     period: Annotated[ScorePeriod, Query()],
     as_of: Annotated[datetime, Query(description="ISO-8601 instant (required: a frozen scorecard has one)")],
 ) -> dict[str, Any]:
-    at = as_of.isoformat()
-    body = await request.app.state.peers["registry"].get_json(
-        service.BUNDLES.format(code=code, year=year), token=principal.token, params={"as_of": at}
+    return await service.frozen_scorecards(
+        peers=request.app.state.peers,
+        manuals=request.app.state.manuals,
+        principal=principal,
+        code=code,
+        year=year,
+        period=period,
+        as_of=as_of.isoformat(),
     )
-    bundles = body.get("items", [])
-    for b in bundles:  # a partial region would be a wrong publication: every member or nothing
-        ensure_allowed(principal, Action.READ, b["satker"]["path"])
-    if not any(b["satker"]["code"] == code for b in bundles):
-        raise NotFound(f"satker {code} has no agreement for {year}")
-    items = []
-    for b in bundles:
-        prepared = service._prepare(request, b)
-        raw = await service.fetch_evidence(request, principal, prepared, period)
-        used = raw if evidence_path_applies(prepared, period) else {}
-        card = scorecard_json(score(prepared, period, evidence=used))
-        path = evidence_path_json(prepared, period, raw)
-        if path is not None:
-            card["evidence_path"] = plain(path)
-        hashes, total = input_hashes(b, raw)
-        items.append(
-            {
-                "satker": b["satker"]["code"],
-                "nko": card["nko"],
-                "predicate": card["predicate"],
-                "input_hashes": hashes,
-                "inputs_sha256": total,
-                "scorecard": card,
-            }
-        )
-    return {"satker": code, "year": year, "period": period, "as_of": at, "items": items}

@@ -14,6 +14,7 @@ from kernel.errors import PROBLEM_RESPONSES
 from kernel.params import CodePath
 from services.scoring.schemas import ConsolidatedReport, Report, ScoreTable
 from services.scoring.service import report as service
+from services.scoring.service import scores
 from services.scoring.service.labels import language_of
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["report"], responses=PROBLEM_RESPONSES)
@@ -77,7 +78,7 @@ async def get_score_table(
     accept_language: AcceptLanguage = None,
 ) -> ScoreTable:
     peers, manuals = request.app.state.peers, request.app.state.manuals
-    prepared = await service.load(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
+    prepared = await scores.load(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
     cards = await service.score_all_periods(peers=peers, principal=principal, prepared=prepared)
     return service.score_table(prepared=prepared, cards=cards, language=language_of(accept_language))
 

@@ -8,12 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
-from kernel.auth import PrincipalDep
+from kernel.auth import Principal, PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES, NotFound
 from kernel.params import CodePath
 from kernel.types import BoundedNumber, InputModel
-from services.scoring.domain import service
-from services.scoring.domain.present import iku_json, scorecard_json
 from services.scoring.engine.analysis import (
     explain_indicator,
     explain_scorecard,
@@ -24,7 +22,9 @@ from services.scoring.engine.analysis import (
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
 from services.scoring.engine.scorecard import score
+from services.scoring.service import scores as service
 from services.scoring.service.cycle import evidence_path_applies, evidence_path_json
+from services.scoring.service.present import iku_json, scorecard_json
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["scores"], responses=PROBLEM_RESPONSES)
 
@@ -32,6 +32,18 @@ Code = CodePath  # checked here, so nothing unchecked reaches the registry/evide
 Year = Annotated[int, Query(ge=2000, le=2100, description="agreement year")]
 Period = Annotated[ScorePeriod, Query(description="Q1, Q2, S1, Q3, TQ3, Q4 or Y")]
 AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as recorded at that moment")]
+
+
+def _peers(request: Request, principal: Principal) -> dict[str, Any]:
+    """What every scores use case takes from the app: the peer clients, and the caller."""
+    return {"peers": request.app.state.peers, "principal": principal}
+
+
+def _ctx(request: Request, principal: Principal) -> dict[str, Any]:
+    """…and the manual cache, for the use cases that parse bundles."""
+    return {**_peers(request, principal), "manuals": request.app.state.manuals}
+
+
 AsSubmitted = Annotated[
     bool,
     Query(description="score as if the period were submitted: the verified-evidence path applied (ADR 0020)"),
@@ -78,8 +90,8 @@ async def get_scores(
     as_of: AsOf = None,
     as_submitted: AsSubmitted = False,
 ) -> dict[str, Any]:
-    prepared = await service.load(request, principal, code, year, as_of)
-    raw = await service.fetch_evidence(request, principal, prepared, period)
+    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
+    raw = await service.fetch_evidence(**_peers(request, principal), prepared=prepared, period=period)
     applies = as_submitted or evidence_path_applies(prepared, period)
     body = scorecard_json(score(prepared, period, evidence=raw if applies else {}))
     path = evidence_path_json(prepared, period, raw, as_submitted=as_submitted)
@@ -120,10 +132,12 @@ async def get_consolidated(
     as_of: AsOf = None,
     as_submitted: AsSubmitted = False,
 ) -> dict[str, Any]:
-    members = await service.load_subtree(request, principal, code, year, as_of)
+    members = await service.load_subtree(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     own = next(p for p in members if p.satker.get("code") == code)
     # one read of the evidence for the satkers' scores AND the region, so they cannot disagree
-    evidence = await service.members_evidence(request, principal, members, period, as_submitted=as_submitted)
+    evidence = await service.members_evidence(
+        **_peers(request, principal), members=members, period=period, as_submitted=as_submitted
+    )
     cards = service.score_members(members, period, evidence)
     own_card = cards[code]
     table = []
@@ -165,10 +179,10 @@ async def get_explain(
     indicator: Annotated[str | None, Query(max_length=32, description="IKU code; omit for the roll-up")] = None,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
-    prepared = await service.load(request, principal, code, year, as_of)
+    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     if indicator is not None and prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
-    card = await service.scorecard(request, principal, prepared, period, trace=True)
+    card = await service.scorecard(**_peers(request, principal), prepared=prepared, period=period, trace=True)
     body = explain_scorecard(card)
     if indicator is not None:
         s = card.iku(indicator)
@@ -204,12 +218,14 @@ class PrintedReport(InputModel):
 async def post_report_check(
     request: Request, principal: PrincipalDep, code: Code, year: Year, body: PrintedReport, as_of: AsOf = None
 ) -> dict[str, Any]:
-    prepared = await service.load(request, principal, code, year, as_of)
+    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     printed = body.model_dump(exclude_none=True)
     printed["indicators"] = {
         c: {p: v.model_dump(exclude_unset=True) for p, v in per.items()} for c, per in body.indicators.items()
     }
-    evidence = {p: await service.evidence_for(request, principal, prepared, p) for p in SCORE_PERIODS}
+    evidence = {
+        p: await service.evidence_for(**_peers(request, principal), prepared=prepared, period=p) for p in SCORE_PERIODS
+    }
     return plain(report_check(prepared, printed, evidence=evidence))  # type: ignore[no-any-return]
 
 
@@ -224,9 +240,9 @@ async def get_what_it_takes(
     period: Period = "Y",
     as_of: AsOf = None,
 ) -> dict[str, Any]:
-    prepared = await service.load(request, principal, code, year, as_of)
+    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     if prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
-    evidence = await service.evidence_for(request, principal, prepared, period)
+    evidence = await service.evidence_for(**_peers(request, principal), prepared=prepared, period=period)
     result = what_it_takes(prepared, indicator, period, target_index, evidence=evidence.get(indicator))
     return plain(result)  # type: ignore[no-any-return]

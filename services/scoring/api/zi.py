@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES
-from services.scoring.domain import zi as service
+from services.scoring.service import zi as service
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["zona_integritas"], responses=PROBLEM_RESPONSES)
 
@@ -29,7 +29,11 @@ async def zi_results(
 ) -> dict[str, Any]:
     # Regulation data and the caller's own numbers only: no satker data is read, so any caller may ask.
     row, tpl, thresholds = await service.load_template(
-        request, principal, template.code, template.version, template.year
+        registry=request.app.state.peers["registry"],
+        principal=principal,
+        code=template.code,
+        version=template.version,
+        year=template.year,
     )
     out = service.results(tpl, thresholds, service.level_scores(tpl, level))
     return {"template": {"code": row["code"], "version": row["version"]}, **out}
@@ -43,5 +47,11 @@ async def zi_gap(
     unit: dict[str, Any] = Body(...),
     evaluator: dict[str, Any] = Body(...),
 ) -> dict[str, Any]:
-    row, tpl, _ = await service.load_template(request, principal, template.code, template.version, template.year)
+    row, tpl, _ = await service.load_template(
+        registry=request.app.state.peers["registry"],
+        principal=principal,
+        code=template.code,
+        version=template.version,
+        year=template.year,
+    )
     return {"template": {"code": row["code"], "version": row["version"]}, "items": service.gap(tpl, unit, evaluator)}

@@ -236,7 +236,7 @@ def _uses_evidence(manual: Manual) -> bool:
 
 def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: Any = parse_rule_set) -> Prepared:
     """``parse`` / ``parse_rules``: how manuals and the rule set are parsed; the service passes
-    content-keyed caches (:mod:`services.scoring.domain.manuals`), the default parses every time."""
+    content-keyed caches (:mod:`services.scoring.service.manuals`), the default parses every time."""
     from services.scoring.engine.manual import ManualError
     from services.scoring.engine.rules import RuleSetError
 

@@ -20,14 +20,11 @@ from typing import Any
 
 import anyio
 
-from kernel.auth import Action, Principal, ensure_allowed
+from kernel.auth import Principal
 from kernel.client import Peers
-from kernel.errors import FieldError, NotFound, Unprocessable, UpstreamError
-from services.scoring.domain.present import _value_display
-from services.scoring.engine.evaluate import Evidence
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS
-from services.scoring.engine.scorecard import BundleError, IkuScore, Prepared, Scorecard, prepare, score
+from services.scoring.engine.scorecard import IkuScore, Prepared, Scorecard, score
 from services.scoring.schemas import (
     AnalysisNote,
     Budget,
@@ -50,23 +47,13 @@ from services.scoring.schemas import (
     TrendRow,
 )
 from services.scoring.service.labels import LABELS, PERIODS, PERSPECTIVES, PLANS, SPENDING, STATUS, UNITS, label
+from services.scoring.service.manuals import ManualCache
+from services.scoring.service.present import value_display
+from services.scoring.service.scores import fetch_evidence, load, load_subtree
 from services.scoring.store import registry_lakin
 
-BUNDLE = "/api/v1/registry/satkers/{code}/agreements/{year}/bundle"
-BUNDLES = "/api/v1/registry/satkers/{code}/agreements/{year}/bundles"
-AGGREGATES = "/api/v1/evidence/satkers/{code}/aggregates"
 TREND_YEARS = 5  # the report's "Tahun 2020 s.d. 2024": the year and the four before it
 CONCURRENCY = 8  # evidence requests in flight for one report
-
-
-def _prepare(manuals: Any, bundle: Mapping[str, Any]) -> Prepared:
-    try:
-        return prepare(bundle, parse=manuals.get, parse_rules=manuals.rule_set)
-    except BundleError as exc:
-        raise Unprocessable(
-            "the agreement's data cannot be scored: " + str(exc),
-            errors=[FieldError(field=p, reason=r) for p, r in exc.errors],
-        ) from None
 
 
 async def _gather(calls: list[Callable[[], Awaitable[Any]]], limit: int = CONCURRENCY) -> list[Any]:
@@ -93,42 +80,10 @@ async def _gather(calls: list[Callable[[], Awaitable[Any]]], limit: int = CONCUR
     return results
 
 
-async def _evidence(*, peers: Peers, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
-    """The evidence facts of the IKU whose manual reads them (contracts §8), one request; none
-    when the deployment has no evidence service (as ``/scores``)."""
-    wanted = [i.code for i in prepared.indicators if i.uses_evidence]
-    if not wanted or not peers.has("evidence"):
-        return {}
-    params: dict[str, Any] = {"year": prepared.agreement.get("year"), "period": period, "indicator": wanted}
-    if prepared.as_of:
-        params["as_of"] = prepared.as_of
-    body = await peers["evidence"].get_json(
-        AGGREGATES.format(code=prepared.satker["code"]), token=principal.token, params=params
-    )
-    if len(wanted) == 1:
-        return {wanted[0]: body}
-    got: dict[str, Evidence] = body.get("indicators") or {}
-    missing = [c for c in wanted if c not in got]
-    if missing:
-        raise UpstreamError(f"evidence answered no aggregates for {', '.join(missing)}")
-    return {c: got[c] for c in wanted}
-
-
-async def load(
-    *, peers: Peers, manuals: Any, principal: Principal, code: str, year: int, as_of: str | None
-) -> Prepared:
-    """The satker's bundle. A year without an agreement and a satker outside the caller's reach
-    are the registry's answers (404; 403 exactly like an unknown satker), relayed."""
-    params = {"as_of": as_of} if as_of else None
-    bundle = await peers["registry"].get_json(BUNDLE.format(code=code, year=year), token=principal.token, params=params)
-    ensure_allowed(principal, Action.READ, bundle["satker"]["path"])
-    return _prepare(manuals, bundle)
-
-
 async def score_all_periods(*, peers: Peers, principal: Principal, prepared: Prepared) -> dict[str, Scorecard]:
     """The scorecards of the seven periods (the evidence of each read concurrently)."""
     evidence = await _gather(
-        [partial(_evidence, peers=peers, principal=principal, prepared=prepared, period=p) for p in SCORE_PERIODS]
+        [partial(fetch_evidence, peers=peers, principal=principal, prepared=prepared, period=p) for p in SCORE_PERIODS]
     )
     return {p: score(prepared, p, evidence=ev) for p, ev in zip(SCORE_PERIODS, evidence, strict=True)}
 
@@ -144,9 +99,9 @@ def _cell(s: IkuScore, language: Language) -> Cell:
         period=s.period,
         period_label=PERIODS[language][s.period],
         target=s.target.value if s.target else None,
-        target_display=_value_display(s.target.value) if s.target else None,
+        target_display=value_display(s.target.value) if s.target else None,
         realization=s.realization,
-        realization_display=_value_display(s.realization),
+        realization_display=value_display(s.realization),
         index=s.achievement.index,
         index_display=display(s.achievement.index),
         status=status,
@@ -248,7 +203,7 @@ def _budget(budget: Budget | None, previous: Budget | None, language: Language) 
 async def build_report(
     *,
     peers: Peers,
-    manuals: Any,
+    manuals: ManualCache,
     principal: Principal,
     code: str,
     year: int,
@@ -360,21 +315,21 @@ async def build_report(
 
 
 async def build_consolidated(
-    *, peers: Peers, manuals: Any, principal: Principal, code: str, year: int, as_of: str | None, language: Language
+    *,
+    peers: Peers,
+    manuals: ManualCache,
+    principal: Principal,
+    code: str,
+    year: int,
+    as_of: str | None,
+    language: Language,
 ) -> ConsolidatedReport:
     """A Kanwil over the satker under it that have an agreement that year: its own score, the
     members ranked by NKO (highest first; without an NKO last), their predicates and red /
     yellow IKU, and which IKU are red where."""
-    params = {"as_of": as_of} if as_of else None
-    body = await peers["registry"].get_json(BUNDLES.format(code=code, year=year), token=principal.token, params=params)
-    items = [b for b in body.get("items", []) if principal.allows(Action.READ, b["satker"]["path"])]
-    root = next((b for b in items if b["satker"]["code"] == code), None)
-    if root is None:
-        raise NotFound(f"satker {code} has no agreement for {year}", field="year")
-    ensure_allowed(principal, Action.READ, root["satker"]["path"])
-    members = [_prepare(manuals, b) for b in items]
+    members = await load_subtree(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
     evidence = await _gather(
-        [partial(_evidence, peers=peers, principal=principal, prepared=p, period="Y") for p in members]
+        [partial(fetch_evidence, peers=peers, principal=principal, prepared=p, period="Y") for p in members]
     )
     cards = {p.satker["code"]: score(p, "Y", evidence=ev) for p, ev in zip(members, evidence, strict=True)}
     own = next(p for p in members if p.satker["code"] == code)

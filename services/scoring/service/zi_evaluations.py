@@ -4,7 +4,7 @@ Like the bundle of an agreement, the evaluation (every level with its answers or
 template version are read from the registry over HTTP through the peer client with the caller's
 token (the registry decides who may read the satker); nothing is kept. The engine is
 ``services/scoring/engine/zi.py``; the shaping of one level's results is
-``services/scoring/domain/zi.py``'s, shared with ``POST /scoring/zi/results``.
+``services/scoring/service/zi.py``'s, shared with ``POST /scoring/zi/results``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from kernel.auth import Principal
 from kernel.client import ServiceClient
 from kernel.errors import Conflict, NotFound, Unprocessable
-from services.scoring.domain import zi as shaping
 from services.scoring.engine import zi
 from services.scoring.engine.numbers import ZERO
+from services.scoring.service import zi as shaping
 
 EVALUATION = "/api/v1/registry/satkers/{code}/zi/evaluations/{year}"
 SUBTREE = "/api/v1/registry/satkers/{code}/zi/subtree-evaluations"

@@ -10,7 +10,7 @@ from services.scoring.engine.numbers import display
 from services.scoring.engine.scorecard import IkuScore, Scorecard
 
 
-def _value_display(v: Decimal | None) -> str | None:
+def value_display(v: Decimal | None) -> str | None:
     """Realisations/targets: 2 decimals, 4 below 1 (clearance time 0.3969 days)."""
     if v is None:
         return None
@@ -27,10 +27,10 @@ def iku_json(s: IkuScore) -> dict[str, Any]:
         "unit": ind.unit,
         "weight": plain(ind.weight),
         "target": plain(s.target.value) if s.target else None,
-        "target_display": _value_display(s.target.value) if s.target else None,
+        "target_display": value_display(s.target.value) if s.target else None,
         "target_document": s.target.document if s.target else None,
         "realization": plain(s.realization),
-        "realization_display": _value_display(s.realization),
+        "realization_display": value_display(s.realization),
         "index": plain(ach.index),
         "index_display": display(ach.index),
         "status": ach.status,

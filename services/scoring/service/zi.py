@@ -12,15 +12,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from fastapi import Request
-
 from kernel.auth import Principal
+from kernel.client import ServiceClient
 from kernel.errors import Unprocessable
 from services.scoring.engine import zi
 from services.scoring.engine.numbers import display, normal
-
-TEMPLATE = "/api/v1/registry/zi/templates/{code}/versions/{version}"
-FOR_YEAR = "/api/v1/registry/zi/templates/for-year/{year}"
+from services.scoring.store import peers
 
 
 def _problem(exc: zi.ZiInputError) -> Unprocessable:
@@ -28,15 +25,13 @@ def _problem(exc: zi.ZiInputError) -> Unprocessable:
 
 
 async def load_template(
-    request: Request, principal: Principal, code: str | None, version: int | None, year: int | None
+    *, registry: ServiceClient, principal: Principal, code: str | None, version: int | None, year: int | None
 ) -> tuple[dict[str, Any], zi.Template, dict[str, zi.PredicateThresholds]]:
-    if code is not None and version is not None:
-        path = TEMPLATE.format(code=code, version=version)
-    elif year is not None:
-        path = FOR_YEAR.format(year=year)
-    else:
+    """The template version named by ``code``+``version`` (else the one of evaluation ``year``),
+    parsed with its predicate thresholds."""
+    row = await peers.zi_template(registry, token=principal.token, code=code, version=version, year=year)
+    if row is None:
         raise Unprocessable("name the template (code and version) or the evaluation year", field="template")
-    row: dict[str, Any] = await request.app.state.peers["registry"].get_json(path, token=principal.token)
     doc = row["document"]
     try:
         template = zi.template_from_document(doc["template"])

@@ -1,8 +1,12 @@
-"""The scoring service layer: one bulk read of the registry, evidence when a manual needs it, the engine.
+"""The scores use cases: one bulk read of the registry, evidence when a manual needs it, the engine.
 
 No cache of scores: every request reads the registry bundle (ONE request) and recomputes, so a
 changed target, measure, manual or rule set shows in the next answer. Parsed manuals are cached
-by content only (see :mod:`services.scoring.domain.manuals`), which cannot go stale.
+by content only (see :mod:`services.scoring.service.manuals`), which cannot go stale.
+
+Keyword-only use cases taking the peer clients (``kernel.client.Peers``), the manual cache and
+the principal, never the FastAPI request (ADR 0017). The report (``service/report.py``) and the
+frozen scorecards (``service/cycle.py``) load through the same functions.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
-from fastapi import Request
 
 from kernel.auth import Action, Principal, ensure_allowed
+from kernel.client import Peers
 from kernel.errors import FieldError as KFieldError
-from kernel.errors import Unprocessable, UpstreamError
+from kernel.errors import NotFound, Unprocessable, UpstreamError
 from services.scoring.engine.evaluate import Evidence
 from services.scoring.engine.numbers import ZERO
 from services.scoring.engine.rules import achievement
@@ -30,19 +34,18 @@ from services.scoring.engine.scorecard import (
     realise,
     score,
 )
+from services.scoring.service.manuals import ManualCache
+from services.scoring.store import peers as reads
 
 log = logging.getLogger("kinerja.scoring")
 
-BUNDLE = "/api/v1/registry/satkers/{code}/agreements/{year}/bundle"
-BUNDLES = "/api/v1/registry/satkers/{code}/agreements/{year}/bundles"
-AGGREGATES = "/api/v1/evidence/satkers/{code}/aggregates"
 EVIDENCE_CONCURRENCY = 4  # evidence requests in flight for one consolidated view
 
 
-def _prepare(request: Request, bundle: Mapping[str, Any]) -> Prepared:
+def prepare_bundle(*, manuals: ManualCache, bundle: Mapping[str, Any]) -> Prepared:
+    """The bundle made ready for the engine; a bundle the engine cannot score is a 422 naming the fields."""
     try:
-        cache = request.app.state.manuals
-        return prepare(bundle, parse=cache.get, parse_rules=cache.rule_set)
+        return prepare(bundle, parse=manuals.get, parse_rules=manuals.rule_set)
     except BundleError as exc:
         raise Unprocessable(
             "the agreement's data cannot be scored: " + str(exc),
@@ -50,49 +53,57 @@ def _prepare(request: Request, bundle: Mapping[str, Any]) -> Prepared:
         ) from None
 
 
-async def load(request: Request, principal: Principal, code: str, year: int, as_of: str | None) -> Prepared:
-    """The satker's bundle (one registry request; the caller's token is forwarded)."""
-    params = {"as_of": as_of} if as_of else None
-    bundle = await request.app.state.peers["registry"].get_json(
-        BUNDLE.format(code=code, year=year), token=principal.token, params=params
-    )
+async def load(
+    *, peers: Peers, manuals: ManualCache, principal: Principal, code: str, year: int, as_of: str | None
+) -> Prepared:
+    """The satker's bundle (one registry request; the caller's token is forwarded). A year without
+    an agreement and a satker outside the caller's reach are the registry's answers (404; 403
+    exactly like an unknown satker), relayed."""
+    bundle = await reads.bundle(peers["registry"], token=principal.token, code=code, year=year, as_of=as_of)
     ensure_allowed(principal, Action.READ, bundle["satker"]["path"])
-    return _prepare(request, bundle)
+    return prepare_bundle(manuals=manuals, bundle=bundle)
+
+
+async def subtree_bundles(
+    *, peers: Peers, principal: Principal, code: str, year: int, as_of: str | None, every: bool = False
+) -> list[dict[str, Any]]:
+    """The raw bundles of the satker and every satker under it with an agreement that year (one
+    registry request). ``every=False``: only those the caller may read; ``every=True``: the caller
+    must read them all (a partial region would be a wrong publication), else 403."""
+    items = await reads.bundles(peers["registry"], token=principal.token, code=code, year=year, as_of=as_of)
+    if every:
+        for b in items:
+            ensure_allowed(principal, Action.READ, b["satker"]["path"])
+    else:
+        items = [b for b in items if principal.allows(Action.READ, b["satker"]["path"])]
+    root = next((b for b in items if b["satker"]["code"] == code), None)
+    if root is None:
+        raise NotFound(f"satker {code} has no agreement for {year}", field="year")
+    ensure_allowed(principal, Action.READ, root["satker"]["path"])
+    return items
 
 
 async def load_subtree(
-    request: Request, principal: Principal, code: str, year: int, as_of: str | None
+    *, peers: Peers, manuals: ManualCache, principal: Principal, code: str, year: int, as_of: str | None
 ) -> list[Prepared]:
-    """The satker and every satker under it with an agreement that year (one registry request)."""
-    params = {"as_of": as_of} if as_of else None
-    body = await request.app.state.peers["registry"].get_json(
-        BUNDLES.format(code=code, year=year), token=principal.token, params=params
-    )
-    items = [b for b in body.get("items", []) if principal.allows(Action.READ, b["satker"]["path"])]
-    if not any(b["satker"]["code"] == code for b in items):
-        from kernel.errors import NotFound
-
-        raise NotFound(f"satker {code} has no agreement for {year}")
-    root = next(b for b in items if b["satker"]["code"] == code)
-    ensure_allowed(principal, Action.READ, root["satker"]["path"])
-    return [_prepare(request, b) for b in items]
+    """The satker and every satker under it the caller may read, prepared for the engine."""
+    items = await subtree_bundles(peers=peers, principal=principal, code=code, year=year, as_of=as_of)
+    return [prepare_bundle(manuals=manuals, bundle=b) for b in items]
 
 
 async def evidence_for(
-    request: Request, principal: Principal, prepared: Prepared, period: str, *, as_submitted: bool = False
+    *, peers: Peers, principal: Principal, prepared: Prepared, period: str, as_submitted: bool = False
 ) -> dict[str, Evidence]:
     """The evidence the period's scores use: the verified facts once the period is declared
     complete (submitted; ADR 0020), none before (the reported realisation stands).
     ``as_submitted``: as if it were submitted (the registry's check before a submission)."""
     from services.scoring.service.cycle import evidence_path_applies
 
-    raw = await fetch_evidence(request, principal, prepared, period)
+    raw = await fetch_evidence(peers=peers, principal=principal, prepared=prepared, period=period)
     return raw if as_submitted or evidence_path_applies(prepared, period) else {}
 
 
-async def fetch_evidence(
-    request: Request, principal: Principal, prepared: Prepared, period: str
-) -> dict[str, Evidence]:
+async def fetch_evidence(*, peers: Peers, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
     """Evidence aggregates for the IKU whose manual reads evidence (contracts §8).
 
     ONE evidence request per satker for all of them (``indicator`` repeated), so evidence checks
@@ -101,19 +112,23 @@ async def fetch_evidence(
     it is part of the deployment but cannot answer, the request fails (503/502 problem): a score
     that silently changes with the availability of a service is worse than no score.
     """
-    peers = request.app.state.peers
     wanted = [i.code for i in prepared.indicators if i.uses_evidence]
     if not wanted or not peers.has("evidence"):
         return {}
-    params: dict[str, Any] = {"year": prepared.agreement.get("year"), "period": period, "indicator": wanted}
-    if prepared.as_of:
-        params["as_of"] = prepared.as_of
-    body = await peers["evidence"].get_json(
-        AGGREGATES.format(code=prepared.satker["code"]), token=principal.token, params=params
+    body = await reads.aggregates(
+        peers["evidence"],
+        token=principal.token,
+        code=prepared.satker["code"],
+        year=int(prepared.agreement["year"]),
+        period=period,
+        indicators=wanted,
+        as_of=prepared.as_of,
     )
     if len(wanted) == 1:  # one code: the one-IKU answer itself
         return {wanted[0]: body}
-    got: dict[str, Evidence] = body.get("indicators") or {}
+    if "indicators" not in body:
+        raise UpstreamError("evidence answered no 'indicators' for several IKU")
+    got: dict[str, Evidence] = body["indicators"]
     missing = [code for code in wanted if code not in got]
     if missing:
         raise UpstreamError(f"evidence answered no aggregates for {', '.join(missing)}")
@@ -121,14 +136,14 @@ async def fetch_evidence(
 
 
 async def scorecard(
-    request: Request, principal: Principal, prepared: Prepared, period: str, *, trace: bool = False
+    *, peers: Peers, principal: Principal, prepared: Prepared, period: str, trace: bool = False
 ) -> Scorecard:
-    evidence = await evidence_for(request, principal, prepared, period)
+    evidence = await evidence_for(peers=peers, principal=principal, prepared=prepared, period=period)
     return score(prepared, period, evidence=evidence, trace=trace)
 
 
 async def members_evidence(
-    request: Request, principal: Principal, members: list[Prepared], period: str, *, as_submitted: bool = False
+    *, peers: Peers, principal: Principal, members: list[Prepared], period: str, as_submitted: bool = False
 ) -> dict[str, dict[str, Evidence]]:
     """Evidence of several satker (a Kanwil's view), satker code → indicator → aggregates: read
     concurrently, at most :data:`EVIDENCE_CONCURRENCY` requests at a time."""
@@ -141,7 +156,9 @@ async def members_evidence(
             if failed:
                 return
             try:
-                evidence[i] = await evidence_for(request, principal, p, period, as_submitted=as_submitted)
+                evidence[i] = await evidence_for(
+                    peers=peers, principal=principal, prepared=p, period=period, as_submitted=as_submitted
+                )
             except Exception as exc:  # re-raised below as itself (a task group would wrap it)
                 failed.append(exc)
 

@@ -58,3 +58,59 @@ def test_the_kernel_imports_neither_contracts_nor_services() -> None:
 def test_the_walk_sees_imports() -> None:
     """The checks above cannot pass by reading nothing."""
     assert "contracts.periods" in imports_of("services/registry")["services/registry/service/periods.py"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_has_the_one_interior(service: str) -> None:
+    """ADR 0017: api/, service/, store/, adapters/ and schemas.py; no ``domain/`` left."""
+    base = ROOT / "services" / service
+    assert not (base / "domain").exists()
+    for folder in ("api", "service", "store", "adapters"):
+        assert (base / folder / "__init__.py").is_file(), folder
+    assert (base / "schemas.py").is_file() or (base / "schemas" / "__init__.py").is_file()
+
+
+def _layer_imports(service: str, layer: str) -> dict[str, set[str]]:
+    return {f: n for f, n in imports_of(f"services/{service}").items() if f.startswith(f"services/{service}/{layer}/")}
+
+
+@pytest.mark.parametrize("service", ["scoring"])
+def test_routers_never_reach_a_store_or_a_peer_client(service: str) -> None:
+    """A router calls use cases (``service/``); repositories and peer reads live in ``store/``.
+
+    Scoring only for now: the registry's ``api/deps.py`` and several of its routers still import
+    ``store`` and ``kernel.client`` (issue 10, another lane's move)."""
+    banned = (f"services.{service}.store", "kernel.client")
+    bad = {
+        f: sorted(n for n in names if any(n == b or n.startswith(b + ".") for b in banned))
+        for f, names in _layer_imports(service, "api").items()
+    }
+    assert not {f: n for f, n in bad.items() if n}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_layers_import_only_downwards(service: str) -> None:
+    """Nothing imports ``api``; ``store`` imports neither ``service`` nor ``api``; the engine only
+    itself. (``adapters`` → ``service`` is not checked yet: the registry's xlsx adapters read
+    ``service/periods.py``, scoring's renderers ``service/labels.py``.)"""
+    pkg = f"services.{service}"
+    rules = {
+        "service": (f"{pkg}.api",),
+        "store": (f"{pkg}.api", f"{pkg}.service"),
+        "adapters": (f"{pkg}.api",),
+        "engine": (f"{pkg}.api", f"{pkg}.service", f"{pkg}.store", f"{pkg}.adapters"),
+    }
+    bad = {}
+    for layer, banned in rules.items():
+        for f, names in _layer_imports(service, layer).items():
+            hit = sorted(n for n in names if any(n == b or n.startswith(b + ".") for b in banned))
+            if hit:
+                bad[f] = hit
+    assert not bad
+
+
+def test_the_scoring_routers_are_seen() -> None:
+    """The layer checks above cannot pass by reading nothing."""
+    api = _layer_imports("scoring", "api")
+    assert "services.scoring.service" in api["services/scoring/api/scores.py"]
+    assert "services.scoring.store" in imports_of("services/scoring")["services/scoring/service/scores.py"]

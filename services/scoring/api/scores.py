@@ -133,7 +133,7 @@ async def get_consolidated(
     as_submitted: AsSubmitted = False,
 ) -> dict[str, Any]:
     members = await service.load_subtree(**_ctx(request, principal), code=code, year=year, as_of=as_of)
-    own = next(p for p in members if p.satker.get("code") == code)
+    own = next(p for p in members if p.satker["code"] == code)
     # one read of the evidence for the satkers' scores AND the region, so they cannot disagree
     evidence = await service.members_evidence(
         **_peers(request, principal), members=members, period=period, as_submitted=as_submitted
@@ -141,14 +141,14 @@ async def get_consolidated(
     cards = service.score_members(members, period, evidence)
     own_card = cards[code]
     table = []
-    for p in sorted(members, key=lambda x: (len(x.satker.get("path") or []), x.satker["code"])):
+    for p in sorted(members, key=lambda x: (len(x.satker["path"]), x.satker["code"])):
         c = cards[p.satker["code"]]
         table.append(
             {
                 "code": p.satker["code"],
-                "name": p.satker.get("name"),
-                "kind": p.satker.get("kind"),
-                "path": p.satker.get("path"),
+                "name": p.satker["name"],
+                "kind": p.satker["kind"],
+                "path": p.satker["path"],
                 "nko": plain(c.nko),
                 "nko_display": display(c.nko),
                 "predicate": c.predicate,

@@ -41,7 +41,7 @@ def iku_json(s: IkuScore) -> dict[str, Any]:
 def scorecard_json(card: Scorecard) -> dict[str, Any]:
     prep = card.prepared
     return {
-        "satker": {k: prep.satker.get(k) for k in ("code", "name", "kind", "parent", "path")},
+        "satker": {k: prep.satker[k] for k in ("code", "name", "kind", "parent", "path")},
         "agreement": prep.agreement,
         "period": card.period,
         "as_of": prep.as_of,

@@ -224,3 +224,17 @@ async def test_evidence_configured_but_unreachable_is_503_not_a_silent_fallback(
     assert r.status_code == 503, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert "evidence" in r.json()["detail"]
+
+
+async def test_a_reused_satker_path_still_checks_the_caller(system: System, mint: Mint) -> None:
+    """Evidence reuses a satker's path only as the path (ADR 0014): with WBC.16's path known from
+    an allowed caller, a caller of another Kanwil is still refused, without any registry hop."""
+    evidence = httpx.AsyncClient(transport=httpx.ASGITransport(app=system.apps["evidence"]), base_url="http://e")
+    path = "/api/v1/evidence/satkers/WBC.16/aggregates"
+    params = {"year": 2024, "period": "Y", "indicator": "3a-CP"}
+    own = await evidence.get(path, params=params, headers=bearer(mint("kanwil_manager", "WBC.16")))
+    assert own.status_code == 200, own.text
+    assert system.apps["evidence"].state.evidence.satker_paths.get("WBC.16") is not None
+    foreign = await evidence.get(path, params=params, headers=bearer(mint("kanwil_manager", "WBC.17")))
+    assert foreign.status_code in (403, 404), foreign.text
+    await evidence.aclose()

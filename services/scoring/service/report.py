@@ -3,7 +3,8 @@ and the Kanwil's consolidated view, computed from the data on every request.
 
 One report reads the registry bundle (one request), the satker's history, plan targets and
 budget (three requests, concurrently), the evidence facts of each of the seven periods when a
-manual needs them (concurrently), and scores all seven periods with the engine. Nothing is
+manual needs them and the period is declared complete (ADR 0020; concurrently), and scores all
+seven periods with the engine. Nothing is
 cached and nothing is rounded but the ``*_display`` strings, so the JSON, the Excel and the PDF
 (all drawn from the one :class:`Report`) show the numbers ``/scores`` answers.
 
@@ -49,6 +50,7 @@ from services.scoring.report_schemas import (
     ScoreTable,
     TrendRow,
 )
+from services.scoring.service.cycle import evidence_path_applies
 from services.scoring.service.labels import LABELS, PERIODS, PERSPECTIVES, PLANS, SPENDING, STATUS, UNITS, label
 from services.scoring.store import registry_lakin
 
@@ -95,9 +97,11 @@ async def _gather(calls: list[Callable[[], Awaitable[Any]]], limit: int = CONCUR
 
 async def _evidence(*, peers: Peers, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
     """The evidence facts of the IKU whose manual reads them (contracts §8), one request; none
-    when the deployment has no evidence service (as ``/scores``)."""
+    when the deployment has no evidence service, and none, without asking, while the period is
+    not declared complete: the reported realisation stands then (ADR 0020), exactly as ``/scores``
+    scores it, so the report's numbers are the scores' numbers (ADR 0014)."""
     wanted = [i.code for i in prepared.indicators if i.uses_evidence]
-    if not wanted or not peers.has("evidence"):
+    if not wanted or not peers.has("evidence") or not evidence_path_applies(prepared, period):
         return {}
     params: dict[str, Any] = {"year": prepared.agreement.get("year"), "period": period, "indicator": wanted}
     if prepared.as_of:

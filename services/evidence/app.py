@@ -17,7 +17,7 @@ from kernel.settings import AuthSettings, CommonSettings
 from services.evidence.adapters.scanner import ClamdScanner, DisabledScanner, Scanner
 from services.evidence.adapters.storage import LocalStorage, S3Storage
 from services.evidence.api import documents, reports
-from services.evidence.service.context import Runtime
+from services.evidence.service.context import Runtime, SatkerPaths
 from services.evidence.service.upload import sweep
 from services.evidence.settings import EvidenceSettings
 
@@ -93,6 +93,7 @@ def create_app(
                 peers=peers,
                 spool_dir=spool_dir,
                 quarantine_dir=quarantine_dir,
+                satker_paths=SatkerPaths(ttl=settings.satker_path_ttl_seconds),
             )
             app.state.evidence = rt
             app.state.readiness_checks.extend([storage.ping, scanner.ping])

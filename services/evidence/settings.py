@@ -20,6 +20,10 @@ class EvidenceSettings(BaseSettings):
     database_schema: str = "evidence"
     auto_migrate: bool = True
     registry_url: str | None = None  # distributed mode: where satker paths and agreements are read
+    #: How long a satker's path (root..satker, read from the registry) is reused for READ checks
+    #: (ADR 0014): a re-parented satker is seen under its old parent at most this long. Writes and
+    #: reviews always ask the registry. 0 = ask the registry on every request.
+    satker_path_ttl_seconds: float = Field(default=30.0, ge=0, le=600)
 
     # --- uploads -----------------------------------------------------------------------------
     max_upload_bytes: int = Field(default=50 * MB, ge=1, description="413 beyond this, enforced while streaming")

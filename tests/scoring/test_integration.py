@@ -136,7 +136,13 @@ async def test_one_evidence_request_per_satker(
 ) -> None:
     """Every evidence-driven IKU of a satker (3a-CP, 8a-N, 8b-N) in ONE aggregates request (the
     multi-indicator form of contracts §8), and evidence asking the
-    registry for the satker path once: 1 evidence + 1 registry hop per satker, not 2 per IKU."""
+    registry for the satker path once: 1 evidence + 1 registry hop per satker, not 2 per IKU;
+    the next request within the path TTL reuses the path (ADR 0014): no registry hop from evidence."""
+    from services.evidence.service.context import SatkerPaths
+
+    runtime = system.apps["evidence"].state.evidence
+    assert runtime.satker_paths.ttl > 0  # the default reuses paths
+    monkeypatch.setattr(runtime, "satker_paths", SatkerPaths(ttl=runtime.satker_paths.ttl))  # none known yet
     calls: list[tuple[str, str, Any]] = []
     for name in ("evidence", "registry"):
         client = system.peers[name]
@@ -159,6 +165,14 @@ async def test_one_evidence_request_per_satker(
     assert [p for n, p, _ in calls if n == "registry" and p == "/api/v1/registry/satkers/WBC.16"] == [
         "/api/v1/registry/satkers/WBC.16"
     ]
+
+    calls.clear()
+    r = await scoring.get(
+        "/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024, "period": "Y"}, headers=bearer(token)
+    )
+    assert r.status_code == 200 and round(r.json()["nko"], 4) == 118.2973
+    assert [p for n, p, _ in calls if n == "evidence"] == ["/api/v1/evidence/satkers/WBC.16/aggregates"]
+    assert [p for n, p, _ in calls if n == "registry" and p == "/api/v1/registry/satkers/WBC.16"] == []
 
     calls.clear()
     r = await scoring.get(
@@ -210,3 +224,17 @@ async def test_evidence_configured_but_unreachable_is_503_not_a_silent_fallback(
     assert r.status_code == 503, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert "evidence" in r.json()["detail"]
+
+
+async def test_a_reused_satker_path_still_checks_the_caller(system: System, mint: Mint) -> None:
+    """Evidence reuses a satker's path only as the path (ADR 0014): with WBC.16's path known from
+    an allowed caller, a caller of another Kanwil is still refused, without any registry hop."""
+    evidence = httpx.AsyncClient(transport=httpx.ASGITransport(app=system.apps["evidence"]), base_url="http://e")
+    path = "/api/v1/evidence/satkers/WBC.16/aggregates"
+    params = {"year": 2024, "period": "Y", "indicator": "3a-CP"}
+    own = await evidence.get(path, params=params, headers=bearer(mint("kanwil_manager", "WBC.16")))
+    assert own.status_code == 200, own.text
+    assert system.apps["evidence"].state.evidence.satker_paths.get("WBC.16") is not None
+    foreign = await evidence.get(path, params=params, headers=bearer(mint("kanwil_manager", "WBC.17")))
+    assert foreign.status_code in (403, 404), foreign.text
+    await evidence.aclose()

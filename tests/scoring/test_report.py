@@ -201,3 +201,33 @@ async def test_kanwil_consolidated(system: System, scoring: httpx.AsyncClient, m
         assert m["red"] == [i["code"] for i in one["indicators"] if i["status"] == "red"]
     r = await scoring.get(f"{R}/report/consolidated", params={"year": 2023}, headers=bearer(mint()))
     assert r.status_code == 404
+
+
+async def test_report_reads_evidence_only_for_periods_declared_complete(
+    system: System, scoring: httpx.AsyncClient, mint: Mint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0020: before a period is declared complete its reported realisation stands, so the
+    report (like /scores) scores it without evidence, and does not ask evidence for it (ADR 0014)."""
+    bundle = await system.peers["registry"].get_json(
+        "/api/v1/registry/satkers/WBC.16/agreements/2024/bundle", token=mint("admin")
+    )
+    states = {q: (c or {}).get("state") for q, c in bundle["cycle"].items()}
+    windows = {"Q1": "1", "Q2": "2", "Q3": "3", "Q4": "4", "S1": "12", "TQ3": "123", "Y": "1234"}
+    declared = {
+        p
+        for p, qs in windows.items()
+        if all(states.get(f"Q{q}") in ("submitted", "validated", "published") for q in qs)
+    }
+    asked: list[str] = []
+    client = system.peers["evidence"]
+    original = client.get_json
+
+    async def spy(path: str, *, token: str | None, params: Any = None) -> Any:
+        asked.append(params["period"])
+        return await original(path, token=token, params=params)
+
+    monkeypatch.setattr(client, "get_json", spy)
+    r = await scoring.get(f"{R}/report", params={"year": 2024}, headers=bearer(mint("viewer", "WBC.16")))
+    assert r.status_code == 200, r.text
+    assert sorted(asked) == sorted(declared)
+    assert r.json()["nko_display"] == "118.30"

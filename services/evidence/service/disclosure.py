@@ -15,18 +15,26 @@ from services.evidence.store import repository as repo
 from services.evidence.store.models import Document
 
 
-async def satker_path(rt: Runtime, principal: Principal, code: str) -> list[str]:
+async def satker_path(rt: Runtime, principal: Principal, code: str, *, cached: bool = False) -> list[str]:
+    """The satker's path from the registry (the caller's token forwarded); ``cached``: a path the
+    registry answered less than ``satker_path_ttl_seconds`` ago will do (READ checks, ADR 0014)."""
+    if cached and (path := rt.satker_paths.get(code)) is not None:
+        return path
     body = await rt.peers["registry"].get_json(f"/api/v1/registry/satkers/{code}", token=principal.token)
-    return [str(p) for p in body["path"]]
+    path = [str(p) for p in body["path"]]
+    rt.satker_paths.put(code, path)
+    return path
 
 
 async def authorize(rt: Runtime, principal: Principal, action: Action, satker: str) -> list[str]:
     """Allow ``action`` on ``satker`` or refuse; the satker's path root..satker (from the registry).
 
-    A satker the caller may not read answers as one that does not exist (:func:`unseen`).
+    A satker the caller may not read answers as one that does not exist (:func:`unseen`). A READ
+    may use a recently read path (ADR 0014): the caller's own right is checked against it here,
+    the same check as after a registry answer; WRITE, REVIEW and the rest always ask the registry.
     """
     try:
-        path = await satker_path(rt, principal, satker)
+        path = await satker_path(rt, principal, satker, cached=action == Action.READ)
     except ProblemError as exc:
         if exc.status_code in (403, 404) and not reads_everything(principal):
             raise unseen(principal, f"satker {satker}") from None

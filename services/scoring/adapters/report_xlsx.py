@@ -1,10 +1,18 @@
 """The LAKIN as an Excel workbook (issue 12, ADR 0019): one sheet per table of chapter III.
 
-Indonesian (or English) headers from the report's labels, numbers written exactly (the report's
-Decimals, not floats) with a display format of two decimals and the unit (four below 1, as the
-clearance time 0,3969 hari), Rupiah with thousands separators, the status cells coloured, and
-the title block and header row frozen so they stay on screen. Excel/LibreOffice show the decimal
-comma of the reader's locale from the same format.
+Indonesian (or English) headers from the report's labels, numbers as number cells with a display
+format of two decimals and the unit (four below 1, as the clearance time 0,3969 hari), Rupiah with
+thousands separators, the status cells coloured, and the title block and header row frozen so they
+stay on screen. Excel/LibreOffice show the decimal comma of the reader's locale from the same format.
+
+What is exact and what is not: the report (and its JSON) carries the engine's exact Decimals. A
+spreadsheet number cell is an IEEE double: openpyxl writes the Decimal as a float (e.g. the NKO
+118.29872611464968... is stored as ``118.2987261146497``), so the cell keeps about 15 significant
+digits, not the full Decimal. The text the reader sees is the spreadsheet rounding that double to
+the format's places; it equals the report's ``*_display`` (ROUND_HALF_UP of the exact Decimal)
+unless the exact value sits within a double's precision of a rounding midpoint (x.xx5), where the
+double may fall on the other side. The JSON is the exact record; the workbook is for reading and
+computing on.
 """
 
 from __future__ import annotations

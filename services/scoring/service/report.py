@@ -3,7 +3,8 @@ and the Kanwil's consolidated view, computed from the data on every request.
 
 One report reads the registry bundle (one request), the satker's history, plan targets and
 budget (three requests, concurrently), the evidence facts of each of the seven periods when a
-manual needs them (concurrently), and scores all seven periods with the engine. Nothing is
+manual needs them and the period is declared complete (ADR 0020; concurrently), and scores all
+seven periods with the engine. Nothing is
 cached and nothing is rounded but the ``*_display`` strings, so the JSON, the Excel and the PDF
 (all drawn from the one :class:`Report`) show the numbers ``/scores`` answers.
 
@@ -46,6 +47,7 @@ from services.scoring.schemas import (
     ScoreTable,
     TrendRow,
 )
+from services.scoring.service.cycle import evidence_path_applies
 from services.scoring.service.labels import LABELS, PERIODS, PERSPECTIVES, PLANS, SPENDING, STATUS, UNITS, label
 from services.scoring.service.manuals import ManualCache
 from services.scoring.service.present import value_display
@@ -80,10 +82,22 @@ async def _gather(calls: list[Callable[[], Awaitable[Any]]], limit: int = CONCUR
     return results
 
 
+async def _declared_evidence(*, peers: Peers, principal: Principal, prepared: Prepared, period: str) -> dict[str, Any]:
+    """The evidence facts of a period, but none, without asking, while the period is not declared
+    complete: the reported realisation stands then (ADR 0020), exactly as ``/scores`` scores it,
+    so the report's numbers are the scores' numbers (ADR 0014)."""
+    if not evidence_path_applies(prepared, period):
+        return {}
+    return await fetch_evidence(peers=peers, principal=principal, prepared=prepared, period=period)
+
+
 async def score_all_periods(*, peers: Peers, principal: Principal, prepared: Prepared) -> dict[str, Scorecard]:
     """The scorecards of the seven periods (the evidence of each read concurrently)."""
     evidence = await _gather(
-        [partial(fetch_evidence, peers=peers, principal=principal, prepared=prepared, period=p) for p in SCORE_PERIODS]
+        [
+            partial(_declared_evidence, peers=peers, principal=principal, prepared=prepared, period=p)
+            for p in SCORE_PERIODS
+        ]
     )
     return {p: score(prepared, p, evidence=ev) for p, ev in zip(SCORE_PERIODS, evidence, strict=True)}
 
@@ -329,7 +343,7 @@ async def build_consolidated(
     yellow IKU, and which IKU are red where."""
     members = await load_subtree(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
     evidence = await _gather(
-        [partial(fetch_evidence, peers=peers, principal=principal, prepared=p, period="Y") for p in members]
+        [partial(_declared_evidence, peers=peers, principal=principal, prepared=p, period="Y") for p in members]
     )
     cards = {p.satker["code"]: score(p, "Y", evidence=ev) for p, ev in zip(members, evidence, strict=True)}
     own = next(p for p in members if p.satker["code"] == code)

@@ -1,0 +1,152 @@
+"""The read path (issue 10, ADR 0014): one satker's scores with the evidence service present.
+
+Target (issue 10): ``GET /api/v1/scoring/satkers/{code}/scores`` p50 <= 5 ms **at the service**:
+measured here in the embedded composition (every service in one process; scoring reaches the
+registry and evidence through ``httpx.ASGITransport``, the same client code as over HTTP, ADR
+0002), registry and evidence on PostgreSQL (a temporary database), the seed imported, access logs
+off. The distributed composition adds one loopback HTTP connection per hop on top of this.
+
+One request of scores is: scoring's own request + the registry bundle (one request) + the evidence
+aggregates (one request) [+ evidence's request to the registry for the satker's path, unless a
+recent one is reused: ``KINERJA_EVIDENCE_SATKER_PATH_TTL_SECONDS``]. Printed, measured in the same
+run, so the ratio says where the time goes:
+
+* the floor: a trivial authenticated registry read (``GET /satkers/WBC.16``), the cost of one hop;
+* the bundle alone and the aggregates alone (the two hops scores makes);
+* scores with evidence, the path cache off (every aggregates request asks the registry) and on.
+
+    python -m bench.bench_read_path [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kernel.auth import TokenVerifier
+from kernel.settings import AuthSettings, CommonSettings
+from kernel.testing import temporary_database
+from runner.composition import build_system, running
+from services.evidence.settings import EvidenceSettings
+from services.registry.seed import load_seed_document
+from services.registry.settings import RegistrySettings
+
+TARGET_MS = 5.0
+SECRET = "bench-secret-not-for-production-0123456789abcdef"
+SATKER = "/api/v1/registry/satkers/WBC.16"
+BUNDLE = "/api/v1/registry/satkers/WBC.16/agreements/2024/bundle"
+AGGREGATES = "/api/v1/evidence/satkers/WBC.16/aggregates"
+SCORES = "/api/v1/scoring/satkers/WBC.16/scores"
+
+
+def _pct(samples: list[float], q: float) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+async def _sample(
+    client: httpx.AsyncClient, path: str, params: dict[str, Any], headers: dict[str, str], n: int
+) -> list[float]:
+    for _ in range(10):  # warm: manuals parsed, statements prepared, pools filled
+        r = await client.get(path, params=params, headers=headers)
+        assert r.status_code == 200, r.text
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        r = await client.get(path, params=params, headers=headers)
+        samples.append(time.perf_counter() - started)
+        assert r.status_code == 200, r.text
+    return samples
+
+
+def _line(name: str, samples: list[float], baseline: float | None = None) -> float:
+    p50 = _pct(samples, 0.5)
+    ratio = f"  ratio {p50 / baseline:5.2f}" if baseline else "  [baseline]"
+    print(
+        f"  {name:52s} p50 {p50 * 1e3:6.2f} ms  p99 {_pct(samples, 0.99) * 1e3:6.2f} ms"
+        f"  mean {statistics.mean(samples) * 1e3:6.2f} ms{ratio}"
+    )
+    return p50
+
+
+async def run(requests: int) -> None:
+    token = TokenVerifier(secret=SECRET).mint(subject="bench", role="admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    logging.getLogger("kinerja").setLevel(logging.WARNING)
+    with temporary_database("kinerja_bench_read") as url, tempfile.TemporaryDirectory() as tmp:
+
+        def system_of(ttl: float) -> Any:
+            system = build_system(
+                common=CommonSettings(environment="test", data_dir=Path(tmp)),
+                auth=AuthSettings(secret=SECRET),
+                settings={
+                    "registry": RegistrySettings(database_url=url),
+                    "evidence": EvidenceSettings(database_url=url, scanner="disabled", satker_path_ttl_seconds=ttl),
+                },
+                services=("registry", "evidence", "scoring"),
+            )
+            for app in system.apps.values():  # access logs off, as in production load tests
+                app.user_middleware[0].kwargs["access_log"] = False
+                app.middleware_stack = None
+            return system
+
+        uncached, cached = system_of(0), system_of(EvidenceSettings().satker_path_ttl_seconds)
+        async with running(uncached), running(cached):
+
+            def client(system: Any, name: str) -> httpx.AsyncClient:
+                return httpx.AsyncClient(transport=httpx.ASGITransport(app=system.apps[name]), base_url="http://b")
+
+            reg, ev, ev_cached = client(cached, "registry"), client(uncached, "evidence"), client(cached, "evidence")
+            sc, sc_cached = client(uncached, "scoring"), client(cached, "scoring")
+            r = await reg.post("/api/v1/registry/import", json=load_seed_document(), headers=headers)
+            assert r.status_code == 201, r.text
+            yp = {"year": 2024, "period": "Y"}
+            agg = {"year": 2024, "period": "Y", "indicator": ["3a-CP", "8a-N", "8b-N"]}
+            print(
+                "embedded composition (in-process ASGI), registry + evidence on PostgreSQL, "
+                f"n={requests}; load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+            )
+            floor = _line("one hop: GET registry satker (the floor)", await _sample(reg, SATKER, {}, headers, requests))
+            _line("registry bundle alone", await _sample(reg, BUNDLE, {}, headers, requests), floor)
+            _line("evidence aggregates, path cache off", await _sample(ev, AGGREGATES, agg, headers, requests), floor)
+            _line(
+                "evidence aggregates, path cache on",
+                await _sample(ev_cached, AGGREGATES, agg, headers, requests),
+                floor,
+            )
+            before = _line(
+                "scores with evidence, path cache off", await _sample(sc, SCORES, yp, headers, requests), floor
+            )
+            after = _line(
+                "scores with evidence, path cache on", await _sample(sc_cached, SCORES, yp, headers, requests), floor
+            )
+            verdict = "met" if after <= TARGET_MS / 1e3 else "NOT met"
+            print(
+                f"scores p50 with evidence: {after * 1e3:.2f} ms (target <= {TARGET_MS:.0f} ms at the service):"
+                f" {verdict}; path cache off {before * 1e3:.2f} ms, ratio on/off {after / before:.2f}"
+            )
+            a = (await sc.get(SCORES, params=yp, headers=headers)).json()["nko"]
+            b = (await sc_cached.get(SCORES, params=yp, headers=headers)).json()["nko"]
+            assert a == b, (a, b)
+            for c in (reg, ev, ev_cached, sc, sc_cached):
+                await c.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    asyncio.run(run(args.requests))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,7 +12,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
@@ -20,6 +20,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 
 from kernel.auth import TokenVerifier
@@ -40,6 +41,12 @@ def operation_id(route: APIRoute) -> str:
     return f"{tag}_{route.name}"
 
 
+class Readiness(BaseModel):
+    """The answer of ``GET /readyz`` when the part is ready."""
+
+    status: Literal["ready"]
+
+
 def health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -47,15 +54,22 @@ def health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: dependencies (database, storage) reachable", response_model=None)
-    async def readyz(request: Request) -> dict[str, str] | JSONResponse:
+    @router.get(
+        "/readyz",
+        summary="Readiness: dependencies (database, storage) reachable",
+        description='200 `{"status": "ready"}` when every readiness check of the part passes; '
+        "else 503 problem+json naming the dependency that failed.",
+        response_model=Readiness,
+        responses={503: {"description": "a dependency is not reachable (problem+json)"}},
+    )
+    async def readyz(request: Request) -> Readiness | JSONResponse:
         checks: list[ReadinessCheck] = getattr(request.app.state, "readiness_checks", [])
         for check in checks:
             try:
                 await check()
             except ProblemError as exc:
                 return problem_response(503, exc.to_problem(request.url.path) | {"status": 503})
-        return {"status": "ready"}
+        return Readiness(status="ready")
 
     return router
 

@@ -13,6 +13,8 @@ service is a 503, a timeout a 503 too, never a hang.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -101,12 +103,18 @@ class ServiceClient:
             raise _relay(response, self.service)
         return response
 
-    async def get_json(self, path: str, *, token: str | None, params: dict[str, Any] | None = None) -> Any:
+    async def get_json(
+        self, path: str, *, token: str | None, params: dict[str, Any] | None = None, exact: bool = False
+    ) -> Any:
+        """The answer's JSON. ``exact``: numbers with a fraction or exponent as ``Decimal``, with
+        exactly the digits sent (:mod:`kernel.wire`); else as ``float`` (orjson, the fast path)."""
         # orjson instead of httpx's ``Response.json()`` (stdlib json): the registry bundle behind
         # every score request is tens of kB, which the stdlib decodes several times slower.
         # Same result: orjson refuses a few things the stdlib accepts (integers beyond 64 bits,
         # numbers overflowing to infinity), so those bodies fall back to the stdlib decoder.
         response = await self.request("GET", path, token=token, params=params)
+        if exact:
+            return json.loads(response.content, parse_float=Decimal)
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from gateway.ratelimit import RateLimiter
 from gateway.upstream import Upstream
 from kernel.errors import PROBLEM_JSON, Problem, ServiceUnavailable, problem_response
 
 router = APIRouter(tags=["health"])
+
+
+class GatewayReadiness(BaseModel):
+    """The answer of the gateway's ``GET /readyz`` when every service is ready."""
+
+    status: Literal["ready"]
+    services: dict[str, str] = Field(description="service name → what its own /readyz answered")
 
 
 @router.get(
@@ -32,7 +40,7 @@ async def healthz() -> dict[str, str]:
         "Asks every service's `/readyz` (database, storage, scanner) and checks the rate limiter's "
         "storage; 503 problem+json naming what is not ready."
     ),
-    response_model=None,
+    response_model=GatewayReadiness,
     responses={
         200: {
             "content": {
@@ -47,7 +55,7 @@ async def healthz() -> dict[str, str]:
         503: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "A service is not ready"},
     },
 )
-async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
+async def readyz(request: Request) -> GatewayReadiness | JSONResponse:
     upstreams: dict[str, Upstream] = request.app.state.upstreams
     limiter: RateLimiter = request.app.state.limiter
     names = list(upstreams)
@@ -69,6 +77,6 @@ async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
             down.append("rate-limit storage")
             extra["rate_limit_storage"] = detail
     if not down:
-        return {"status": "ready", "services": services}
+        return GatewayReadiness(status="ready", services=services)
     err = ServiceUnavailable(f"not ready: {', '.join(sorted(down))}", extra=extra)
     return problem_response(503, err.to_problem(request.url.path))

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.types import Number
 
@@ -286,3 +286,73 @@ class ConsolidatedReport(BaseModel):
     members: list[MemberRank]
     red_indicators: list[RedIndicator]
     labels: dict[str, str]
+
+
+# --- the Zona Integritas reads (POST /zi/results, POST /zi/gap): exact decimals as decimal text ---
+
+#: an exact decimal as text (``"37.5"``, ``"-1.25"``); ``None`` where the engine has no value
+DecimalText = str | None
+
+
+class _Answer(BaseModel):  # the ZI answers: exactly what is sent, nothing more
+    model_config = ConfigDict(extra="forbid")
+
+
+class TemplateVersion(_Answer):
+    code: str
+    version: int
+
+
+class AreaResult(_Answer):
+    code: str
+    weight: DecimalText
+    points: DecimalText
+    share: DecimalText
+    halves: dict[str, DecimalText] = Field(description="half of the area (pemenuhan, reform, ...) → points")
+
+
+class PredicateCheck(_Answer):
+    code: str
+    required: DecimalText
+    actual: DecimalText
+    passed: bool | None = Field(description="null: not evaluable from what the level holds")
+
+
+class PredicateResult(_Answer):
+    predicate: str
+    reached: bool
+    complete: bool
+    failed: list[str] = Field(description="codes of the checks not passed")
+    checks: list[PredicateCheck]
+
+
+class ZiResults(_Answer):
+    """Results of one evaluation level: the totals, per area (when answers were given), the predicates."""
+
+    template: TemplateVersion
+    pengungkit: DecimalText
+    hasil: DecimalText
+    total: DecimalText
+    total_display: str | None = Field(description="the total as printed: 2 decimals, ROUND_HALF_UP")
+    areas: list[AreaResult] | None = Field(description="null when only the pengungkit and hasil totals were given")
+    sub_components: dict[str, DecimalText] | None
+    predicate: str | None = Field(description="the highest predicate reached (WBK, WBBM), null: none")
+    predicates: list[PredicateResult]
+    missing: dict[str, dict[str, DecimalText]] = Field(
+        description="predicate → area, pengungkit or total → points still missing"
+    )
+
+
+class GapRow(_Answer):
+    question: str
+    weight: DecimalText
+    unit_value: DecimalText
+    evaluator_value: DecimalText
+    points_at_risk: DecimalText
+
+
+class ZiGap(_Answer):
+    """Per question the unit's answer against the evaluator's and the points at risk."""
+
+    template: TemplateVersion
+    items: list[GapRow]

@@ -22,8 +22,6 @@ NOT_YET_TYPED = {
     "POST /api/v1/scoring/satkers/{code}/report-check",
     "GET /api/v1/scoring/satkers/{code}/scores",
     "GET /api/v1/scoring/satkers/{code}/what-it-takes",
-    "POST /api/v1/scoring/zi/gap",
-    "POST /api/v1/scoring/zi/results",
     "GET /api/v1/registry/calendars",  # i11 cycle: to be typed
     "GET /api/v1/registry/events",  # i11 cycle: to be typed
     "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle",  # i11 cycle: to be typed
@@ -40,7 +38,6 @@ NOT_YET_TYPED = {
     "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/validate",  # i11 cycle: to be typed
     "POST /api/v1/registry/satkers/{code}/calendars",  # i11 cycle: to be typed
     "PUT /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes/{iku}",  # i11 cycle: to be typed
-    "GET /readyz",  # kernel: dict | problem JSONResponse
 }
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES
+from services.scoring.schemas import ZiGap, ZiResults
 from services.scoring.service import zi as service
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["zona_integritas"], responses=PROBLEM_RESPONSES)
@@ -20,7 +21,14 @@ class TemplateRef(BaseModel):
     year: int | None = Field(default=None, ge=2000, le=2100)
 
 
-@router.post("/zi/results", summary="Results of one ZI evaluation level: areas, components, predicate, gaps")
+@router.post(
+    "/zi/results",
+    summary="Results of one ZI evaluation level: areas, components, predicate, gaps",
+    description="The template version comes from the registry (by code and version, or the one in force "
+    "for the evaluation year); the level is either every question's answer or the pengungkit and hasil "
+    "totals. Exact decimals are answered as decimal strings.",
+    response_model=ZiResults,
+)
 async def zi_results(
     request: Request,
     principal: PrincipalDep,
@@ -39,7 +47,12 @@ async def zi_results(
     return {"template": {"code": row["code"], "version": row["version"]}, **out}
 
 
-@router.post("/zi/gap", summary="Gap view: per question the unit's answer against the evaluator's, points at risk")
+@router.post(
+    "/zi/gap",
+    summary="Gap view: per question the unit's answer against the evaluator's, points at risk",
+    description="Both sides are objects question code → answer; an unknown question is a 422 naming it.",
+    response_model=ZiGap,
+)
 async def zi_gap(
     request: Request,
     principal: PrincipalDep,

@@ -29,8 +29,8 @@ from kernel.db import Database
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
 from runner.composition import System, build_system, running
-from services.registry.service import notify, notify_worker
 from services.registry.service import cycle_events as events
+from services.registry.service import notify, notify_worker
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 from tests.registry.conftest import mini_document

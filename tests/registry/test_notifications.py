@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
+import signal
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +36,7 @@ from services.registry.service import cycle_events as events
 from services.registry.service import notify, notify_worker
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
+from tests.paths import ROOT
 from tests.registry.conftest import mini_document
 
 pytestmark = pytest.mark.anyio
@@ -456,3 +460,34 @@ async def test_the_worker_loop_runs_until_cancelled(world: World) -> None:
     finally:
         await receiver.stop()
         await world.deactivate(sub)
+
+
+async def test_the_kinerja_worker_command_delivers(world: World) -> None:
+    """``kinerja worker`` as its own process (distributed mode) on the same database."""
+    receiver = Receiver(secret="rahasia-penerima-uji-0005")
+    await receiver.start()
+    sub = await world.subscribe(receiver, ["cycle.note_recorded"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINERJA_")}
+    env |= {
+        "KINERJA_REGISTRY_DATABASE_URL": str(world.settings.database_url),
+        "KINERJA_REGISTRY_WEBHOOK_BLOCK_PRIVATE": "false",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "runner.cli", "worker", "--interval", "0.1", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        event_id = await world.event("cycle.note_recorded", CHILD, {"indicator": "1a-N"})
+        for _ in range(300):
+            if receiver.posts or process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert [p[0] for p in receiver.posts] == [str(event_id)]
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        out, _ = await process.communicate()
+        await receiver.stop()
+        await world.deactivate(sub)
+    assert process.returncode in (0, -signal.SIGTERM), out.decode()[-2000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,7 @@ class RegistrySettings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     worker_interval_seconds: float = 15.0
+    worker_heartbeat_file: Path | None = None  # touched after every good run (the worker's liveness probe)
     embedded_worker: bool = False  # run the notification worker inside the app (the embedded runner sets it)
 
     def resolved_database_url(self, common: CommonSettings) -> str:

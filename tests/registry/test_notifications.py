@@ -441,11 +441,12 @@ async def test_reminders_by_a_fake_clock_each_once_and_the_kanwil_digest(
     assert len(own) == len(set(own)) and f"[kinerja] Laporan {KANWIL} Q1 2024 terlambat" in own
 
 
-async def test_the_worker_loop_runs_until_cancelled(world: World) -> None:
+async def test_the_worker_loop_runs_until_cancelled(world: World, tmp_path: Path) -> None:
     receiver = Receiver(secret="rahasia-penerima-uji-0004")
     await receiver.start()
     sub = await world.subscribe(receiver, ["cycle.calendar_recorded"])
-    settings = world.settings.model_copy(update={"worker_interval_seconds": 0.05})
+    heartbeat = tmp_path / "alive"
+    settings = world.settings.model_copy(update={"worker_interval_seconds": 0.05, "worker_heartbeat_file": heartbeat})
     try:
         event_id = await world.event("cycle.calendar_recorded", KANWIL, {"version": 9})
         task = asyncio.create_task(notify_worker.run_forever(world.db, settings))
@@ -457,6 +458,7 @@ async def test_the_worker_loop_runs_until_cancelled(world: World) -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert [p[0] for p in receiver.posts] == [str(event_id)]
+        assert heartbeat.exists()  # noqa: ASYNC240 (one stat in a test)
     finally:
         await receiver.stop()
         await world.deactivate(sub)

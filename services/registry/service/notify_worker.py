@@ -72,11 +72,15 @@ def http_client(settings: RegistrySettings) -> httpx.AsyncClient:
 
 
 async def run_forever(db: Database, settings: RegistrySettings, *, clock: Callable[[], datetime] = utcnow) -> None:
-    """Run :func:`run_once` until cancelled; a failing tick is logged and the next one runs."""
+    """Run :func:`run_once` until cancelled. A failing tick (database away, a bug) is logged with
+    its traceback and the next one runs; the heartbeat file is touched only after a good tick, so
+    a worker that keeps failing is restarted by its liveness probe."""
     async with http_client(settings) as http:
         while True:
             try:
                 tick = await run_once(db, settings, http, now=clock())
+                if settings.worker_heartbeat_file is not None:
+                    await anyio.Path(settings.worker_heartbeat_file).touch()
                 if tick.queued or tick.reminders or tick.tried:
                     log.info(
                         "notifications: queued %d, reminders %d, tried %d", tick.queued, tick.reminders, tick.tried

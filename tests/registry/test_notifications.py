@@ -493,3 +493,41 @@ async def test_the_kinerja_worker_command_delivers(world: World) -> None:
         await receiver.stop()
         await world.deactivate(sub)
     assert process.returncode in (0, -signal.SIGTERM), out.decode()[-2000:]
+
+
+async def test_the_embedded_mode_runs_the_worker_in_the_app_on_sqlite(
+    auth: AuthSettings, mint: Mint, tmp_path: Path
+) -> None:
+    """``kinerja run``: the registry's lifespan runs the same loop as a task, here on SQLite."""
+    heartbeat = tmp_path / "alive"
+    settings = RegistrySettings(
+        database_url=f"sqlite:///{tmp_path / 'registry.db'}",
+        webhook_block_private=False,
+        embedded_worker=True,
+        worker_interval_seconds=0.05,
+        worker_heartbeat_file=heartbeat,
+    )
+    common = CommonSettings(environment="test", data_dir=tmp_path)
+    built = build_system(common=common, auth=auth, settings={"registry": settings}, services=("registry", "scoring"))
+    receiver = Receiver(secret="rahasia-penerima-uji-0006")
+    await receiver.start()
+    try:
+        async with running(built):
+            transport = httpx.ASGITransport(app=built.apps["registry"])
+            async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+                w = World(client, built, settings, bearer(mint("admin", sub="admin@pusat")))
+                for doc in documents()[:1]:
+                    r = await client.post(f"{REG}/import", json=doc, headers=w.admin)
+                    assert r.status_code == 201, r.text
+                await w.subscribe(receiver, ["cycle.published"])
+                event_id = await w.event("cycle.published", KANWIL, {"skep_number": "KEP-9/2024"})
+                for _ in range(200):
+                    if receiver.posts and heartbeat.exists():  # noqa: ASYNC240 (a stat in a test)
+                        break
+                    await asyncio.sleep(0.05)
+                assert [p[0] for p in receiver.posts] == [str(event_id)]
+                assert heartbeat.exists()  # noqa: ASYNC240
+                d = next(d for d in await w.deliveries() if d["event_id"] == event_id)
+                assert (d["status"], d["attempts"], d["response_code"]) == ("delivered", 1, 204)
+    finally:
+        await receiver.stop()

@@ -3,8 +3,8 @@
 ``running_parts(plan)`` starts registry, evidence and scoring as ``kinerja serve`` processes on
 free loopback ports (each told its peers' URLs, each data owner its own PostgreSQL schema), then
 the gateway and the notification worker (``kinerja worker``, no port), and stops them in reverse
-order when the context is left. The test suite uses it (tests/gateway/test_distributed.py) and so does ``kinerja run-distributed`` (``run()``), which adds
-what a developer's machine needs around it:
+order when the context is left. The test suite uses it (tests/gateway/test_distributed.py) and so
+does ``kinerja run-distributed`` (``run()``), which adds what a developer's machine needs around it:
 
 * the PostgreSQL database (``KINERJA_DISTRIBUTED_DATABASE``, default ``kinerja``) is created on the
   local server (``KINERJA_DISTRIBUTED_ADMIN_DATABASE_URL``) when missing;

@@ -183,6 +183,15 @@ def email_of_event(e: OutboxEvent) -> tuple[str, str]:
 # --- the dispatcher
 
 
+def _event_delivery(
+    e: OutboxEvent, key: str, channel: str, target: str, body: str, now: datetime, **extra: Any
+) -> Delivery:
+    return Delivery(
+        key=key, channel=channel, kind=e.type, event_id=e.id, target=target, body=body,
+        next_attempt_at=now, created_at=now, **extra,
+    )  # fmt: skip
+
+
 async def enqueue(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
     """Queue deliveries for the outbox events after the cursor; returns how many were queued."""
     repo = NotifyRepository(session)
@@ -198,36 +207,12 @@ async def enqueue(session: AsyncSession, *, now: datetime, limit: int = 500) -> 
         for s in subs:
             if s.event_types and e.type not in s.event_types:
                 continue
-            session.add(
-                Delivery(
-                    key=f"webhook:{s.id}:{e.id}",
-                    channel="webhook",
-                    kind=e.type,
-                    event_id=e.id,
-                    subscriber_id=s.id,
-                    target=s.url,
-                    body=body,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            session.add(_event_delivery(e, f"webhook:{s.id}:{e.id}", "webhook", s.url, body, now, subscriber_id=s.id))
             queued += 1
         address = await recipient_of(session, e.satker_code) if e.type in EMAIL_EVENTS else None
         if address:
             subject, text = email_of_event(e)
-            session.add(
-                Delivery(
-                    key=f"email:{e.id}:{address}",
-                    channel="email",
-                    kind=e.type,
-                    event_id=e.id,
-                    target=address,
-                    subject=subject,
-                    body=text,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            session.add(_event_delivery(e, f"email:{e.id}:{address}", "email", address, text, now, subject=subject))
             queued += 1
     cursor.after = events[-1].id or cursor.after
     await repo.add(cursor)

@@ -175,9 +175,9 @@ class World:
         return int(r.json()["id"])
 
     async def deactivate(self, subscriber_id: int) -> None:
-        async with self.db.sessions() as session:
-            await notify.deactivate_subscriber(session=session, subscriber_id=subscriber_id)
-            await session.commit()
+        r = await self.client.delete(f"{REG}/notifications/subscribers/{subscriber_id}", headers=self.admin)
+        assert r.status_code == 200, r.text
+        assert r.json()["active"] is False
 
     async def event(self, type: str, satker: str, payload: dict[str, Any]) -> int:
         """Write an outbox event as a committed change does (the outbox is ADR 0020's, tested there)."""

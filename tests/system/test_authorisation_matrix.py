@@ -411,6 +411,9 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/registry/notifications/subscribers"): Entry(
         on_system(Action.MANAGE), lambda c: Req(f"{REG}/notifications/subscribers"), scoped=False
     ),
+    ("DELETE", "/api/v1/registry/notifications/subscribers/{subscriber_id}"): Entry(
+        on_system(Action.MANAGE), lambda c: Req(f"{REG}/notifications/subscribers/999999"), scoped=False
+    ),
     ("PUT", "/api/v1/registry/notifications/recipients/{code}"): Entry(
         on_system(Action.MANAGE),
         lambda c: Req(f"{REG}/notifications/recipients/{c.code}", json={"email": "operator@example.go.id"}),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
 from kernel.auth import Action, PrincipalDep, ensure_allowed
@@ -132,6 +132,17 @@ async def create_subscriber(
 async def list_subscribers(session: ReadSessionDep, principal: PrincipalDep) -> SubscriberList:
     ensure_allowed(principal, Action.MANAGE, [])
     return SubscriberList(items=[_sub(s) for s in await notify.subscribers(session)])
+
+
+@router.delete(
+    "/notifications/subscribers/{subscriber_id}",
+    summary="Deactivate a webhook subscriber (admin): nothing more is queued or sent to it; its log stays",
+)
+async def deactivate_subscriber(
+    subscriber_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, principal: PrincipalDep
+) -> SubscriberOut:
+    ensure_allowed(principal, Action.MANAGE, [])
+    return _sub(await notify.deactivate_subscriber(session=session, subscriber_id=subscriber_id))
 
 
 @router.put(

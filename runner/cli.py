@@ -14,6 +14,7 @@ are only what differs between two runs on the same machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -121,6 +122,33 @@ def cmd_run_distributed(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The notification worker (ADR 0021): queue outbox events and reminders, send due deliveries."""
+    import anyio
+
+    from kernel.db import Database
+    from kernel.settings import CommonSettings
+    from services.registry.service.notify_worker import run_forever
+    from services.registry.settings import RegistrySettings
+
+    _configure_logging(False)
+    common = CommonSettings()
+    settings = RegistrySettings()
+    if args.interval is not None:
+        settings = settings.model_copy(update={"worker_interval_seconds": args.interval})
+
+    async def main() -> None:
+        db = Database.create(settings.resolved_database_url(common), schema=settings.database_schema, pool_size=2)
+        try:
+            await run_forever(db, settings)
+        finally:
+            await db.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the loop; state is in the database
+        anyio.run(main)
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.openapi import CHECKED_IN, build_document, render, service_apps_for_docs
@@ -196,6 +224,12 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--database", help="database name (default KINERJA_DISTRIBUTED_DATABASE, kinerja)")
     d.add_argument("--no-seed", action="store_true", help="do not load the demo data into an empty registry")
     d.set_defaults(func=cmd_run_distributed)
+
+    w = sub.add_parser("worker", help="the notification worker: webhooks, e-mail, reminders (distributed mode)")
+    w.add_argument(
+        "--interval", type=float, help="seconds between runs (default KINERJA_REGISTRY_WORKER_INTERVAL_SECONDS)"
+    )
+    w.set_defaults(func=cmd_worker)
 
     o = sub.add_parser("openapi", help="print the merged OpenAPI document")
     mode = o.add_mutually_exclusive_group()

@@ -2,9 +2,9 @@
 
 ``running_parts(plan)`` starts registry, evidence and scoring as ``kinerja serve`` processes on
 free loopback ports (each told its peers' URLs, each data owner its own PostgreSQL schema), then
-the gateway, and stops them in reverse order when the context is left. The test suite uses it
-(tests/gateway/test_distributed.py) and so does ``kinerja run-distributed`` (``run()``), which adds
-what a developer's machine needs around it:
+the gateway and the notification worker (``kinerja worker``, no port), and stops them in reverse
+order when the context is left. The test suite uses it (tests/gateway/test_distributed.py) and so
+does ``kinerja run-distributed`` (``run()``), which adds what a developer's machine needs around it:
 
 * the PostgreSQL database (``KINERJA_DISTRIBUTED_DATABASE``, default ``kinerja``) is created on the
   local server (``KINERJA_DISTRIBUTED_ADMIN_DATABASE_URL``) when missing;
@@ -123,6 +123,15 @@ def running_parts(plan: Plan) -> Iterator[dict[str, Served]]:
         )
         stack.callback(out["gateway"].stop)
         wait_healthy(out["gateway"], plan.timeout)
+        if "registry" in services:  # the notification worker (ADR 0021) on the registry's database
+            out["worker"] = launch(
+                "worker",
+                env["registry"],
+                command=("worker",),
+                log_path=log_path("worker"),
+                inherit_kinerja_env=plan.inherit_env,
+            )
+            stack.callback(out["worker"].stop)
         yield out
 
 
@@ -274,7 +283,10 @@ def run(
                 verifier = TokenVerifier(secret=secret, issuer=auth.issuer, audience=auth.audience)
                 token = verifier.mint(subject="kinerja-seed", role=Role.ADMIN, ttl_seconds=600)
                 seeded = asyncio.run(_seed(gateway_url, token, verifier))
-            lines = [f"  {n:<9} {s.url:<28} pid {s.process.pid:<8} log {s.log_path}" for n, s in parts.items()]
+            lines = [
+                f"  {n:<9} {s.url if n != 'worker' else '(no HTTP port)':<28} pid {s.process.pid:<8} log {s.log_path}"
+                for n, s in parts.items()
+            ]
             _say(
                 "running\n"
                 + "\n".join(lines)

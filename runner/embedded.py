@@ -108,6 +108,8 @@ def create_embedded_app(
     chosen = services if services is not None else list(SERVICES)
     if "evidence" in chosen and "evidence" not in settings:
         settings["evidence"] = embedded_evidence_settings()
+    if "registry" in chosen and "registry" not in settings:
+        settings["registry"] = embedded_registry_settings()
     system = build_system(
         common=common,
         auth=auth or AuthSettings(),
@@ -115,6 +117,17 @@ def create_embedded_app(
         services=chosen,
     )
     return embedded_gateway(system, gateway, on_startup=seed_demo_data if seed else None)
+
+
+def embedded_registry_settings() -> Any:
+    """The registry's settings with the notification worker inside the app (ADR 0021), unless
+    ``KINERJA_REGISTRY_EMBEDDED_WORKER`` says otherwise."""
+    from services.registry.settings import RegistrySettings
+
+    registry = RegistrySettings()
+    if "embedded_worker" in registry.model_fields_set:
+        return registry
+    return registry.model_copy(update={"embedded_worker": True})
 
 
 StartupHook = Callable[[System], Awaitable[object]]  # the result (e.g. what seeding did) is ignored

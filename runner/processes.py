@@ -61,6 +61,7 @@ def launch(
     extra_args: tuple[str, ...] = ("--no-access-log",),
     log_path: Path | None = None,
     inherit_kinerja_env: bool = False,
+    command: tuple[str, ...] | None = None,
 ) -> Served:
     """Start ``kinerja serve <target>`` (or ``uvicorn <app>`` when ``app`` is given); do not wait.
 
@@ -69,7 +70,9 @@ def launch(
     """
     port = port or free_port()
     log = log_path or Path(tempfile.mkstemp(prefix=f"kinerja-{target}-", suffix=".log")[1])
-    if app is None:
+    if command is not None:  # another kinerja command (the notification worker: no port, no /healthz)
+        cmd = [sys.executable, "-m", "runner.cli", *command]
+    elif app is None:
         cmd = [sys.executable, "-m", "runner.cli", "serve", target, "--host", host, "--port", str(port), *extra_args]
     else:
         cmd = [sys.executable, "-m", "uvicorn", app, "--host", host, "--port", str(port), "--loop", "uvloop",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +13,7 @@ from kernel.app import add_network_peers, new_service_app, service_database, tok
 from kernel.client import Peers
 from kernel.settings import AuthSettings, CommonSettings
 from services.registry.api import build_router
+from services.registry.service import notify_worker
 from services.registry.settings import RegistrySettings
 
 SERVICE = "registry"
@@ -33,9 +36,19 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_database(
             app, service=SERVICE, url=url, schema=settings.database_schema, migrate=settings.auto_migrate
-        ):
+        ) as db:
             add_network_peers(peers, {"scoring": settings.scoring_url})
-            yield
+            if not settings.embedded_worker:
+                yield
+                return
+            # embedded mode: the notification worker is a task of this process (ADR 0021)
+            worker = asyncio.create_task(notify_worker.run_forever(db, settings), name="kinerja-notify-worker")
+            try:
+                yield
+            finally:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
 
     app = new_service_app(
         service=SERVICE,

@@ -157,7 +157,12 @@ def test_kubernetes_references_probes_and_budgets() -> None:
     by_kind: dict[str, dict[str, dict[str, Any]]] = {}
     for d in docs:
         by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
-    deployments = by_kind["Deployment"]
+    deployments = dict(by_kind["Deployment"])
+    worker = deployments.pop("kinerja-worker")  # no HTTP port: an exec probe on its heartbeat (ADR 0021)
+    assert worker["spec"]["template"]["spec"]["containers"][0]["args"] == ["worker"]
+    assert "kinerja-worker.alive" in " ".join(
+        worker["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["exec"]["command"]
+    )
     assert set(deployments) == {f"kinerja-{p}" for p in (*SERVICES, "gateway")}
     assert "kinerja-migrations" in by_kind["Job"]
     served = _served_paths()

@@ -403,6 +403,24 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
         READ, lambda c: Req(agr(c, "/cycle/Q2/published"))
     ),
     ("GET", "/api/v1/registry/events"): Entry(on_system(Action.READ), lambda c: Req(f"{REG}/events"), scoped=False),
+    ("POST", "/api/v1/registry/notifications/subscribers"): Entry(
+        on_system(Action.MANAGE),
+        lambda c: Req(f"{REG}/notifications/subscribers", json={"name": "x", "url": "ftp://x"}),
+        scoped=False,
+    ),
+    ("GET", "/api/v1/registry/notifications/subscribers"): Entry(
+        on_system(Action.MANAGE), lambda c: Req(f"{REG}/notifications/subscribers"), scoped=False
+    ),
+    ("DELETE", "/api/v1/registry/notifications/subscribers/{subscriber_id}"): Entry(
+        on_system(Action.MANAGE), lambda c: Req(f"{REG}/notifications/subscribers/999999"), scoped=False
+    ),
+    ("PUT", "/api/v1/registry/notifications/recipients/{code}"): Entry(
+        on_system(Action.MANAGE),
+        lambda c: Req(f"{REG}/notifications/recipients/{c.code}", json={"email": "operator@example.go.id"}),
+    ),
+    ("GET", "/api/v1/registry/deliveries"): Entry(
+        on_system(Action.MANAGE), lambda c: Req(f"{REG}/deliveries"), scoped=False
+    ),
     # --- scoring
     ("POST", "/api/v1/scoring/manuals/validate"): Entry(
         authenticated,

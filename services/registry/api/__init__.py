@@ -14,6 +14,7 @@ def build_router() -> APIRouter:
         cycle,
         history,
         measures,
+        notifications,
         rule_sets,
         satkers,
         transfer,
@@ -24,6 +25,17 @@ def build_router() -> APIRouter:
     router = APIRouter(
         prefix="/api/v1/registry", dependencies=[Depends(current_principal)], responses=PROBLEM_RESPONSES
     )
-    for module in (satkers, rule_sets, agreements, measures, transfer, zi, zi_evaluations, history, cycle):
+    for module in (
+        satkers,
+        rule_sets,
+        agreements,
+        measures,
+        transfer,
+        zi,
+        zi_evaluations,
+        history,
+        cycle,
+        notifications,
+    ):
         router.include_router(module.router)
     return router

@@ -69,7 +69,7 @@ def test_run_distributed_starts_serves_and_stops_everything(pg_url: str, tmp_pat
         assert "demo data loaded into the registry" in text
         assert (tmp_path / "data" / "distributed" / "s3" / "s3.json").exists()
         children = _children(proc.pid)
-        assert len(children) == 5, text  # weed, registry, evidence, scoring, gateway
+        assert len(children) == 6, text  # weed, registry, evidence, scoring, gateway, notification worker
 
         gw = f"http://127.0.0.1:{port}"
         ready = httpx.get(gw + "/readyz", timeout=10)

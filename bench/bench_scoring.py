@@ -518,6 +518,7 @@ async def bench_api(requests: int) -> None:
         plain_system = system_of("registry", "scoring")
         # the real deployment: evidence present (no documents), so every evidence-driven IKU
         # (3a-CP, 8a-N, 8b-N) asks it for aggregates, and evidence asks the registry who may read
+        # (once per satker and KINERJA_EVIDENCE_SATKER_PATH_TTL_SECONDS: the path is reused, ADR 0014)
         full_system = system_of("registry", "evidence", "scoring", evidence=True)
         async with running(plain_system), running(full_system):
             reg = httpx.AsyncClient(

@@ -42,7 +42,14 @@ def test_a_service_never_imports_another(service: str) -> None:
 
 
 def test_contracts_import_only_the_stdlib_pydantic_and_the_kernel() -> None:
-    allowed = set(sys.stdlib_module_names) | {"__future__", "pydantic", "pydantic_core", "typing_extensions", "kernel", "contracts"}
+    allowed = set(sys.stdlib_module_names) | {
+        "__future__",
+        "pydantic",
+        "pydantic_core",
+        "typing_extensions",
+        "kernel",
+        "contracts",
+    }
     bad = {f: sorted(n for n in names if top(n) not in allowed) for f, names in imports_of("contracts").items()}
     assert not {f: n for f, n in bad.items() if n}
 

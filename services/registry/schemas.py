@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from contracts.bundle import Bundle as Bundle
+from contracts.bundle import Bundles as Bundles
 from kernel.types import BoundedNumber, InputModel, Number, OrgCode
 from services.registry.service.periods import MeasurePeriod, TargetPeriod
 
@@ -285,71 +287,8 @@ class ClosureOut(BaseModel):
 # --- bundle (contracts.md §6) ------------------------------------------------------------
 
 
-class BundleSatker(BaseModel):
-    code: str
-    name: str
-    kind: str
-    parent: str | None
-    path: list[str]
-    staff: int | None
-
-
-class BundleAgreement(BaseModel):
-    number: str
-    year: int
-    level: str
-    version: int
-
-
-class BundleRuleSet(BaseModel):
-    code: str
-    version: int
-    document: dict[str, Any]
-
-
-class BundleAddendum(BaseModel):
-    number: str
-    version: int
-    recorded_at: datetime
-    recorded_by: str
-    note: str | None
-
-
-class BundleManual(BaseModel):
-    version: int
-    document: dict[str, Any]
-
-
-class BundleIndicator(IndicatorSummary):
-    manual: BundleManual | None
-    targets: dict[str, TargetOut]
-    measures: dict[str, dict[str, Number]]
-
-
-class BundleCycle(BaseModel):
-    state: str
-    revision: int
-    submitted_at: datetime | None
-    due: datetime | None
-    on_time: bool | None
-
-
-class Bundle(BaseModel):
-    as_of: datetime
-    satker: BundleSatker
-    agreement: BundleAgreement
-    rule_set: BundleRuleSet
-    addenda: list[BundleAddendum]
-    objectives: list[ObjectiveOut]
-    indicators: list[BundleIndicator]
-    closed_periods: list[str]
-    #: the reporting cycle per quarter at ``as_of`` (ADR 0020): state, revision, submitted_at, due, on_time
-    cycle: dict[str, BundleCycle] = {}
-
-
-class Bundles(BaseModel):
-    as_of: datetime
-    items: list[Bundle]
+# The bundle is a contract (ADR 0016): ``contracts/bundle.py`` defines it once; the registry
+# builds it (service/bundles.py, typed with it) and scoring reads it with it; re-exported at the top.
 
 
 # --- import / export ----------------------------------------------------------------------

@@ -39,8 +39,8 @@ assert set(QUARTERS_OF) == set(SCORE_PERIODS)
 
 def undeclared(prepared: Prepared, period: str) -> list[str]:
     """The quarters of the period's window whose report is not declared complete yet."""
-    cycle = prepared.cycle
-    return [q for q in QUARTERS_OF[period] if (cycle.get(q) or {}).get("state") not in DECLARED]
+    cycle = prepared.cycle  # a quarter without a submission by ``as_of`` is absent (contracts §6)
+    return [q for q in QUARTERS_OF[period] if (facts := cycle.get(q)) is None or facts["state"] not in DECLARED]
 
 
 def evidence_path_applies(prepared: Prepared, period: str) -> bool:

@@ -1,5 +1,6 @@
 """Who may import whom (ADR 0001, 0016): services never import each other; ``contracts`` imports only
-the standard library, pydantic (with typing_extensions, its TypedDict on Python 3.11) and the kernel; the kernel imports neither contracts nor a service."""
+the standard library, pydantic (with typing_extensions) and the kernel; the kernel imports neither
+contracts nor a service."""
 
 from __future__ import annotations
 

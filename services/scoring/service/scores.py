@@ -35,6 +35,7 @@ from services.scoring.engine.scorecard import (
     realise,
     score,
 )
+from services.scoring.schemas import RegionLine
 from services.scoring.service.manuals import ManualCache
 from services.scoring.store import peers as reads
 
@@ -204,7 +205,7 @@ def region_value(
     ind: Indicator,
     period: str,
     evidence: Mapping[str, Mapping[str, Evidence]] | None = None,
-) -> dict[str, Any]:
+) -> RegionLine:
     """Region-wide realisation/index of one IKU per its ``region_aggregation``:
     ``sum_of_parts`` adds every satker's parts per period (and joins their evidence facts), then
     applies the Kanwil's manual (a ratio stays a ratio of sums); ``mean`` averages the satker

@@ -41,6 +41,7 @@ from services.registry.schemas import (
     Bundles,
     ClosureOut,
     DocumentOut,
+    ImportDocument,
     ManualOut,
     TargetRow,
     TargetsOut,
@@ -201,8 +202,11 @@ async def get_bundles(
 @router.get(
     f"{BASE}/export",
     summary="The whole agreement in the import format (JSON, YAML or an .xlsx workbook)",
-    response_model=None,
-    responses={200: {"content": {"application/json": {}, "application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
+    description="The agreement as `kinerja.agreement/v1` (the document `POST /import` takes): the satker "
+    "lineage, the original targets, each addendum's changes, manuals, measures and closed periods as they "
+    "stood at `as_of`. JSON by default; `format=yaml` / `xlsx` or the Accept header choose another form.",
+    response_model=ImportDocument,  # the JSON form's schema (the route answers a Response itself)
+    responses={200: {"content": {"application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
 )
 async def export_agreement(
     code: OrgCodePath,

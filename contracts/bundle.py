@@ -173,3 +173,94 @@ def check_bundle(raw: bytes | str) -> Bundle:
 
 def check_bundles(raw: bytes | str) -> Bundles:
     return BUNDLES.validate_json(raw)
+
+
+#: a bundle as OpenAPI shows it: one IKU kept of the shipped 2024 agreement (tests check it meets :data:`BUNDLE`)
+EXAMPLE: dict[str, Any] = {
+    "as_of": "2024-12-31T16:59:59Z",
+    "satker": {
+        "code": "WBC.16",
+        "name": "Kantor Wilayah DJBC Kalimantan Bagian Timur",
+        "kind": "kanwil",
+        "parent": None,
+        "path": ["WBC.16"],
+        "staff": 71,
+    },
+    "agreement": {"number": "PK-29/BC/2024", "year": 2024, "level": "Kemenkeu-Two", "version": 2},
+    "rule_set": {
+        "code": "KMK-300-2022",
+        "version": 1,
+        "document": {
+            "code": "KMK-300-2022",
+            "version": 1,
+            "index": {"floor": 0, "cap": 120},
+            "polarity": {
+                "max": {"formula": "ratio"},
+                "min": {"formula": "two_minus_ratio"},
+                "stabilize": {"formula": "stabilize"},
+            },
+            "perspectives": [
+                {"code": "stakeholder", "name": "Stakeholder", "weight": 0.3},
+                {"code": "customer", "name": "Customer", "weight": 0.2},
+                {"code": "internal_process", "name": "Internal Process", "weight": 0.25},
+                {"code": "learning_growth", "name": "Learning & Growth", "weight": 0.25},
+            ],
+            "predicates": [
+                {"name": "Istimewa", "above": 100},
+                {"name": "Baik", "at_least": 90},
+                {"name": "Butuh Perbaikan", "at_least": 70},
+                {"name": "Kurang", "at_least": 50},
+                {"name": "Sangat Kurang"},
+            ],
+            "status_bands": [
+                {"status": "green", "at_least": 100},
+                {"status": "yellow", "at_least": 80},
+                {"status": "red"},
+            ],
+        },
+    },
+    "addenda": [
+        {
+            "number": "PK-29A/BC/2024",
+            "version": 2,
+            "recorded_at": "2024-07-01T00:00:00Z",
+            "recorded_by": "admin",
+            "note": "4a-N quarterly targets",
+        }
+    ],
+    "objectives": [
+        {
+            "code": "SS-1",
+            "name": "Dukungan terhadap perekonomian yang optimal",
+            "perspective": "stakeholder",
+            "weight": 1.0,
+        }
+    ],
+    "indicators": [
+        {
+            "code": "1b-N",
+            "objective": "SS-1",
+            "name": "Persentase efektivitas asistensi UMKM berorientasi ekspor",
+            "polarity": "max",
+            "unit": "percent",
+            "scale": None,
+            "consolidation": "take_last_known_value",
+            "validity_control": "P/M",
+            "weight": 1.0,
+            "region_aggregation": "own",
+            "manual": {"version": 1, "document": {"realization": {"op": "reported"}}},
+            "targets": {"Y": {"value": 82.0, "document": "PK-29/BC/2024", "version": 1}},
+            "measures": {"Y": {"realization": 99.39}},
+        }
+    ],
+    "closed_periods": ["Q1", "Q2"],
+    "cycle": {
+        "Q1": {
+            "state": "published",
+            "revision": 1,
+            "submitted_at": "2024-04-08T03:00:00Z",
+            "due": "2024-04-10T16:59:59Z",
+            "on_time": True,
+        }
+    },
+}

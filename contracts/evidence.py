@@ -156,3 +156,40 @@ def read_facts(body: Any) -> IndicatorFacts:
 def read_many_facts(body: Any) -> ManyIndicatorFacts:
     """The decoded several-IKU answer, checked (tolerant reader). Raises ``ValidationError``."""
     return MANY.validate_python(body, extra="ignore")
+
+
+#: one IKU's facts as OpenAPI shows them (docs/contracts.md §8; ``tests`` check it meets :data:`ONE`)
+EXAMPLE: dict[str, Any] = {
+    "satker": "KBC.1602",
+    "indicator": "3a-CP",
+    "year": 2024,
+    "period": "Q1",
+    "window": {"from": "2024-01-01", "to": "2024-03-31"},
+    "as_of": "2024-04-02T08:00:00+00:00",
+    "basis": "verified",
+    "documents": {"BA Tegah": 1, "LPT": 1, "SBP": 1},
+    "lpt": {
+        "count": 1,
+        "by_activity": {"patrol": 1, "operation": 0, "sea_patrol": 0},
+        "by_best_outcome": {
+            "patrol": {"ba_tegah_special": 0, "ba_tegah": 1, "ba_segel": 0, "sbp": 0, "none": 0},
+            "operation": {"ba_tegah_special": 0, "ba_tegah": 0, "ba_segel": 0, "sbp": 0, "none": 0},
+            "sea_patrol": {"ba_tegah_special": 0, "ba_tegah": 0, "ba_segel": 0, "sbp": 0, "none": 0},
+        },
+        "items": [
+            {
+                "document_id": "6f1c2b9e-8d4a-4f57-9a51-2d7f0c3e9b10",
+                "number": "LPT-12/KBC.1602/2024",
+                "date": "2024-02-03",
+                "activity": "patrol",
+                "outcomes": {"ba_tegah_special": 0, "ba_tegah": 1, "ba_segel": 0, "sbp": 1},
+                "best_outcome": "ba_tegah",
+            }
+        ],
+    },
+    "ba_tegah": {
+        "count": 0,
+        "items": [],
+    },
+    "sea_patrols": {"count": 0, "items": []},
+}

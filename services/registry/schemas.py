@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.bundle import Bundle as Bundle
 from contracts.bundle import Bundles as Bundles
@@ -235,6 +235,15 @@ class TargetsOut(BaseModel):
 
 class MeasureWrite(_In):
     """PUT: the complete set of parts of the period. PATCH: parts to change (null removes a part)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"parts": {"green_total_days": 5.2731, "green_docs": 1099, "red_total_days": 728.52, "red_docs": 306}},
+                {"parts": {"realization": 99.39}},
+            ]
+        }
+    )
 
     parts: dict[PartName, BoundedNumber | None]
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from contracts.evidence import EXAMPLE as FACTS_EXAMPLE
 from contracts.evidence import Facts
 from kernel.auth import Action, ensure_allowed
 from kernel.db import ReadSessionDep
@@ -56,7 +57,7 @@ def _indicator_codes(values: list[str]) -> list[str]:
 @router.get(
     "/satkers/{code}/aggregates",
     response_model=Facts,
-    responses=PROBLEM_RESPONSES,
+    responses=PROBLEM_RESPONSES | {200: {"content": {"application/json": {"example": FACTS_EXAMPLE}}}},
     summary="Facts for scoring (contracts §8)",
 )
 async def aggregates(

@@ -52,6 +52,28 @@ def _ctx(request: Request, principal: Principal) -> dict[str, Any]:
     return {**_peers(request, principal), "manuals": request.app.state.manuals}
 
 
+#: ``?year=2024&indicator=4a-N&target_index=110`` on the shipped data (tests check it is a WhatItTakesOut)
+WHAT_IT_TAKES_EXAMPLE: dict[str, Any] = {
+    "indicator": "4a-N",
+    "period": "Y",
+    "polarity": "max",
+    "consolidation": "take_last_known_value",
+    "target": 3.0,
+    "target_index": 110,
+    "current_realization": 3.93,
+    "current_index": 120,
+    "rule_set": {"code": "KMK-300-2022", "version": 1},
+    "reachable": True,
+    "direction": "at_least",
+    "required_realization": 3.3,
+    "formula": "R / T × 100",
+    "already_reached": True,
+    "gap": -0.63,
+    "remaining": {
+        "note": "take last known value: the realisation reported at the end of the window must reach the required value"
+    },
+}
+
 AsSubmitted = Annotated[
     bool,
     Query(description="score as if the period were submitted: the verified-evidence path applied (ADR 0020)"),
@@ -281,6 +303,7 @@ async def post_report_check(
     "deliver. `reachable: false` says why not (clamp, target 0, no formula).",
     response_model=WhatItTakesOut,
     response_class=ExactJSONResponse,
+    responses={200: {"content": {"application/json": {"example": WHAT_IT_TAKES_EXAMPLE}}}},
 )
 async def get_what_it_takes(
     request: Request,

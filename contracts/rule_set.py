@@ -16,10 +16,10 @@ validation route answers an unknown one with the list of the known ones.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired
 
 from pydantic import TypeAdapter, with_config
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from contracts.wire import Num
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 
 from contracts.bundle import BUNDLE, BUNDLES
+from contracts.evidence import EXAMPLE as FACTS_EXAMPLE
 from kernel.client import Peers, ServiceClient
 from kernel.errors import NotFound, install_problem_handlers
 from kernel.settings import AuthSettings, CommonSettings
@@ -130,6 +131,42 @@ async def test_a_bundle_without_polarity_is_a_502_naming_it(
         r = await c.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024}, headers=bearer(mint()))
     assert r.status_code == 502 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"] == [{"field": "indicators.3.polarity", "reason": "Field required"}]
+
+
+def fake_evidence(drop: str | None) -> FastAPI:
+    """Evidence facts for every IKU asked for (the contract's example), one field dropped from 3a-CP's."""
+    app = FastAPI()
+
+    @app.get("/api/v1/evidence/satkers/{code}/aggregates")
+    async def aggregates(code: str, indicator: list[str] = Query()) -> dict[str, Any]:
+        facts = {c: copy.deepcopy(FACTS_EXAMPLE) | {"satker": code, "indicator": c} for c in indicator}
+        if drop is not None:
+            del facts["3a-CP"][drop]
+        first = facts[indicator[0]]
+        keys = ("year", "period", "window", "as_of", "basis")
+        return {"satker": code, **{k: first[k] for k in keys}, "indicators": facts}
+
+    return app
+
+
+async def _scores_with_evidence(auth: AuthSettings, common: CommonSettings, mint: Mint, drop: str | None) -> Any:
+    peers = Peers()
+    peers.add(ServiceClient("registry", app=fake_registry([])))
+    peers.add(ServiceClient("evidence", app=fake_evidence(drop)))
+    app = create_app(common=common, auth=auth, peers=peers)
+    async with asgi_client(app) as c:
+        r = await c.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024}, headers=bearer(mint()))
+    await peers.aclose()
+    return r
+
+
+async def test_evidence_facts_without_a_field_are_a_502_naming_it(
+    auth: AuthSettings, common: CommonSettings, mint: Mint
+) -> None:
+    assert (await _scores_with_evidence(auth, common, mint, None)).status_code == 200  # the stand-in is valid
+    r = await _scores_with_evidence(auth, common, mint, "lpt")
+    assert r.status_code == 502 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [{"field": "indicators.3a-CP.lpt", "reason": "Field required"}]
 
 
 async def test_unknown_satker_is_relayed_404(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:

@@ -203,7 +203,7 @@ def test_the_contract_examples_meet_their_contracts() -> None:
     from contracts.evidence import EXAMPLE as FACTS_EXAMPLE
     from contracts.evidence import ONE
     from services.scoring.api.scores import WHAT_IT_TAKES_EXAMPLE
-    from services.scoring.schemas import WhatItTakesOut
+    from services.scoring.schemas.scores import WhatItTakesOut
 
     BUNDLE.validate_python(BUNDLE_EXAMPLE)
     ONE.validate_python(FACTS_EXAMPLE)

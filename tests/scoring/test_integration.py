@@ -19,7 +19,7 @@ from runner.composition import System, build_system, running
 from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
 from services.scoring.engine.scorecard import prepare, score
-from services.scoring.schemas import (
+from services.scoring.schemas.scores import (
     ConsolidatedOut,
     ExplainOut,
     FrozenScorecardsOut,

@@ -12,7 +12,7 @@ from kernel.errors import PROBLEM_RESPONSES
 from kernel.params import CodePath
 from kernel.wire import ExactJSONResponse
 from services.scoring.engine.periods import ScorePeriod
-from services.scoring.schemas import FrozenScorecardsOut
+from services.scoring.schemas.scores import FrozenScorecardsOut
 from services.scoring.service import frozen as service
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["reporting_cycle"], responses=PROBLEM_RESPONSES)

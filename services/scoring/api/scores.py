@@ -22,7 +22,7 @@ from services.scoring.engine.analysis import (
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
 from services.scoring.engine.scorecard import score
-from services.scoring.schemas import (
+from services.scoring.schemas.scores import (
     ConsolidatedOut,
     ExplainOut,
     MemberLine,

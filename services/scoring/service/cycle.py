@@ -23,7 +23,7 @@ from services.scoring.engine.evaluate import Evidence
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS
 from services.scoring.engine.scorecard import IkuScore, Prepared, score_indicator
-from services.scoring.schemas import EvidenceChoice, EvidencePath, EvidenceSide, InputHashes
+from services.scoring.schemas.scores import EvidenceChoice, EvidencePath, EvidenceSide, InputHashes
 
 #: the quarters whose reports make up each score period
 QUARTERS_OF: dict[str, tuple[str, ...]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kernel.auth import Principal
 from kernel.client import Peers
 from services.scoring.engine.scorecard import score
-from services.scoring.schemas import FrozenItem, FrozenScorecardsOut
+from services.scoring.schemas.scores import FrozenItem, FrozenScorecardsOut
 from services.scoring.service.cycle import evidence_path_applies, evidence_path_json, input_hashes
 from services.scoring.service.manuals import ManualCache
 from services.scoring.service.present import scorecard_json

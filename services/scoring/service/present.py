@@ -14,7 +14,7 @@ from typing import Any, cast
 from contracts.bundle import BundleAgreement
 from services.scoring.engine.numbers import display
 from services.scoring.engine.scorecard import IkuScore, Scorecard
-from services.scoring.schemas import IkuOut, SatkerOut, ScorecardOut
+from services.scoring.schemas.scores import IkuOut, SatkerOut, ScorecardOut
 
 
 def value_display(v: Decimal | None) -> str | None:

@@ -35,7 +35,7 @@ from services.scoring.engine.scorecard import (
     realise,
     score,
 )
-from services.scoring.schemas import RegionLine
+from services.scoring.schemas.scores import RegionLine
 from services.scoring.service.manuals import ManualCache
 from services.scoring.store import peers as reads
 

@@ -7,18 +7,25 @@ significant digits (``Decimal("118.29725439431410000123")`` arrives as ``118.297
 digits; :meth:`kernel.client.ServiceClient.get_json` with ``exact=True`` reads them back as
 ``Decimal`` (``json.loads(parse_float=Decimal)``), so they survive the round trip.
 
-Not applied to the routes yet: the scoring answers still pass their Decimals through
-``plain()`` (floats) before they reach a response class.
+The scoring answers use it (``response_class=ExactJSONResponse``); their response models type
+those numbers as :data:`ExactNumber`, so OpenAPI says ``number`` (pydantic alone would document a
+``Decimal`` answer as a string, which is what its JSON mode writes).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
+
+#: a Decimal answered as a JSON number with exactly its digits (by :class:`ExactJSONResponse`)
+ExactNumber = Annotated[
+    Decimal,
+    WithJsonSchema({"type": "number", "description": "exact: the Decimal's own digits (ADR 0018)"}),
+]
 
 
 def _default(value: Any) -> Any:

@@ -14,8 +14,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.bundle import Bundle as Bundle
+from contracts.bundle import Bundles as Bundles
 from kernel.types import BoundedNumber, InputModel, Number, OrgCode
 from services.registry.service.periods import MeasurePeriod, TargetPeriod
 
@@ -234,6 +236,15 @@ class TargetsOut(BaseModel):
 class MeasureWrite(_In):
     """PUT: the complete set of parts of the period. PATCH: parts to change (null removes a part)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"parts": {"green_total_days": 5.2731, "green_docs": 1099, "red_total_days": 728.52, "red_docs": 306}},
+                {"parts": {"realization": 99.39}},
+            ]
+        }
+    )
+
     parts: dict[PartName, BoundedNumber | None]
 
 
@@ -285,71 +296,8 @@ class ClosureOut(BaseModel):
 # --- bundle (contracts.md §6) ------------------------------------------------------------
 
 
-class BundleSatker(BaseModel):
-    code: str
-    name: str
-    kind: str
-    parent: str | None
-    path: list[str]
-    staff: int | None
-
-
-class BundleAgreement(BaseModel):
-    number: str
-    year: int
-    level: str
-    version: int
-
-
-class BundleRuleSet(BaseModel):
-    code: str
-    version: int
-    document: dict[str, Any]
-
-
-class BundleAddendum(BaseModel):
-    number: str
-    version: int
-    recorded_at: datetime
-    recorded_by: str
-    note: str | None
-
-
-class BundleManual(BaseModel):
-    version: int
-    document: dict[str, Any]
-
-
-class BundleIndicator(IndicatorSummary):
-    manual: BundleManual | None
-    targets: dict[str, TargetOut]
-    measures: dict[str, dict[str, Number]]
-
-
-class BundleCycle(BaseModel):
-    state: str
-    revision: int
-    submitted_at: datetime | None
-    due: datetime | None
-    on_time: bool | None
-
-
-class Bundle(BaseModel):
-    as_of: datetime
-    satker: BundleSatker
-    agreement: BundleAgreement
-    rule_set: BundleRuleSet
-    addenda: list[BundleAddendum]
-    objectives: list[ObjectiveOut]
-    indicators: list[BundleIndicator]
-    closed_periods: list[str]
-    #: the reporting cycle per quarter at ``as_of`` (ADR 0020): state, revision, submitted_at, due, on_time
-    cycle: dict[str, BundleCycle] = {}
-
-
-class Bundles(BaseModel):
-    as_of: datetime
-    items: list[Bundle]
+# The bundle is a contract (ADR 0016): ``contracts/bundle.py`` defines it once; the registry
+# builds it (service/bundles.py, typed with it) and scoring reads it with it; re-exported at the top.
 
 
 # --- import / export ----------------------------------------------------------------------

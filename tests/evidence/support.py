@@ -84,10 +84,11 @@ class RegistryStub:
             }
 
         @app.get("/api/v1/registry/satkers/{code}/subtree")
-        async def subtree(code: str) -> list[dict[str, Any]]:
+        async def subtree(code: str, limit: int = 100, offset: int = 0) -> dict[str, Any]:
             if code not in TREE:
                 raise HTTPException(404, f"satker {code} not found")
-            return [{"code": c, "path": p} for c, p in TREE.items() if code in p]
+            items = [{"code": c, "path": p} for c, p in TREE.items() if code in p]  # the registry's Page shape
+            return {"items": items[offset : offset + limit], "total": len(items), "limit": limit, "offset": offset}
 
         @app.get("/api/v1/registry/satkers/{code}/agreements/{year}")
         async def agreement(code: str, year: int) -> dict[str, Any]:

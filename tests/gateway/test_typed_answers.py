@@ -14,14 +14,8 @@ from typing import Any
 
 from tests.paths import in_checkout
 
-#: untyped on this branch, to be typed (scoring: this branch's follow-up; evidence/registry: their helpers)
+#: untyped on this branch, to be typed (the registry's cycle answers: their helper)
 NOT_YET_TYPED = {
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/export",  # registry helper
-    "GET /api/v1/scoring/satkers/{code}/consolidated",  # scoring (issue 10, not done yet)
-    "GET /api/v1/scoring/satkers/{code}/explain",
-    "POST /api/v1/scoring/satkers/{code}/report-check",
-    "GET /api/v1/scoring/satkers/{code}/scores",
-    "GET /api/v1/scoring/satkers/{code}/what-it-takes",
     "GET /api/v1/registry/calendars",  # i11 cycle: to be typed
     "GET /api/v1/registry/events",  # i11 cycle: to be typed
     "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle",  # i11 cycle: to be typed
@@ -29,7 +23,6 @@ NOT_YET_TYPED = {
     "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes",  # i11 cycle: to be typed
     "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/published",  # i11 cycle: to be typed
     "GET /api/v1/registry/satkers/{code}/calendars/{year}",  # i11 cycle: to be typed
-    "GET /api/v1/scoring/satkers/{code}/frozen-scorecards",  # i11 cycle: to be typed
     "POST /api/v1/registry/calendars",  # i11 cycle: to be typed
     "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/publish",  # i11 cycle: to be typed
     "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/reopen",  # i11 cycle: to be typed

@@ -39,6 +39,9 @@ async def test_shipped_rule_set(api: httpx.AsyncClient, mint: Mint) -> None:
         (lambda d: d["predicates"][2].update(at_least=95), "predicates[2]"),
         (lambda d: d["status_bands"][-1].update(at_least=0), "status_bands[2]"),
         (lambda d: d["polarity"].pop("min"), "polarity.min"),
+        # the contract (contracts/rule_set.py) knows every key: a misspelt one is named, not ignored
+        (lambda d: d["predicates"][1].update(at_leats=90), "predicates[1].at_leats"),
+        (lambda d: d.update(perspectivs=[]), "perspectivs"),
     ],
 )
 async def test_invalid_rule_sets_are_refused(

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import event
 
+from contracts.bundle import check_bundle, check_bundles
 from runner.composition import System, build_system, running
 from services.registry.service.transfer import parse
 from services.registry.settings import RegistrySettings
@@ -25,6 +26,7 @@ A = f"{R}/satkers/WBC.16/agreements/2024"
 async def test_bundle_shape(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
     r = await api.get(f"{A}/bundle", headers=admin)
     assert r.status_code == 200
+    check_bundle(r.content)  # exactly the contract (ADR 0016): every field, none it does not know
     b = r.json()
     assert set(b) == {
         "as_of",
@@ -93,7 +95,10 @@ async def test_bundle_shape(api: httpx.AsyncClient, admin: dict[str, str]) -> No
 
 
 async def test_bundle_as_of_before_the_addendum(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    b = (await api.get(f"{A}/bundle", params={"as_of": "2024-05-01T00:00:00+07:00"}, headers=admin)).json()
+    r = await api.get(f"{A}/bundle", params={"as_of": "2024-05-01T00:00:00+07:00"}, headers=admin)
+    check_bundle(r.content)
+    b = r.json()
+    assert b["as_of"] == "2024-04-30T17:00:00Z"  # the contract's Timestamp: UTC, as orjson wrote it before
     assert b["agreement"]["version"] == 1 and b["addenda"] == []
     four_a = next(i for i in b["indicators"] if i["code"] == "4a-N")
     assert four_a["targets"]["S1"]["value"] is None
@@ -129,6 +134,7 @@ async def test_subtree_bundles_and_constant_query_count(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert one.status_code == 200 and many.status_code == 200
+    check_bundles(many.content)
     items = many.json()["items"]
     assert [i["satker"]["code"] for i in items] == ["WBC.77", "KBC.7701", "KBC.7702"]
     assert items[1]["satker"]["path"] == ["WBC.77", "KBC.7701"]

@@ -148,12 +148,14 @@ def kalbagtim_bundle(*, with_components: bool = True) -> dict[str, Any]:
             "kind": "kanwil",
             "parent": None,
             "path": ["WBC.16"],
+            "staff": 71,
         },
         "agreement": {"number": "PK-29/BC/2024", "year": 2024, "level": "Kemenkeu-Two", "version": 2},
         "rule_set": {"code": "KMK-300-2022", "version": 1, "document": copy.deepcopy(RULE_SET)},
         "addenda": [
             {
                 "number": "PK-29A/BC/2024",
+                "version": 2,
                 "recorded_at": "2024-07-01T00:00:00Z",
                 "recorded_by": "admin",
                 "note": "4a-N quarterly targets",
@@ -165,6 +167,7 @@ def kalbagtim_bundle(*, with_components: bool = True) -> dict[str, Any]:
         ],
         "indicators": indicators,
         "closed_periods": ["Q1", "Q2", "S1", "Q3", "TQ3", "Q4", "Y"],
+        "cycle": {},
     }
 
 

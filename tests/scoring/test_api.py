@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 
+from contracts.bundle import BUNDLE, BUNDLES
+from contracts.evidence import EXAMPLE as FACTS_EXAMPLE
 from kernel.client import Peers, ServiceClient
 from kernel.errors import NotFound, install_problem_handlers
 from kernel.settings import AuthSettings, CommonSettings
@@ -28,7 +30,14 @@ pytestmark = pytest.mark.anyio
 
 def _child(bundle: dict[str, Any], code: str, factor: float) -> dict[str, Any]:
     b = copy.deepcopy(bundle)
-    b["satker"] = {"code": code, "name": code, "kind": "kppbc", "parent": "WBC.16", "path": ["WBC.16", code]}
+    b["satker"] = {
+        "code": code,
+        "name": code,
+        "kind": "kppbc",
+        "parent": "WBC.16",
+        "path": ["WBC.16", code],
+        "staff": None,
+    }
     for ind in b["indicators"]:
         for parts in ind["measures"].values():
             for k in list(parts):
@@ -43,12 +52,15 @@ def fake_registry(calls: list[str]) -> FastAPI:
     state = {"WBC.16": kalbagtim_bundle()}
     state["KBC.1602"] = _child(state["WBC.16"], "KBC.1602", 0.5)
     app.state.bundles = state
+    app.state.break_contract = False  # a test may serve a bundle that breaks the contract
 
     @app.get("/api/v1/registry/satkers/{code}/agreements/{year}/bundle")
     async def bundle(code: str, year: int) -> dict[str, Any]:
         calls.append(f"bundle {code}")
         if code not in state or year != 2024:
             raise NotFound(f"satker {code} has no agreement for {year}")
+        if not app.state.break_contract:
+            BUNDLE.validate_python(state[code])  # the stand-in serves exactly the contract (forbid)
         return state[code]
 
     @app.get("/api/v1/registry/satkers/{code}/agreements/{year}/bundles")
@@ -56,7 +68,8 @@ def fake_registry(calls: list[str]) -> FastAPI:
         calls.append(f"bundles {code}")
         if code not in state:
             raise NotFound(f"satker {code} not found")
-        return {"items": [b for b in state.values() if code in b["satker"]["path"]]}
+        body = {"as_of": "2025-01-31T00:00:00Z", "items": [b for b in state.values() if code in b["satker"]["path"]]}
+        return BUNDLES.validate_python(body)  # exactly the contract (forbid)
 
     return app
 
@@ -105,6 +118,55 @@ async def test_scores_follow_registry_changes(auth: AuthSettings, common: Common
         after = (await c.get(url, params=params, headers=h)).json()
     assert before["nko"] != after["nko"]
     assert next(i for i in after["indicators"] if i["code"] == "9a-N")["status"] == "red"
+
+
+async def test_a_bundle_without_polarity_is_a_502_naming_it(
+    auth: AuthSettings, common: CommonSettings, mint: Mint
+) -> None:
+    """A missing contract field is an error, never a default (it used to become ``max``)."""
+    async with scoring_client(auth, common, []) as (c, registry):
+        registry.state.break_contract = True
+        del registry.state.bundles["WBC.16"]["indicators"][3]["polarity"]
+        registry.state.bundles["WBC.16"]["satker"]["added_by_a_newer_registry"] = 1  # ignored (ADR 0016)
+        r = await c.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024}, headers=bearer(mint()))
+    assert r.status_code == 502 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [{"field": "indicators.3.polarity", "reason": "Field required"}]
+
+
+def fake_evidence(drop: str | None) -> FastAPI:
+    """Evidence facts for every IKU asked for (the contract's example), one field dropped from 3a-CP's."""
+    app = FastAPI()
+
+    @app.get("/api/v1/evidence/satkers/{code}/aggregates")
+    async def aggregates(code: str, indicator: list[str] = Query()) -> dict[str, Any]:
+        facts = {c: copy.deepcopy(FACTS_EXAMPLE) | {"satker": code, "indicator": c} for c in indicator}
+        if drop is not None:
+            del facts["3a-CP"][drop]
+        first = facts[indicator[0]]
+        keys = ("year", "period", "window", "as_of", "basis")
+        return {"satker": code, **{k: first[k] for k in keys}, "indicators": facts}
+
+    return app
+
+
+async def _scores_with_evidence(auth: AuthSettings, common: CommonSettings, mint: Mint, drop: str | None) -> Any:
+    peers = Peers()
+    peers.add(ServiceClient("registry", app=fake_registry([])))
+    peers.add(ServiceClient("evidence", app=fake_evidence(drop)))
+    app = create_app(common=common, auth=auth, peers=peers)
+    async with asgi_client(app) as c:
+        r = await c.get("/api/v1/scoring/satkers/WBC.16/scores", params={"year": 2024}, headers=bearer(mint()))
+    await peers.aclose()
+    return r
+
+
+async def test_evidence_facts_without_a_field_are_a_502_naming_it(
+    auth: AuthSettings, common: CommonSettings, mint: Mint
+) -> None:
+    assert (await _scores_with_evidence(auth, common, mint, None)).status_code == 200  # the stand-in is valid
+    r = await _scores_with_evidence(auth, common, mint, "lpt")
+    assert r.status_code == 502 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [{"field": "indicators.3a-CP.lpt", "reason": "Field required"}]
 
 
 async def test_unknown_satker_is_relayed_404(auth: AuthSettings, common: CommonSettings, mint: Mint) -> None:

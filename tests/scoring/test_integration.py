@@ -3,18 +3,30 @@ through the registry API, the reference numbers asserted through the scoring API
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
 from runner.composition import System, build_system, running
 from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
+from services.scoring.engine.scorecard import prepare, score
+from services.scoring.schemas.scores import (
+    ConsolidatedOut,
+    ExplainOut,
+    FrozenScorecardsOut,
+    ReportCheckOut,
+    ScorecardOut,
+    WhatItTakesOut,
+)
 from tests.conftest import Mint, bearer
 from tests.registry.conftest import import_seed
 from tests.scoring.reference import CLEARANCE_TIME_BY_PERIOD, REPORT_CHECK, reference
@@ -238,3 +250,82 @@ async def test_a_reused_satker_path_still_checks_the_caller(system: System, mint
     foreign = await evidence.get(path, params=params, headers=bearer(mint("kanwil_manager", "WBC.17")))
     assert foreign.status_code in (403, 404), foreign.text
     await evidence.aclose()
+
+
+# --- typed answers with exact numbers (issue 10, ADR 0018 / 0023) -----------------------------
+
+S = "/api/v1/scoring/satkers/WBC.16"
+
+
+async def _answers(scoring: httpx.AsyncClient, mint: Mint) -> dict[str, tuple[Any, httpx.Response]]:
+    h = bearer(mint("kanwil_manager", "WBC.16"))
+    y = {"year": 2024}
+    asks: dict[str, tuple[Any, Any]] = {
+        "scores": (ScorecardOut, scoring.get(f"{S}/scores", params=y, headers=h)),
+        "scores Q2 as submitted": (
+            ScorecardOut,
+            scoring.get(f"{S}/scores", params=y | {"period": "Q2", "as_submitted": "true"}, headers=h),
+        ),
+        "consolidated": (ConsolidatedOut, scoring.get(f"{S}/consolidated", params=y, headers=h)),
+        "explain": (ExplainOut, scoring.get(f"{S}/explain", params=y, headers=h)),
+        "explain 1a-N": (ExplainOut, scoring.get(f"{S}/explain", params=y | {"indicator": "1a-N"}, headers=h)),
+        "explain 4a-N Q2": (
+            ExplainOut,
+            scoring.get(f"{S}/explain", params=y | {"indicator": "4a-N", "period": "Q2"}, headers=h),
+        ),
+        "what-it-takes 4a-N": (
+            WhatItTakesOut,
+            scoring.get(f"{S}/what-it-takes", params=y | {"indicator": "4a-N", "target_index": 110}, headers=h),
+        ),
+        "what-it-takes 1a-N": (
+            WhatItTakesOut,
+            scoring.get(f"{S}/what-it-takes", params=y | {"indicator": "1a-N", "target_index": 100}, headers=h),
+        ),
+        "what-it-takes unreachable": (
+            WhatItTakesOut,
+            scoring.get(f"{S}/what-it-takes", params=y | {"indicator": "1a-N", "target_index": 500}, headers=h),
+        ),
+        "report-check": (
+            ReportCheckOut,
+            scoring.post(
+                f"{S}/report-check",
+                params=y,
+                content=REPORT_CHECK.read_bytes(),
+                headers=h | {"Content-Type": "application/json"},
+            ),
+        ),
+        "frozen-scorecards": (
+            FrozenScorecardsOut,
+            scoring.get(
+                f"{S}/frozen-scorecards", params=y | {"period": "Q1", "as_of": "2030-01-01T00:00:00Z"}, headers=h
+            ),
+        ),
+    }
+    return {name: (model, await request) for name, (model, request) in asks.items()}
+
+
+async def test_every_scoring_answer_meets_its_response_model(scoring: httpx.AsyncClient, mint: Mint) -> None:
+    """The routes answer through ExactJSONResponse (no pydantic pass at run time), so this is
+    where the answers are held to their models: every field, none more (``extra="forbid"``)."""
+    for name, (model, r) in (await _answers(scoring, mint)).items():
+        assert r.status_code == 200, (name, r.text)
+        TypeAdapter(model).validate_json(r.content)
+    scores = (await _answers(scoring, mint))["scores"][1].json()
+    assert "evidence_path" in scores  # the evidence-driven IKU of the seed: that branch is checked too
+
+
+async def test_numbers_carry_the_decimals_digits(scoring: httpx.AsyncClient, system: System, mint: Mint) -> None:
+    """The NKO on the wire is the engine's Decimal digit for digit, not a float's 17 digits."""
+    h = bearer(mint("kanwil_manager", "WBC.16"))
+    r = await scoring.get(f"{S}/scores", params={"year": 2024}, headers=h)
+    assert r.status_code == 200, r.text
+    exact = json.loads(r.content, parse_float=Decimal)
+    registry = httpx.AsyncClient(transport=httpx.ASGITransport(app=system.apps["registry"]), base_url="http://r")
+    async with registry:
+        bundle = (await registry.get("/api/v1/registry/satkers/WBC.16/agreements/2024/bundle", headers=h)).json()
+    # the seed has no verified evidence: the engine's NKO from the bundle alone is the answer's
+    expected = score(prepare(bundle), "Y").nko
+    assert expected is not None and exact["nko"] == expected
+    assert len(expected.as_tuple().digits) > 17  # more than a float could carry, so this is not float's text
+    assert str(expected) in r.text
+    assert float(exact["nko"]) == r.json()["nko"]  # a float reader still gets the nearest double

@@ -127,6 +127,13 @@ MetadataHeader = Annotated[
             "raw-body uploads: the document's metadata as JSON (ASCII with \\uXXXX escapes, raw UTF-8, "
             "or RFC 8187 UTF-8''<percent-encoded>); not used with multipart/form-data"
         ),
+        openapi_examples={
+            "LPT": {
+                "summary": "an LPT (patrol report) of 8a-N in Q2",
+                "value": '{"kind":"LPT","number":"LPT-12/WBC.16/2024","document_date":"2024-05-14",'
+                '"indicator":"8a-N","period":"Q2","fields":{"activity":"patrol"}}',
+            }
+        },
     ),
 ]
 

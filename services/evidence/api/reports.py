@@ -9,12 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from contracts.evidence import EXAMPLE as FACTS_EXAMPLE
+from contracts.evidence import Facts
 from kernel.auth import Action, ensure_allowed
 from kernel.db import ReadSessionDep
 from kernel.errors import PROBLEM_RESPONSES, Unprocessable
 from kernel.params import IDENTIFIER_PATTERN, CodePath, IndicatorQuery
 from services.evidence.api.deps import ActorDep, RuntimeDep
-from services.evidence.schemas import IndicatorFactsOut, ManyIndicatorFactsOut, SweepReport
+from services.evidence.schemas import SweepReport
 from services.evidence.service import aggregates as facts
 from services.evidence.service import pack as packs
 from services.evidence.service import upload as uploading
@@ -54,8 +56,8 @@ def _indicator_codes(values: list[str]) -> list[str]:
 
 @router.get(
     "/satkers/{code}/aggregates",
-    response_model=IndicatorFactsOut | ManyIndicatorFactsOut,
-    responses=PROBLEM_RESPONSES,
+    response_model=Facts,
+    responses=PROBLEM_RESPONSES | {200: {"content": {"application/json": {"example": FACTS_EXAMPLE}}}},
     summary="Facts for scoring (contracts §8)",
 )
 async def aggregates(
@@ -69,7 +71,7 @@ async def aggregates(
     as_of: Annotated[
         datetime | None, Query(description="the facts as they stood at this moment (naive: UTC); default now")
     ] = None,
-) -> IndicatorFactsOut | ManyIndicatorFactsOut:
+) -> Facts:
     """One IKU (e.g. `?year=2024&period=Q2&indicator=8a-N`): its facts over the verified current
     documents of the window (contracts §8). Several IKU (`indicator` repeated or a comma list,
     e.g. `indicator=8a-N,8b-N`): `{"satker", "year", "period", "window", "as_of", "basis",
@@ -87,7 +89,7 @@ async def aggregates(
         period=period,
         as_of=as_of,
     )
-    return answer  # type: ignore[return-value]  # validated and serialised by the response model
+    return answer  # validated (extra="forbid") and serialised by the response model
 
 
 @router.get(

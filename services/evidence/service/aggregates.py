@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.evidence import OUTCOME_ORDER as OUTCOME_ORDER
+from contracts.evidence import (
+    BaTegahItem,
+    FollowUp,
+    IndicatorFacts,
+    LptItem,
+    ManyIndicatorFacts,
+    Outcomes,
+    SeaPatrolItem,
+)
 from contracts.periods import window_bounds
 from kernel.auth import Action
 from services.evidence.service.context import Actor, Runtime
@@ -22,7 +31,6 @@ from services.evidence.service.kinds import IMPLICIT_LATE_SEIZURE, TARGETING_KIN
 from services.evidence.store import repository as repo
 from services.evidence.store.models import Document
 
-OUTCOME_ORDER = ("ba_tegah_special", "ba_tegah", "ba_segel", "sbp")
 ACTIVITIES = ("patrol", "operation", "sea_patrol")
 MAX_DEPTH = 6  # PRIN → LPT → SBP → BA Tegah → follow-up / NHI: deeper chains are not part of the model
 
@@ -69,23 +77,27 @@ async def _load_tree(session: AsyncSession, satker: str, roots: list[Document], 
     return tree
 
 
-def _outcomes(tree: _Tree, lpt: Document) -> dict[str, int]:
-    out = dict.fromkeys(OUTCOME_ORDER, 0)
+def _outcomes(tree: _Tree, lpt: Document) -> Outcomes:
+    out = Outcomes(ba_tegah_special=0, ba_tegah=0, ba_segel=0, sbp=0)
     for sbp in tree.under(lpt, "SBP"):
         out["sbp"] += 1
         for ba in tree.under(sbp, "BA Tegah"):
-            out["ba_tegah_special" if ba.fields.get("special_criteria") else "ba_tegah"] += 1
+            if ba.fields.get("special_criteria"):
+                out["ba_tegah_special"] += 1
+            else:
+                out["ba_tegah"] += 1
         out["ba_segel"] += len(tree.under(sbp, "BA Segel"))
     out["ba_segel"] += len(tree.under(lpt, "BA Segel"))
     return out
 
 
-def _best(outcomes: dict[str, int]) -> str:
-    return next((o for o in OUTCOME_ORDER if outcomes[o]), "none")
+def _best(outcomes: Outcomes) -> str:
+    counts: Mapping[str, object] = outcomes
+    return next((o for o in OUTCOME_ORDER if counts[o]), "none")
 
 
-def _follow_ups(tree: _Tree, ba: Document) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = [
+def _follow_ups(tree: _Tree, ba: Document) -> list[FollowUp]:
+    items: list[FollowUp] = [
         {"type": c.fields["follow_up_type"], "document_id": str(c.id), "kind": c.kind, "number": c.number}
         for c in tree.under(ba)
         if c.fields.get("follow_up_type")
@@ -106,7 +118,7 @@ async def facts(
     year: int,
     period: str,
     as_of: datetime | None,
-) -> dict[str, Any]:
+) -> IndicatorFacts | ManyIndicatorFacts:
     """The answer of ``GET .../aggregates``: the facts of one IKU or, when ``several`` were asked
     for, ``{"satker", "year", "period", "window", "as_of", "basis", "indicators": {code: facts}}``,
     each ``facts`` exactly what the one-IKU request answers; one authorisation, one pass.
@@ -135,7 +147,7 @@ async def facts(
 
 async def aggregates(
     session: AsyncSession, *, satker: str, indicator: str, year: int, period: str, as_of: datetime | None
-) -> dict[str, Any]:
+) -> IndicatorFacts:
     """The facts of one IKU (contracts §8)."""
     return (
         await aggregates_many(session, satker=satker, indicators=[indicator], year=year, period=period, as_of=as_of)
@@ -144,7 +156,7 @@ async def aggregates(
 
 async def aggregates_many(
     session: AsyncSession, *, satker: str, indicators: Sequence[str], year: int, period: str, as_of: datetime | None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, IndicatorFacts]:
     """The facts of several IKU of one satker, by code: the roots of all of them in one query and
     their linked documents in one walk (children are shared by lineage, so the result of each IKU
     is exactly what :func:`aggregates` alone gives)."""
@@ -188,14 +200,14 @@ def _facts(
     period: str,
     window: tuple[date, date],
     as_of: datetime | None,
-) -> dict[str, Any]:
+) -> IndicatorFacts:
     start, end = window
     counted: dict[str, set[uuid.UUID]] = defaultdict(set)
 
     lpts = [r for r in roots if r.kind == "LPT"]
     by_activity = dict.fromkeys(ACTIVITIES, 0)
     by_best = {a: dict.fromkeys((*OUTCOME_ORDER, "none"), 0) for a in ACTIVITIES}
-    lpt_items = []
+    lpt_items: list[LptItem] = []
     lpt_of_ba: dict[uuid.UUID, uuid.UUID] = {}
     for lpt in lpts:
         activity = str(lpt.fields.get("activity", "patrol"))
@@ -219,7 +231,7 @@ def _facts(
             }
         )
 
-    ba_items = []
+    ba_items: list[BaTegahItem] = []
     for ba in (r for r in roots if r.kind == "BA Tegah"):
         counted[ba.kind].add(ba.id)
         for d in tree.descendants(ba):
@@ -235,7 +247,7 @@ def _facts(
             }
         )
 
-    sea_items = []
+    sea_items: list[SeaPatrolItem] = []
     for prin in (r for r in roots if r.kind == "PRIN" and r.fields.get("ship_class")):
         desc = tree.descendants(prin)
         for d in [prin, *desc]:

@@ -53,10 +53,27 @@ async def can_read(rt: Runtime, principal: Principal, satker: str) -> bool:
     return True
 
 
+SUBTREE_PAGE = 500  # the registry's largest page
+
+
 async def subtree(rt: Runtime, principal: Principal, satker: str) -> set[str]:
-    """The satker under ``satker`` (and itself), as far as the caller may read them."""
-    body = await rt.peers["registry"].get_json(f"/api/v1/registry/satkers/{satker}/subtree", token=principal.token)
-    return {str(s["code"]) for s in body}
+    """The satker under ``satker`` (and itself), as far as the caller may read them.
+
+    The registry answers the subtree in pages (``{items, total, limit, offset}``, kernel.pagination):
+    every page is read, so a big Kanwil's last offices are not silently missing."""
+    codes: set[str] = set()
+    offset = 0
+    while True:
+        body = await rt.peers["registry"].get_json(
+            f"/api/v1/registry/satkers/{satker}/subtree",
+            token=principal.token,
+            params={"limit": SUBTREE_PAGE, "offset": offset},
+        )
+        items = body["items"]
+        codes |= {str(s["code"]) for s in items}
+        offset += len(items)
+        if not items or offset >= int(body["total"]):
+            return codes
 
 
 async def agreement(rt: Runtime, principal: Principal, satker: str, year: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import orjson
 import yaml
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
+from contracts.bundle import EXAMPLE as BUNDLE_EXAMPLE
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
@@ -41,6 +42,7 @@ from services.registry.schemas import (
     Bundles,
     ClosureOut,
     DocumentOut,
+    ImportDocument,
     ManualOut,
     TargetRow,
     TargetsOut,
@@ -55,7 +57,11 @@ BASE = "/satkers/{code}/agreements/{year}"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
-@router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
+@router.get(
+    "/satkers/{code}/agreements",
+    summary="The agreements of a satker (one per year)",
+    description=("The performance agreements (Perjanjian Kinerja) of a satker, one per year, as recorded by `as_of`."),
+)
 async def list_agreements(
     code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[AgreementListItem]:
@@ -63,7 +69,16 @@ async def list_agreements(
     return page_of(await service.list_for_satker(session=session, satker_code=code), page)
 
 
-@router.post("/satkers/{code}/agreements", status_code=status.HTTP_201_CREATED, summary="Create an agreement (admin)")
+@router.post(
+    "/satkers/{code}/agreements",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an agreement (admin)",
+    description=(
+        "Create the agreement of a year: its SS with their perspectives and the IKU with polarity, "
+        "consolidation, weights and targets. The rule set must exist and its perspectives name the SS' "
+        "perspectives."
+    ),
+)
 async def create_agreement(
     code: OrgCodePath, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgreementSummary:
@@ -73,19 +88,38 @@ async def create_agreement(
     return await service.summary(session=session, agreement=agreement, as_of=now)
 
 
-@router.get(BASE, summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods")
+@router.get(
+    BASE,
+    summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods",
+    description=(
+        "The agreement at `as_of`: number, rule set, SS and IKU (without targets and measures), its "
+        "documents and closed periods."
+    ),
+)
 async def get_agreement(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep) -> AgreementSummary:
     return await service.summary(session=session, agreement=agreement, as_of=at)
 
 
-@router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
+@router.get(
+    f"{BASE}/documents",
+    summary="The original and every addendum recorded by as_of (history)",
+    description=("The original agreement and each addendum recorded by `as_of`, with who recorded it and when."),
+)
 async def get_documents(
     agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep
 ) -> Page[DocumentOut]:
     return page_of(await service.documents(session=session, agreement=agreement, as_of=at), page)
 
 
-@router.post(f"{BASE}/addenda", status_code=status.HTTP_201_CREATED, summary="Record an addendum (admin)")
+@router.post(
+    f"{BASE}/addenda",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an addendum (admin)",
+    description=(
+        "Record an addendum: its number and the targets it changes. Earlier targets are kept (temporal "
+        "rows): a read `as_of` before it still sees them."
+    ),
+)
 async def add_addendum(
     agreement: ManageAgreementDep, body: AddendumCreate, session: SessionDep, principal: PrincipalDep
 ) -> DocumentOut:
@@ -95,27 +129,57 @@ async def add_addendum(
     return service.document_out(doc)
 
 
-@router.get(f"{BASE}/indicators/{{iku}}/targets", summary="Targets in force at as_of (null = '-')")
+@router.get(
+    f"{BASE}/indicators/{{iku}}/targets",
+    summary="Targets in force at as_of (null = '-')",
+    description=(
+        'The IKU\'s targets per period in force at `as_of`; `null` where the agreement has "-", with the '
+        "document that set each."
+    ),
+)
 async def get_targets(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> TargetsOut:
     return await service.targets(session=session, indicator=indicator, as_of=at)
 
 
-@router.get(f"{BASE}/indicators/{{iku}}/targets/history", summary="Every target row ever recorded")
+@router.get(
+    f"{BASE}/indicators/{{iku}}/targets/history",
+    summary="Every target row ever recorded",
+    description=(
+        "Every target row ever recorded for the IKU, with the document that set it and when it was superseded."
+    ),
+)
 async def get_target_history(indicator: IndicatorDep, session: ReadSessionDep, page: PageDep) -> Page[TargetRow]:
     return page_of(await service.target_history(session=session, indicator=indicator), page)
 
 
-@router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
+@router.get(
+    f"{BASE}/indicators/{{iku}}/manual",
+    summary="The manual version in force at as_of",
+    description=(
+        "The IKU's manual (how its realisation is computed from its measures or evidence) in force at `as_of`."
+    ),
+)
 async def get_manual(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> ManualOut:
     return await service.manual(session=session, indicator=indicator, as_of=at)
 
 
-@router.get(f"{BASE}/indicators/{{iku}}/manual/versions", summary="Every version of the manual")
+@router.get(
+    f"{BASE}/indicators/{{iku}}/manual/versions",
+    summary="Every version of the manual",
+    description=("Every stored version of the IKU's manual, oldest first."),
+)
 async def get_manual_versions(indicator: IndicatorDep, session: ReadSessionDep, page: PageDep) -> Page[ManualOut]:
     return page_of(await service.manual_versions(session=session, indicator=indicator), page)
 
 
-@router.put(f"{BASE}/indicators/{{iku}}/manual", summary="Store a new manual version (validated by scoring; admin)")
+@router.put(
+    f"{BASE}/indicators/{{iku}}/manual",
+    summary="Store a new manual version (validated by scoring; admin)",
+    description=(
+        "Store a new version of the IKU's manual. Scoring validates it first (`POST "
+        "/api/v1/scoring/manuals/validate`); its 422 names the JSON path inside the manual."
+    ),
+)
 async def put_manual(
     indicator: ManageIndicatorDep,
     request: Request,
@@ -134,12 +198,20 @@ async def put_manual(
     )
 
 
-@router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
+@router.get(
+    f"{BASE}/periods",
+    summary="Which periods are closed for measure writes at as_of",
+    description=("The periods closed for measure writes at `as_of`."),
+)
 async def get_periods(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep) -> Page[ClosureOut]:
     return page_of(await service.periods(session=session, agreement=agreement, as_of=at), page)
 
 
-@router.post(f"{BASE}/periods/{{period}}/close", summary="Close a period (admin or kanwil_manager)")
+@router.post(
+    f"{BASE}/periods/{{period}}/close",
+    summary="Close a period (admin or kanwil_manager)",
+    description=("Close a period: measures of it can no longer be written until an admin reopens it."),
+)
 async def close_period(
     agreement: ClosingAgreementDep, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
@@ -148,7 +220,11 @@ async def close_period(
     )
 
 
-@router.post(f"{BASE}/periods/{{period}}/reopen", summary="Reopen a closed period (admin)")
+@router.post(
+    f"{BASE}/periods/{{period}}/reopen",
+    summary="Reopen a closed period (admin)",
+    description=("Reopen a closed period for measure writes; the closure stays in the history."),
+)
 async def reopen_period(
     agreement: ManageAgreementDep, period: MeasurePeriod, session: SessionDep, principal: PrincipalDep
 ) -> ClosureOut:
@@ -170,7 +246,13 @@ def _bundle_json(body: Any) -> Response:
 @router.get(
     f"{BASE}/bundle",
     summary="Everything scoring needs about one agreement (contracts.md §6)",
+    description=(
+        "One satker's agreement with everything scoring needs, in one read: satker, rule set, SS, IKU "
+        "with manuals, targets and measures, closed periods and the reporting cycle at `as_of`. The shape "
+        "is the contract `kinerja.bundle/v1` (contracts/bundle.py)."
+    ),
     response_model=Bundle,
+    responses={200: {"content": {"application/json": {"example": BUNDLE_EXAMPLE}}}},
 )
 async def get_bundle(
     code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
@@ -185,6 +267,11 @@ async def get_bundle(
 @router.get(
     f"{BASE}/bundles",
     summary="Bundles of the satker and every satker under it with an agreement",
+    description=(
+        "The bundles of the satker and of every satker under it with an agreement that year, in tree "
+        "order (a Kanwil's consolidated view in one read). The caller must be able to read every one of "
+        "them, else 403."
+    ),
     response_model=Bundles,
 )
 async def get_bundles(
@@ -201,8 +288,11 @@ async def get_bundles(
 @router.get(
     f"{BASE}/export",
     summary="The whole agreement in the import format (JSON, YAML or an .xlsx workbook)",
-    response_model=None,
-    responses={200: {"content": {"application/json": {}, "application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
+    description="The agreement as `kinerja.agreement/v1` (the document `POST /import` takes): the satker "
+    "lineage, the original targets, each addendum's changes, manuals, measures and closed periods as they "
+    "stood at `as_of`. JSON by default; `format=yaml` / `xlsx` or the Accept header choose another form.",
+    response_model=ImportDocument,  # the JSON form's schema (the route answers a Response itself)
+    responses={200: {"content": {"application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
 )
 async def export_agreement(
     code: OrgCodePath,

@@ -64,7 +64,14 @@ async def put_history(
     )
 
 
-@router.get("/satkers/{code}/plans", summary="Renstra DJBC and Renja Kemenkeu targets per IKU and year")
+@router.get(
+    "/satkers/{code}/plans",
+    summary="Renstra DJBC and Renja Kemenkeu targets per IKU and year",
+    description=(
+        "The Renstra DJBC and Renja Kemenkeu targets per IKU and year (filter by `year`), which the LAKIN"
+        " compares with the agreement."
+    ),
+)
 async def list_plans(
     code: CodePath,
     session: ReadSessionDep,
@@ -77,7 +84,11 @@ async def list_plans(
     return page_of(await service.list_plans(session=session, satker=code, year=year, indicator=indicator), page)
 
 
-@router.put("/satkers/{code}/plans/{year}", summary="Replace the plan targets of one year (admin)")
+@router.put(
+    "/satkers/{code}/plans/{year}",
+    summary="Replace the plan targets of one year (admin)",
+    description="Replace the plan targets of one year for the satker.",
+)
 async def put_plans(
     code: CodePath, year: YearPath, body: PlanYearIn, session: SessionDep, principal: PrincipalDep
 ) -> list[PlanTargetOut]:
@@ -90,6 +101,10 @@ async def put_plans(
 @router.get(
     "/satkers/{code}/budget/{year}",
     summary="Budget of a satker-year: pagu with its changes, realisation per item, output and type",
+    description=(
+        "The satker's budget of a year: the ceiling (pagu) with its changes and the realisation per item,"
+        " output and type, as the LAKIN reports it."
+    ),
 )
 async def get_budget(code: CodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep) -> BudgetOut:
     await authorize(session, principal, Action.READ, code)

@@ -40,7 +40,14 @@ async def _load(
     return agreement, indicator
 
 
-@router.get(BASE, summary="All measures of an IKU at as_of, by period")
+@router.get(
+    BASE,
+    summary="All measures of an IKU at as_of, by period",
+    description=(
+        "Every period's measure parts of the IKU at `as_of` (e.g. `M01`: `{green_docs, green_total_days, "
+        "...}`, `Y`: `{realization}`)."
+    ),
+)
 async def get_measures(
     code: OrgCodePath,
     year: YearPath,
@@ -54,7 +61,11 @@ async def get_measures(
     return await service.read_all(session=session, indicator=indicator, as_of=at)
 
 
-@router.get(f"{BASE}/{{period}}", summary="The parts of one period (with its ETag)")
+@router.get(
+    f"{BASE}/{{period}}",
+    summary="The parts of one period (with its ETag)",
+    description="The parts of one period with its `ETag`; send the ETag as `If-Match` to change them.",
+)
 async def get_measure(
     code: OrgCodePath,
     year: YearPath,
@@ -72,7 +83,11 @@ async def get_measure(
     return out
 
 
-@router.get(f"{BASE}/{{period}}/history", summary="Every row of the period ever recorded")
+@router.get(
+    f"{BASE}/{{period}}/history",
+    summary="Every row of the period ever recorded",
+    description="Every row of the period ever recorded, with who recorded it and when it was superseded.",
+)
 async def get_measure_history(
     code: OrgCodePath,
     year: YearPath,
@@ -116,7 +131,14 @@ async def _write(
     return out
 
 
-@router.put(f"{BASE}/{{period}}", summary="Replace the parts of a period (If-Match required)")
+@router.put(
+    f"{BASE}/{{period}}",
+    summary="Replace the parts of a period (If-Match required)",
+    description=(
+        "Replace every part of the period. `If-Match` with the last ETag is required (428 without it, 412"
+        " after a concurrent change); a closed period is refused."
+    ),
+)
 async def put_measure(
     code: OrgCodePath,
     year: YearPath,
@@ -131,7 +153,13 @@ async def put_measure(
     return await _write("put", code, year, iku, period, body, response, session, principal, if_match)
 
 
-@router.patch(f"{BASE}/{{period}}", summary="Change some parts of a period; null removes a part (If-Match required)")
+@router.patch(
+    f"{BASE}/{{period}}",
+    summary="Change some parts of a period; null removes a part (If-Match required)",
+    description=(
+        "Change some parts of the period (a `null` part is removed), the others kept. `If-Match` required, as for PUT."
+    ),
+)
 async def patch_measure(
     code: OrgCodePath,
     year: YearPath,

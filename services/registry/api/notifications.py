@@ -109,6 +109,11 @@ def _recipient(r: NotifyRecipient) -> RecipientOut:
     "/notifications/subscribers",
     status_code=status.HTTP_201_CREATED,
     summary="Register a webhook subscriber (admin); the secret is shown once",
+    description=(
+        "Register a URL that receives the events (`event_types`, empty: all) as HMAC-signed webhooks, "
+        "retried with every attempt logged. Without `secret` one is generated and shown once in the "
+        "answer: store it."
+    ),
 )
 async def create_subscriber(
     request: Request, body: SubscriberIn, session: SessionDep, principal: PrincipalDep
@@ -128,7 +133,14 @@ async def create_subscriber(
     return SubscriberCreated(**_sub(row).model_dump(), secret=secret)
 
 
-@router.get("/notifications/subscribers", summary="The webhook subscribers (admin; secrets are not shown)")
+@router.get(
+    "/notifications/subscribers",
+    summary="The webhook subscribers (admin; secrets are not shown)",
+    description=(
+        "The registered webhook subscribers with the events they receive and whether they are active; "
+        "their signing secrets are never shown again."
+    ),
+)
 async def list_subscribers(session: ReadSessionDep, principal: PrincipalDep) -> SubscriberList:
     ensure_allowed(principal, Action.MANAGE, [])
     return SubscriberList(items=[_sub(s) for s in await notify.subscribers(session)])
@@ -137,6 +149,9 @@ async def list_subscribers(session: ReadSessionDep, principal: PrincipalDep) -> 
 @router.delete(
     "/notifications/subscribers/{subscriber_id}",
     summary="Deactivate a webhook subscriber (admin): nothing more is queued or sent to it; its log stays",
+    description=(
+        "Stop a subscriber: nothing more is queued for it and queued messages are not sent. Its delivery log is kept."
+    ),
 )
 async def deactivate_subscriber(
     subscriber_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep, principal: PrincipalDep
@@ -148,6 +163,7 @@ async def deactivate_subscriber(
 @router.put(
     "/notifications/recipients/{code}",
     summary="Set the e-mail address of the satker's responsible operator (admin)",
+    description="Set (or replace) the e-mail address that receives the notices of the satker `code`.",
 )
 async def put_recipient(
     code: CodePath, body: RecipientIn, session: SessionDep, principal: PrincipalDep
@@ -159,7 +175,14 @@ async def put_recipient(
     return _recipient(row)
 
 
-@router.get("/deliveries", summary="The delivery log (admin): every message, its attempts and outcome")
+@router.get(
+    "/deliveries",
+    summary="The delivery log (admin): every message, its attempts and outcome",
+    description=(
+        "Every notification message (webhook or e-mail) with its attempts and outcome, in id order after "
+        "the cursor `after` (at most `limit`); for the admin who chases a notice that did not arrive."
+    ),
+)
 async def list_deliveries(
     session: ReadSessionDep,
     principal: PrincipalDep,

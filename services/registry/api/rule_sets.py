@@ -31,7 +31,15 @@ def rule_set_validator(request: Request, principal: Principal) -> service.RuleSe
     return validate
 
 
-@router.get("/rule-sets", summary="Every rule set version")
+@router.get(
+    "/rule-sets",
+    summary="Every rule set version",
+    description=(
+        "Every stored rule-set version (e.g. KMK-300-2022 v1, KMK-127-2026 v1) with its document: "
+        "polarity formulas, index bounds, perspective weights, predicates and status bands (contracts.md "
+        "§7)."
+    ),
+)
 async def list_rule_sets(
     session: ReadSessionDep, principal: PrincipalDep, page: PageDep, code: str | None = None
 ) -> Page[RuleSetOut]:
@@ -39,12 +47,25 @@ async def list_rule_sets(
     return page_of([service.to_out(r) for r in await service.list_all(session=session, code=code)], page)
 
 
-@router.get("/rule-sets/{code}/versions/{version}", summary="One rule set version")
+@router.get(
+    "/rule-sets/{code}/versions/{version}",
+    summary="One rule set version",
+    description="One rule-set version with its document, e.g. `KMK-300-2022` version 1.",
+)
 async def get_rule_set(code: str, version: VersionPath, session: ReadSessionDep, principal: PrincipalDep) -> RuleSetOut:
     return service.to_out(await service.get(session=session, code=code, version=version))
 
 
-@router.post("/rule-sets", status_code=status.HTTP_201_CREATED, summary="Store a new rule set version (admin)")
+@router.post(
+    "/rule-sets",
+    status_code=status.HTTP_201_CREATED,
+    summary="Store a new rule set version (admin)",
+    description=(
+        "Store a new version of a rule set. The document is validated by scoring's model (`POST "
+        "/api/v1/scoring/rule-sets/validate`): a 422 names the field inside it. Stored versions never "
+        "change."
+    ),
+)
 async def create_rule_set(
     request: Request, session: SessionDep, principal: PrincipalDep, document: dict[str, Any] = Body(...)
 ) -> RuleSetOut:

@@ -64,7 +64,12 @@ async def list_satkers(
     )
 
 
-@router.post("/satkers", status_code=status.HTTP_201_CREATED, summary="Create a satker (admin)")
+@router.post(
+    "/satkers",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a satker (admin)",
+    description="Create an office (Kanwil, KPPBC, ...) under its parent; the code is the org code (e.g. `KBC.1602`).",
+)
 async def create_satker(body: SatkerCreate, session: SessionDep, principal: PrincipalDep) -> SatkerOut:
     parent_path = [s.code for s in await SatkerRepository(session).lineage(body.parent)] if body.parent else []
     ensure_allowed(principal, Action.MANAGE, [*parent_path, body.code])
@@ -82,7 +87,14 @@ async def get_satker(code: OrgCodePath, session: ReadSessionDep, principal: Prin
     return service.to_out(lineage[-1], [s.code for s in lineage])
 
 
-@router.patch("/satkers/{code}", summary="Rename, re-parent or re-size a satker (admin)")
+@router.patch(
+    "/satkers/{code}",
+    summary="Rename, re-parent or re-size a satker (admin)",
+    description=(
+        "Change the name, the parent or the staff count of a satker; the tree stays a tree (a satker "
+        "cannot move under itself)."
+    ),
+)
 async def update_satker(
     code: OrgCodePath, body: SatkerUpdate, session: SessionDep, principal: PrincipalDep
 ) -> SatkerOut:
@@ -94,13 +106,24 @@ async def update_satker(
     return await service.update(session=session, code=code, data=body, now=utcnow())
 
 
-@router.get("/satkers/{code}/path", summary="The path root..satker")
+@router.get(
+    "/satkers/{code}/path",
+    summary="The path root..satker",
+    description=(
+        'The org codes from the root to the satker, e.g. `["WBC.16", "KBC.1602"]`: what every service '
+        "authorises against."
+    ),
+)
 async def get_path(code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep) -> PathOut:
     lineage = await authorize(session, principal, Action.READ, code)
     return PathOut(code=code, path=[s.code for s in lineage])
 
 
-@router.get("/satkers/{code}/children", summary="The direct children the caller may read")
+@router.get(
+    "/satkers/{code}/children",
+    summary="The direct children the caller may read",
+    description="The satkers directly under `code` that the caller may read.",
+)
 async def get_children(
     code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[SatkerOut]:
@@ -109,7 +132,11 @@ async def get_children(
     return page_of(items, page)
 
 
-@router.get("/satkers/{code}/subtree", summary="The satker and everything under it (tree order)")
+@router.get(
+    "/satkers/{code}/subtree",
+    summary="The satker and everything under it (tree order)",
+    description="The satker and every satker under it that the caller may read, in tree order.",
+)
 async def get_subtree(
     code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[SatkerOut]:

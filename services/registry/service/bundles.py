@@ -4,27 +4,38 @@ Cost is a fixed number of queries whatever the size: satker lineage/subtree (1),
 then one query each for rule sets, documents, objectives, indicators, manuals, targets, measures
 and closures over *all* requested agreements at once, assembled in memory.
 
+The shape is the contract :class:`contracts.bundle.Bundle` (ADR 0016): the dicts built here are
+typed with its TypedDicts, so mypy checks every key (a missing, misspelt or extra one is a type
+error), and ``tests/registry`` validate the JSON answered against it with ``extra="forbid"``.
+
 Performance (every score request reads one bundle; bench/bench_scoring.py): the rows come from
 :class:`~services.registry.store.repositories.BundleRepository` as plain tuples and the bundle
-is assembled here as plain dicts in its wire form (numbers as floats, exactly what
-``kernel.types.Number`` serialises to), with the stored JSON documents of the rule set and the
-manuals embedded verbatim as ``orjson.Fragment``. The router serialises it with orjson. Building
-and then validating ~1,000 pydantic objects per bundle cost more than the SQL; the pydantic
-models :class:`~services.registry.schemas.Bundle` / ``Bundles`` remain the documented
-response shape (OpenAPI) and ``tests/registry`` pin the JSON.
+is assembled here as plain dicts in its wire form (numbers as floats: a stored figure has at most
+15 significant digits, which a float carries exactly; timestamps as ISO text), with the stored
+JSON documents of the rule set and the manuals embedded verbatim as ``orjson.Fragment``. The
+router serialises it with orjson. Building and then validating ~1,000 pydantic objects per
+bundle cost more than the SQL, so nothing is validated at run time on this side.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.bundle import (
+    Bundle,
+    BundleCycle,
+    BundleManual,
+    BundleObjective,
+    BundleTarget,
+)
+from contracts.wire import Document
 from kernel.errors import NotFound
 from services.registry.service import agreements as agreements_service
 from services.registry.service import satkers as satkers_service
@@ -33,7 +44,7 @@ from services.registry.service.periods import period_order
 from services.registry.store.models import Agreement, Satker
 from services.registry.store.repositories import AgreementRepository, BundleRepository, SatkerRepository
 
-BundleBody = dict[str, Any]  # the wire form of schemas.Bundle (orjson-serialisable)
+BundleBody = Bundle  # the wire form (orjson-serialisable)
 
 #: ``orjson.dumps`` options for bundles: aware UTC datetimes as ``...Z`` (as pydantic writes them).
 ORJSON_OPTIONS = orjson.OPT_UTC_Z
@@ -42,6 +53,37 @@ ORJSON_OPTIONS = orjson.OPT_UTC_Z
 def _num(value: Decimal | None) -> float | None:
     """A ``kernel.types.Number`` on the wire: a JSON number (float), ``None`` stays null."""
     return None if value is None else float(value)
+
+
+def _ts(value: datetime) -> str:
+    """A moment as the contract's ``Timestamp``: ISO-8601 in UTC with ``Z``, the text orjson's
+    ``OPT_UTC_Z`` writes for the same datetime (stored moments are UTC; naive ones are read so)."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat().removesuffix("+00:00") + "Z"
+
+
+def _ts_or_none(value: datetime | None) -> str | None:
+    return None if value is None else _ts(value)
+
+
+def _embedded(document: str) -> Document:
+    """A stored JSON document put into the bundle verbatim (``orjson.Fragment``: not parsed and
+    dumped again). Typed as the object it is on the wire; only orjson ever serialises it."""
+    return cast(Document, orjson.Fragment(document))
+
+
+def _cycle(facts: dict[str, dict[str, Any]]) -> dict[str, BundleCycle]:
+    """``cycle_facts`` (ADR 0020) in the contract's form, quarters in period order."""
+    return {
+        q: BundleCycle(
+            state=f["state"],
+            revision=f["revision"],
+            submitted_at=_ts_or_none(f["submitted_at"]),
+            due=_ts_or_none(f["due"]),
+            on_time=f["on_time"],
+        )
+        for q, f in _in_period_order(facts).items()
+    }
 
 
 def _in_period_order(by_period: dict[str, Any]) -> dict[str, Any]:
@@ -58,22 +100,22 @@ async def assemble(
     docs: dict[int, list[Any]] = defaultdict(list)
     for d in await repo.documents(ids, as_of):
         docs[d.agreement_id].append(d)
-    objectives: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    objectives: dict[int, list[BundleObjective]] = defaultdict(list)
     objective_code: dict[int, str] = {}
     for o in await repo.objectives(ids):
         objectives[o.agreement_id].append(
-            {"code": o.code, "name": o.name, "perspective": o.perspective, "weight": _num(o.weight)}
+            {"code": o.code, "name": o.name, "perspective": o.perspective, "weight": float(o.weight)}
         )
         objective_code[o.id] = o.code
     indicators = await repo.indicators(ids)
     ind_ids = [i.id for i in indicators]
-    manuals = {
-        m.indicator_id: {"version": m.version, "document": orjson.Fragment(m.document)}
+    manuals: dict[int, BundleManual] = {
+        m.indicator_id: {"version": m.version, "document": _embedded(m.document)}
         for m in await repo.manuals(ind_ids, as_of)
     }
     # Targets and measures are most of the rows: tuple unpacking (not Row attribute access), and
     # periods put in calendar order once per indicator instead of sorting every row by period.
-    targets: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    targets: dict[int, dict[str, BundleTarget]] = defaultdict(dict)
     for ind_id, period, value, number, version in await repo.targets(ind_ids, as_of):
         targets[ind_id][period] = {"value": _num(value), "document": number, "version": version}
     targets = {k: _in_period_order(v) for k, v in targets.items()}
@@ -94,14 +136,15 @@ async def assemble(
     for i in indicators:
         by_agreement[i.agreement_id].append(i)
 
-    out = []
+    stamp = _ts(as_of)
+    out: list[Bundle] = []
     for satker, path, agreement in items:
         aid = agreement.id or 0
         rs = rule_sets[agreement.rule_set_id]
         adocs = docs[aid]
         out.append(
             {
-                "as_of": as_of,
+                "as_of": stamp,
                 "satker": {
                     "code": satker.code,
                     "name": satker.name,
@@ -116,12 +159,12 @@ async def assemble(
                     "level": agreement.level,
                     "version": max((d.version for d in adocs), default=1),
                 },
-                "rule_set": {"code": rs.code, "version": rs.version, "document": orjson.Fragment(rs.document)},
+                "rule_set": {"code": rs.code, "version": rs.version, "document": _embedded(rs.document)},
                 "addenda": [
                     {
                         "number": d.number,
                         "version": d.version,
-                        "recorded_at": d.recorded_at,
+                        "recorded_at": _ts(d.recorded_at),
                         "recorded_by": d.recorded_by,
                         "note": d.note,
                     }
@@ -139,7 +182,7 @@ async def assemble(
                         "scale": _num(i.scale),
                         "consolidation": i.consolidation,
                         "validity_control": i.validity_control,
-                        "weight": _num(i.weight),
+                        "weight": float(i.weight),
                         "region_aggregation": i.region_aggregation,
                         "manual": manuals.get(i.id),
                         "targets": targets.get(i.id, {}),
@@ -148,7 +191,7 @@ async def assemble(
                     for i in by_agreement[aid]
                 ],
                 "closed_periods": sorted(closures[aid], key=period_order),
-                "cycle": _in_period_order(cycle.get(aid, {})),
+                "cycle": _cycle(cycle.get(aid, {})),
             }
         )
     return out

@@ -116,6 +116,10 @@ async def get_report(
 @router.get(
     "/satkers/{code}/report/consolidated",
     summary="A Kanwil's consolidated LAKIN: ranking, predicates, red IKU of the satker under it",
+    description=(
+        "The consolidated LAKIN of a Kanwil for a period: every satker under it ranked by NKO with its "
+        "predicate, and the IKU in red."
+    ),
     response_model=ConsolidatedReport,
     responses=FILES,
 )

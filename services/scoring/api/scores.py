@@ -12,19 +12,27 @@ from kernel.auth import Principal, PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES, NotFound
 from kernel.params import CodePath
 from kernel.types import BoundedNumber, InputModel
+from kernel.wire import ExactJSONResponse
 from services.scoring.engine.analysis import (
     explain_indicator,
     explain_scorecard,
-    plain,
     report_check,
     what_it_takes,
 )
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
 from services.scoring.engine.scorecard import score
+from services.scoring.schemas.scores import (
+    ConsolidatedOut,
+    ExplainOut,
+    MemberLine,
+    ReportCheckOut,
+    ScorecardOut,
+    WhatItTakesOut,
+)
 from services.scoring.service import scores as service
 from services.scoring.service.cycle import evidence_path_applies, evidence_path_json
-from services.scoring.service.present import iku_json, scorecard_json
+from services.scoring.service.present import iku_json, satker_out, scorecard_json
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["scores"], responses=PROBLEM_RESPONSES)
 
@@ -44,6 +52,28 @@ def _ctx(request: Request, principal: Principal) -> dict[str, Any]:
     return {**_peers(request, principal), "manuals": request.app.state.manuals}
 
 
+#: ``?year=2024&indicator=4a-N&target_index=110`` on the shipped data (tests check it is a WhatItTakesOut)
+WHAT_IT_TAKES_EXAMPLE: dict[str, Any] = {
+    "indicator": "4a-N",
+    "period": "Y",
+    "polarity": "max",
+    "consolidation": "take_last_known_value",
+    "target": 3.0,
+    "target_index": 110,
+    "current_realization": 3.93,
+    "current_index": 120,
+    "rule_set": {"code": "KMK-300-2022", "version": 1},
+    "reachable": True,
+    "direction": "at_least",
+    "required_realization": 3.3,
+    "formula": "R / T × 100",
+    "already_reached": True,
+    "gap": -0.63,
+    "remaining": {
+        "note": "take last known value: the realisation reported at the end of the window must reach the required value"
+    },
+}
+
 AsSubmitted = Annotated[
     bool,
     Query(description="score as if the period were submitted: the verified-evidence path applied (ADR 0020)"),
@@ -55,7 +85,9 @@ AsSubmitted = Annotated[
     summary="NKO, perspectives, SS and IKU indices of one satker",
     description="Recomputed on every request from the registry's bundle and the verified evidence facts "
     "(exact decimals; `*_display` rounded as printed). `period`: Q1..Q4, S1, S2 or Y; `as_of` reads the "
-    "agreement as it stood at that moment.",
+    "agreement as it stood at that moment. Numbers are exact: the Decimal's own digits (ADR 0018).",
+    response_model=ScorecardOut,
+    response_class=ExactJSONResponse,
     responses={
         200: {
             "content": {
@@ -89,22 +121,24 @@ async def get_scores(
     period: Period = "Y",
     as_of: AsOf = None,
     as_submitted: AsSubmitted = False,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     raw = await service.fetch_evidence(**_peers(request, principal), prepared=prepared, period=period)
     applies = as_submitted or evidence_path_applies(prepared, period)
     body = scorecard_json(score(prepared, period, evidence=raw if applies else {}))
     path = evidence_path_json(prepared, period, raw, as_submitted=as_submitted)
     if path is not None:
-        body["evidence_path"] = plain(path)
-    return body
+        body["evidence_path"] = path
+    return ExactJSONResponse(body)
 
 
 @router.get(
     "/satkers/{code}/consolidated",
     summary="A Kanwil: own NKO, every satker under it, region-wide IKU",
     description="The Kanwil's own scores, one line per satker under it (NKO, predicate, status per IKU) and "
-    "the region-wide IKU aggregated by each manual's rule.",
+    "the region-wide IKU aggregated by each manual's rule. Only the satkers the caller may read are listed.",
+    response_model=ConsolidatedOut,
+    response_class=ExactJSONResponse,
     responses={
         200: {
             "content": {
@@ -131,7 +165,7 @@ async def get_consolidated(
     period: Period = "Y",
     as_of: AsOf = None,
     as_submitted: AsSubmitted = False,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     members = await service.load_subtree(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     own = next(p for p in members if p.satker["code"] == code)
     # one read of the evidence for the satkers' scores AND the region, so they cannot disagree
@@ -140,7 +174,7 @@ async def get_consolidated(
     )
     cards = service.score_members(members, period, evidence)
     own_card = cards[code]
-    table = []
+    table: list[MemberLine] = []
     for p in sorted(members, key=lambda x: (len(x.satker["path"]), x.satker["code"])):
         c = cards[p.satker["code"]]
         table.append(
@@ -149,27 +183,36 @@ async def get_consolidated(
                 "name": p.satker["name"],
                 "kind": p.satker["kind"],
                 "path": p.satker["path"],
-                "nko": plain(c.nko),
+                "nko": c.nko,
                 "nko_display": display(c.nko),
                 "predicate": c.predicate,
                 "partial": c.partial,
                 "statuses": {s.indicator.code: s.achievement.status for s in c.indicators},
             }
         )
-    region = [plain(service.region_value(own, members, ind, period, evidence)) for ind in own.indicators]
-    return {
-        "satker": scorecard_json(own_card)["satker"],
+    region = [service.region_value(own, members, ind, period, evidence) for ind in own.indicators]
+    body: ConsolidatedOut = {
+        "satker": satker_out(own.satker),
         "period": period,
         "year": year,
-        "nko": plain(own_card.nko),
+        "nko": own_card.nko,
         "nko_display": display(own_card.nko),
         "predicate": own_card.predicate,
         "satkers": table,
         "region": region,
     }
+    return ExactJSONResponse(body)
 
 
-@router.get("/satkers/{code}/explain", summary="Every number with its derivation")
+@router.get(
+    "/satkers/{code}/explain",
+    summary="Every number with its derivation",
+    description="Without `indicator`: the roll-up (SS from IKU, perspectives from SS, NKO from perspectives) "
+    "with the formulas of the rule set. With `indicator`: that IKU's inputs, the manual's steps, the target "
+    "and its addenda, the formula, the clamp and its place in the roll-up, plus the roll-up.",
+    response_model=ExplainOut,
+    response_class=ExactJSONResponse,
+)
 async def get_explain(
     request: Request,
     principal: PrincipalDep,
@@ -178,17 +221,17 @@ async def get_explain(
     period: Period = "Y",
     indicator: Annotated[str | None, Query(max_length=32, description="IKU code; omit for the roll-up")] = None,
     as_of: AsOf = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     if indicator is not None and prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
     card = await service.scorecard(**_peers(request, principal), prepared=prepared, period=period, trace=True)
-    body = explain_scorecard(card)
+    body: dict[str, Any] = explain_scorecard(card)  # the engine's dicts: ExplainOut (tests check them)
     if indicator is not None:
         s = card.iku(indicator)
         assert s is not None
         body = {"indicator": explain_indicator(card, s), "score": iku_json(s), "roll_up": body}
-    return plain(body)  # type: ignore[no-any-return]
+    return ExactJSONResponse(body)
 
 
 class IndicatorPrinted(InputModel):
@@ -214,10 +257,33 @@ class PrintedReport(InputModel):
     indicators: dict[str, dict[ScorePeriod, IndicatorPrinted]] = Field(default_factory=dict)
 
 
-@router.post("/satkers/{code}/report-check", summary="Where printed values differ from the recomputation")
+@router.post(
+    "/satkers/{code}/report-check",
+    summary="Where printed values differ from the recomputation",
+    description="Send the values a printed report (LAKIN) shows; the answer lists each printed value that "
+    "contradicts the recomputation (`differences`) apart from those that are only its rounding or truncation "
+    "(`rounding`). `consistent` is true when nothing contradicts.",
+    response_model=ReportCheckOut,
+    response_class=ExactJSONResponse,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "period": "Y",
+                        "nko": 118.3,
+                        "predicate": "Istimewa",
+                        "perspectives": {"stakeholder": 116.54},
+                        "indicators": {"1a-N": {"Y": {"index": 120, "realization": 0.4}}},
+                    }
+                }
+            }
+        }
+    },
+)
 async def post_report_check(
     request: Request, principal: PrincipalDep, code: Code, year: Year, body: PrintedReport, as_of: AsOf = None
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     printed = body.model_dump(exclude_none=True)
     printed["indicators"] = {
@@ -226,10 +292,19 @@ async def post_report_check(
     evidence = {
         p: await service.evidence_for(**_peers(request, principal), prepared=prepared, period=p) for p in SCORE_PERIODS
     }
-    return plain(report_check(prepared, printed, evidence=evidence))  # type: ignore[no-any-return]
+    return ExactJSONResponse(report_check(prepared, printed, evidence=evidence))  # ReportCheckOut
 
 
-@router.get("/satkers/{code}/what-it-takes", summary="Realisation needed for a given index")
+@router.get(
+    "/satkers/{code}/what-it-takes",
+    summary="Realisation needed for a given index",
+    description="The realisation one IKU needs in `period` to reach `target_index` (e.g. 100 or 120), by its "
+    "polarity and the rule set's formula; for a Sum/Average IKU also what the remaining quarters must "
+    "deliver. `reachable: false` says why not (clamp, target 0, no formula).",
+    response_model=WhatItTakesOut,
+    response_class=ExactJSONResponse,
+    responses={200: {"content": {"application/json": {"example": WHAT_IT_TAKES_EXAMPLE}}}},
+)
 async def get_what_it_takes(
     request: Request,
     principal: PrincipalDep,
@@ -239,10 +314,10 @@ async def get_what_it_takes(
     target_index: Annotated[Decimal, Query(ge=0, le=1000, description="the index to reach, e.g. 100 or 120")],
     period: Period = "Y",
     as_of: AsOf = None,
-) -> dict[str, Any]:
+) -> ExactJSONResponse:
     prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     if prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
     evidence = await service.evidence_for(**_peers(request, principal), prepared=prepared, period=period)
     result = what_it_takes(prepared, indicator, period, target_index, evidence=evidence.get(indicator))
-    return plain(result)  # type: ignore[no-any-return]
+    return ExactJSONResponse(result)  # WhatItTakesOut

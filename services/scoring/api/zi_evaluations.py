@@ -116,7 +116,14 @@ def _registry(request: Request) -> Any:
     return request.app.state.peers["registry"]
 
 
-@router.get("/satkers/{code}/zi/{year}/results", summary="ZI results of one level of a stored evaluation")
+@router.get(
+    "/satkers/{code}/zi/{year}/results",
+    summary="ZI results of one level of a stored evaluation",
+    description=(
+        "The ZI results of one level of a stored evaluation: pengungkit, hasil and total, the areas when "
+        "answers were given, and each predicate (WBK, WBBM) with the checks passed or failed."
+    ),
+)
 async def evaluation_results(
     code: CodePath,
     year: YearPath,
@@ -127,7 +134,14 @@ async def evaluation_results(
     return ZiLevelResults.model_validate(await service.results(_registry(request), principal, code, year, level))
 
 
-@router.get("/satkers/{code}/zi/{year}/gap", summary="Gap view: the unit's answers against an evaluator level's")
+@router.get(
+    "/satkers/{code}/zi/{year}/gap",
+    summary="Gap view: the unit's answers against an evaluator level's",
+    description=(
+        "Per question, the unit's own answer beside the answer and note of one evaluator level, so the "
+        "unit sees where the evaluators differ."
+    ),
+)
 async def evaluation_gap(
     code: CodePath,
     year: YearPath,
@@ -138,7 +152,14 @@ async def evaluation_gap(
     return ZiGap.model_validate(await service.gap(_registry(request), principal, code, year, evaluator))
 
 
-@router.get("/satkers/{code}/zi/readiness", summary="The ZI readiness of every satker under a Kanwil")
+@router.get(
+    "/satkers/{code}/zi/readiness",
+    summary="The ZI readiness of every satker under a Kanwil",
+    description=(
+        "For every satker under a Kanwil, its ZI evaluation of `year`: the latest level, its status and "
+        "total, and which predicates (WBK, WBBM) it reaches or misses."
+    ),
+)
 async def readiness(
     code: CodePath, request: Request, principal: PrincipalDep, year: Annotated[int, Query(ge=2000, le=2100)]
 ) -> ZiReadiness:

@@ -20,8 +20,10 @@ from typing import Any
 import orjson
 
 from services.scoring.engine.evaluate import Evidence
+from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS
-from services.scoring.engine.scorecard import Prepared, score_indicator
+from services.scoring.engine.scorecard import IkuScore, Prepared, score_indicator
+from services.scoring.schemas.scores import EvidenceChoice, EvidencePath, EvidenceSide, InputHashes
 
 #: the quarters whose reports make up each score period
 QUARTERS_OF: dict[str, tuple[str, ...]] = {
@@ -39,21 +41,18 @@ assert set(QUARTERS_OF) == set(SCORE_PERIODS)
 
 def undeclared(prepared: Prepared, period: str) -> list[str]:
     """The quarters of the period's window whose report is not declared complete yet."""
-    cycle = prepared.cycle
-    return [q for q in QUARTERS_OF[period] if (cycle.get(q) or {}).get("state") not in DECLARED]
+    cycle = prepared.cycle  # a quarter without a submission by ``as_of`` is absent (contracts §6)
+    return [q for q in QUARTERS_OF[period] if (facts := cycle.get(q)) is None or facts["state"] not in DECLARED]
 
 
 def evidence_path_applies(prepared: Prepared, period: str) -> bool:
     return not undeclared(prepared, period)
 
 
-def _side(s: Any) -> dict[str, Any]:
-    from services.scoring.engine.analysis import plain
-    from services.scoring.engine.numbers import display
-
+def _side(s: IkuScore) -> EvidenceSide:
     return {
-        "realization": plain(s.realization),
-        "index": plain(s.achievement.index),
+        "realization": s.realization,
+        "index": s.achievement.index,
         "index_display": display(s.achievement.index),
         "status": s.achievement.status,
     }
@@ -61,7 +60,7 @@ def _side(s: Any) -> dict[str, Any]:
 
 def evidence_path_json(
     prepared: Prepared, period: str, evidence: dict[str, Evidence], *, as_submitted: bool = False
-) -> dict[str, Any] | None:
+) -> EvidencePath | None:
     """Per evidence-driven IKU: the reported figure, what the verified evidence supports so far,
     which one the scores use and why (Indonesian: people read it)."""
     ikus = [i for i in prepared.indicators if i.uses_evidence]
@@ -78,7 +77,7 @@ def evidence_path_json(
             f"laporan {', '.join(missing)} belum disampaikan: realisasi yang dilaporkan berlaku; "
             "jalur bukti berlaku sejak penyampaian"
         )
-    out: dict[str, Any] = {}
+    out: dict[str, EvidenceChoice] = {}
     for ind in ikus:
         reported = score_indicator(prepared, ind, period, evidence=None)
         supported = score_indicator(prepared, ind, period, evidence=evidence.get(ind.code))
@@ -95,6 +94,6 @@ def sha256_of(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def input_hashes(bundle: Any, evidence: dict[str, Evidence]) -> tuple[dict[str, str], str]:
-    hashes = {"bundle": sha256_of(bundle), "evidence": sha256_of(evidence)}
+def input_hashes(bundle: Any, evidence: dict[str, Evidence]) -> tuple[InputHashes, str]:
+    hashes: InputHashes = {"bundle": sha256_of(bundle), "evidence": sha256_of(evidence)}
     return hashes, sha256_of(hashes)

@@ -1,13 +1,20 @@
-"""JSON shapes of the answers: full-precision numbers next to their display strings."""
+"""JSON shapes of the answers: exact numbers (``Decimal``) next to their display strings.
+
+The dicts are the response models of :mod:`services.scoring.schemas` (TypedDicts: mypy checks
+the keys); the routes write them with ``kernel.wire.ExactJSONResponse``, so a number goes out
+with the Decimal's own digits (ADR 0018), not a float's 17.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from services.scoring.engine.analysis import plain
+from contracts.bundle import BundleAgreement
 from services.scoring.engine.numbers import display
 from services.scoring.engine.scorecard import IkuScore, Scorecard
+from services.scoring.schemas.scores import IkuOut, SatkerOut, ScorecardOut
 
 
 def value_display(v: Decimal | None) -> str | None:
@@ -17,7 +24,18 @@ def value_display(v: Decimal | None) -> str | None:
     return display(v, 4 if abs(v) < 1 else 2)
 
 
-def iku_json(s: IkuScore) -> dict[str, Any]:
+def satker_out(satker: Mapping[str, Any]) -> SatkerOut:
+    """The satker as the answers name it (the bundle's, without ``staff``)."""
+    return {
+        "code": satker["code"],
+        "name": satker["name"],
+        "kind": satker["kind"],
+        "parent": satker["parent"],
+        "path": satker["path"],
+    }
+
+
+def iku_json(s: IkuScore) -> IkuOut:
     ind, ach = s.indicator, s.achievement
     return {
         "code": ind.code,
@@ -25,28 +43,28 @@ def iku_json(s: IkuScore) -> dict[str, Any]:
         "objective": ind.objective,
         "polarity": ind.polarity,
         "unit": ind.unit,
-        "weight": plain(ind.weight),
-        "target": plain(s.target.value) if s.target else None,
+        "weight": ind.weight,
+        "target": s.target.value if s.target else None,
         "target_display": value_display(s.target.value) if s.target else None,
         "target_document": s.target.document if s.target else None,
-        "realization": plain(s.realization),
+        "realization": s.realization,
         "realization_display": value_display(s.realization),
-        "index": plain(ach.index),
+        "index": ach.index,
         "index_display": display(ach.index),
         "status": ach.status,
         "reason": ach.reason,
     }
 
 
-def scorecard_json(card: Scorecard) -> dict[str, Any]:
+def scorecard_json(card: Scorecard) -> ScorecardOut:
     prep = card.prepared
     return {
-        "satker": {k: prep.satker[k] for k in ("code", "name", "kind", "parent", "path")},
-        "agreement": prep.agreement,
+        "satker": satker_out(prep.satker),
+        "agreement": cast(BundleAgreement, prep.agreement),  # the bundle's, checked when read
         "period": card.period,
         "as_of": prep.as_of,
         "rule_set": {"code": prep.rules.code, "version": prep.rules.version},
-        "nko": plain(card.nko),
+        "nko": card.nko,
         "nko_display": display(card.nko),
         "predicate": card.predicate,
         "partial": card.partial,
@@ -54,8 +72,8 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
             {
                 "code": p.code,
                 "name": p.name,
-                "weight": plain(p.weight),
-                "index": plain(p.index),
+                "weight": p.weight,
+                "index": p.index,
                 "index_display": display(p.index),
                 "objectives": p.objectives,
             }
@@ -66,7 +84,7 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
                 "code": o.objective.code,
                 "name": o.objective.name,
                 "perspective": o.objective.perspective,
-                "index": plain(o.index),
+                "index": o.index,
                 "index_display": display(o.index),
                 "included": o.included,
                 "excluded": o.excluded,

@@ -104,7 +104,7 @@ async def score_all_periods(*, peers: Peers, principal: Principal, prepared: Pre
 
 def _satker(prepared: Prepared) -> SatkerRef:
     s = prepared.satker
-    return SatkerRef(code=s["code"], name=s.get("name"), kind=s.get("kind"), path=list(s.get("path") or []))
+    return SatkerRef(code=s["code"], name=s["name"], kind=s["kind"], path=list(s["path"]))
 
 
 def _cell(s: IkuScore, language: Language) -> Cell:

@@ -14,14 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
+from contracts.bundle import Bundle
 from kernel.auth import Action, Principal, ensure_allowed
 from kernel.client import Peers
 from kernel.errors import FieldError as KFieldError
-from kernel.errors import NotFound, Unprocessable, UpstreamError
+from kernel.errors import NotFound, Unprocessable
 from services.scoring.engine.evaluate import Evidence
 from services.scoring.engine.numbers import ZERO
 from services.scoring.engine.rules import achievement
@@ -34,6 +35,7 @@ from services.scoring.engine.scorecard import (
     realise,
     score,
 )
+from services.scoring.schemas.scores import RegionLine
 from services.scoring.service.manuals import ManualCache
 from services.scoring.store import peers as reads
 
@@ -42,7 +44,7 @@ log = logging.getLogger("kinerja.scoring")
 EVIDENCE_CONCURRENCY = 4  # evidence requests in flight for one consolidated view
 
 
-def prepare_bundle(*, manuals: ManualCache, bundle: Mapping[str, Any]) -> Prepared:
+def prepare_bundle(*, manuals: ManualCache, bundle: Bundle) -> Prepared:
     """The bundle made ready for the engine; a bundle the engine cannot score is a 422 naming the fields."""
     try:
         return prepare(bundle, parse=manuals.get, parse_rules=manuals.rule_set)
@@ -66,8 +68,8 @@ async def load(
 
 async def subtree_bundles(
     *, peers: Peers, principal: Principal, code: str, year: int, as_of: str | None, every: bool = False
-) -> list[dict[str, Any]]:
-    """The raw bundles of the satker and every satker under it with an agreement that year (one
+) -> list[Bundle]:
+    """The checked bundles of the satker and every satker under it with an agreement that year (one
     registry request). ``every=False``: only those the caller may read; ``every=True``: the caller
     must read them all (a partial region would be a wrong publication), else 403."""
     items = await reads.bundles(peers["registry"], token=principal.token, code=code, year=year, as_of=as_of)
@@ -115,7 +117,7 @@ async def fetch_evidence(*, peers: Peers, principal: Principal, prepared: Prepar
     wanted = [i.code for i in prepared.indicators if i.uses_evidence]
     if not wanted or not peers.has("evidence"):
         return {}
-    body = await reads.aggregates(
+    facts = await reads.aggregates(
         peers["evidence"],
         token=principal.token,
         code=prepared.satker["code"],
@@ -124,15 +126,9 @@ async def fetch_evidence(*, peers: Peers, principal: Principal, prepared: Prepar
         indicators=wanted,
         as_of=prepared.as_of,
     )
-    if len(wanted) == 1:  # one code: the one-IKU answer itself
-        return {wanted[0]: body}
-    if "indicators" not in body:
-        raise UpstreamError("evidence answered no 'indicators' for several IKU")
-    got: dict[str, Evidence] = body["indicators"]
-    missing = [code for code in wanted if code not in got]
-    if missing:
-        raise UpstreamError(f"evidence answered no aggregates for {', '.join(missing)}")
-    return {code: got[code] for code in wanted}
+    # checked against contracts.evidence by the read; the engine's manuals address the same dicts
+    # by dotted paths, so its Evidence type is a plain mapping
+    return cast(dict[str, Evidence], facts)
 
 
 async def scorecard(
@@ -209,7 +205,7 @@ def region_value(
     ind: Indicator,
     period: str,
     evidence: Mapping[str, Mapping[str, Evidence]] | None = None,
-) -> dict[str, Any]:
+) -> RegionLine:
     """Region-wide realisation/index of one IKU per its ``region_aggregation``:
     ``sum_of_parts`` adds every satker's parts per period (and joins their evidence facts), then
     applies the Kanwil's manual (a ratio stays a ratio of sums); ``mean`` averages the satker

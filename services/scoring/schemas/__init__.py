@@ -1,6 +1,6 @@
 """HTTP request/response models of the scoring service (ADR 0017: one ``schemas.py`` per service).
 
-Sections: the scores answers (``GET .../scores`` and friends), then the LAKIN report (issue 12,
+Sections: the scores answers (``GET .../scores`` and friends: ``schemas/scores.py``), the LAKIN report (issue 12,
 ADR 0019): what ``GET .../report`` answers as JSON and what the Excel and PDF renderers draw
 from (one model, so the three cannot disagree).
 
@@ -11,7 +11,7 @@ English and stable for programs; ``*_label`` is the text a person reads, in the 
 ``Accept-Language`` (Indonesian by default).
 
 The registry models (history, plans, budget) are read here as scoring's own models of the
-registry's answer: services share no code but the kernel (``contracts/`` once it exists).
+registry's answer (the bundle and the evidence facts are contracts: ``contracts/``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-# --- the scores answers (issue 10: typed in services/scoring/api/, models go here) ----------
+# --- the scores answers: services/scoring/schemas/scores.py ---------------------------------
 
 
 # --- the LAKIN report ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
 from kernel.params import CodePath, IndicatorQuery
 from services.registry.api.deps import YearPath, authorize, utcnow
-from services.registry.history_schemas import (
+from services.registry.schemas import (
     BudgetOut,
     BudgetYearIn,
     HistoricalResultOut,

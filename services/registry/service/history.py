@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, FieldError, NotFound, Unprocessable
-from services.registry.history_schemas import (
+from services.registry.schemas import (
     BudgetChangeOut,
     BudgetItemOut,
     BudgetOut,

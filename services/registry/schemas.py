@@ -392,6 +392,8 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 Source = Annotated[str, StringConstraints(max_length=300)]
+#: the key of a sub-series of an IKU (``manajemen-risiko``)
+SeriesKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 #: Rupiah amounts: whole or with cents, never negative
 Amount = Annotated[BoundedNumber, Field(ge=0)]
 
@@ -420,6 +422,11 @@ class BudgetChangeKind(StrEnum):
 
 class HistoricalResultIn(InputModel):
     indicator: IkuCode = Field(description="the IKU whose trend this row continues (the latest agreement's code)")
+    series: SeriesKey | None = Field(
+        default=None,
+        description="null: the IKU's own result; else the key of a sub-series of the IKU (a part it is computed "
+        "from, e.g. manajemen-risiko of 10b-N), which may be recorded in an agreement year too",
+    )
     printed_code: IkuCode | None = Field(default=None, description="the code printed that year, if any")
     same_indicator: bool = Field(
         default=True, description="false where the IKU did not exist that year (printed N/A or -)"
@@ -447,6 +454,7 @@ class HistoricalResultOut(BaseModel):
     satker: str
     year: int
     indicator: str
+    series: str | None
     printed_code: str | None
     same_indicator: bool
     name: str
@@ -593,3 +601,17 @@ class BudgetOut(BaseModel):
     by_spending_type: dict[str, BudgetTotalOut]
     recorded_at: datetime
     recorded_by: str
+
+
+class LakinInputsOut(BaseModel):
+    """What the registry holds for the LAKIN of a satker-year beside the agreement, in one answer
+    (the report's one read, ADR 0019): the historical results of the trend window (``years``
+    years ending with ``year``), the plan targets of ``year``, its budget and the previous
+    year's (``null`` where none is recorded)."""
+
+    satker: str
+    year: int
+    history: list[HistoricalResultOut]
+    plans: list[PlanTargetOut]
+    budget: BudgetOut | None
+    previous_budget: BudgetOut | None

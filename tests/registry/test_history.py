@@ -41,28 +41,61 @@ def _dec(v: Any) -> Decimal | None:
 async def test_history_rows_equal_the_seed_tables(loaded: httpx.AsyncClient, mint: Mint) -> None:
     r = await loaded.get(f"{S}/history", params={"limit": 500}, headers=bearer(mint("viewer", "WBC.16")))
     assert r.status_code == 200, r.text
-    got = {(x["indicator"], x["year"]): x for x in r.json()["items"]}
+    got = {(x["indicator"], x["series"], x["year"]): x for x in r.json()["items"]}
     expected = 0
     for ind in _seed("history.yaml")["indicators"]:
         for row in ind["rows"]:
             if row["year"] == 2024:  # the agreement's year: computed, never stored as history
-                assert (ind["code"], 2024) not in got
+                assert (ind["code"], None, 2024) not in got
                 continue
             expected += 1
-            x = got[(ind["code"], row["year"])]
+            x = got[(ind["code"], None, row["year"])]
             for key in ("target", "realization", "index"):
                 assert _dec(x[key]) == _dec(row.get(key)), (ind["code"], row["year"], key)
             assert x["name"] == row["name"] and x["unit"] == row["unit"]
             assert x["same_indicator"] is (row.get("same_indicator_as") is not None)
+    # the sub-series (a part of an IKU with its own five-year table): every year, 2024 included
+    for sub in _seed("history.yaml")["sub_indicators"]:
+        assert [y for (i, k, y) in got if (i, k) == (sub["part_of"], sub["key"])] == [r["year"] for r in sub["rows"]]
+        for row in sub["rows"]:
+            expected += 1
+            x = got[(sub["part_of"], sub["key"], row["year"])]
+            for key in ("target", "realization", "index"):
+                assert _dec(x[key]) == _dec(row.get(key)), (sub["key"], row["year"], key)
+            assert x["name"] == row["name"]
     assert r.json()["total"] == expected == len(got)
-    # the IKU link: 10b-N's predecessor rows keep their printed name
+    # the IKU link: 10b-N's predecessor rows keep their printed name (its sub-series follows them)
     one = await loaded.get(f"{S}/history", params={"indicator": "10b-N", "year_to": 2021}, headers=bearer(mint()))
-    assert [(x["year"], x["name"]) for x in one.json()["items"]] == [
-        (2020, "Persentase Manajemen Organisasi"),
-        (2021, "Persentase Manajemen Organisasi"),
+    assert [(x["year"], x["series"], x["name"]) for x in one.json()["items"]] == [
+        (2020, None, "Persentase Manajemen Organisasi"),
+        (2021, None, "Persentase Manajemen Organisasi"),
+        (2020, "manajemen-risiko", "Persentase efektivitas implementasi manajemen risiko"),
+        (2021, "manajemen-risiko", "Persentase efektivitas implementasi manajemen risiko"),
     ]
-    na = got[("1b-N", 2020)]
+    na = got[("1b-N", None, 2020)]
     assert na["printed"] == "N/A" and na["same_indicator"] is False and na["index"] is None
+
+
+async def test_lakin_inputs_in_one_answer(loaded: httpx.AsyncClient, mint: Mint) -> None:
+    """The report's one read equals the separate reads: the window's history, the year's plans,
+    the two budgets (null where none)."""
+    viewer = bearer(mint("viewer", "WBC.16"))
+    r = await loaded.get(f"{S}/lakin/2024", params={"years": 3}, headers=viewer)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    history = (await loaded.get(f"{S}/history", params={"year_from": 2022, "limit": 500}, headers=viewer)).json()
+    assert body["history"] == history["items"] and {x["year"] for x in body["history"]} == {2022, 2023, 2024}
+    plans = (await loaded.get(f"{S}/plans", params={"year": 2024, "limit": 500}, headers=viewer)).json()
+    assert body["plans"] == plans["items"]
+    for key, year in (("budget", 2024), ("previous_budget", 2023)):
+        assert body[key] == (await loaded.get(f"{S}/budget/{year}", headers=viewer)).json()
+    early = (await loaded.get(f"{S}/lakin/2020", headers=viewer)).json()
+    assert early["budget"] is None and early["previous_budget"] is None and early["plans"] == []
+    assert {x["year"] for x in early["history"]} == {2019, 2020}  # the window 2016-2020
+    r = await loaded.get(f"{S}/lakin/2024", params={"years": 11}, headers=viewer)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    outside = await loaded.get(f"{S}/lakin/2024", headers=bearer(mint("satker_operator", "KBC.1602")))
+    assert outside.status_code == 403
 
 
 async def test_plans_and_budget_as_transcribed(loaded: httpx.AsyncClient, mint: Mint) -> None:
@@ -84,11 +117,15 @@ async def test_plans_and_budget_as_transcribed(loaded: httpx.AsyncClient, mint: 
 
 
 async def test_writes_are_validated_and_all_or_nothing(loaded: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    # a year with an agreement is scored from it: no history for it
-    r = await loaded.put(f"{S}/history/2024", json={"results": []}, headers=admin)
+    # a year with an agreement is scored from it: no result of an IKU itself for it (its
+    # sub-series rows, the seed's 2024 risk-management row, are taken: nothing scores them)
+    row = {"indicator": "1a-N", "name": "Waktu", "polarity": "min", "target": "1", "realization": "0.5"}
+    sub = row | {"indicator": "10b-N", "series": "manajemen-risiko", "polarity": "max"}
+    r = await loaded.put(f"{S}/history/2024", json={"results": [sub, row]}, headers=admin)
     assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] == "year"
-    row = {"indicator": "1a-N", "name": "Waktu", "polarity": "min", "target": "1", "realization": "0.5"}
+    r = await loaded.put(f"{S}/history/2019", json={"results": [sub, sub]}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "results[1]"
     r = await loaded.put(f"{S}/history/2019", json={"results": [row, row]}, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "results[1]"
     r = await loaded.put(f"{S}/history/2019", json={"results": [row | {"target": "1e60"}]}, headers=admin)

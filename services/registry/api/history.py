@@ -17,6 +17,7 @@ from services.registry.schemas import (
     BudgetYearIn,
     HistoricalResultOut,
     HistoryYearIn,
+    LakinInputsOut,
     PlanTargetOut,
     PlanYearIn,
 )
@@ -62,6 +63,24 @@ async def put_history(
     return await service.replace_results(
         session=session, satker=code, year=year, data=body, actor=principal.subject, now=utcnow()
     )
+
+
+@router.get(
+    "/satkers/{code}/lakin/{year}",
+    summary="History, plan targets and budgets a satker's LAKIN of a year needs, in one answer",
+    description="The historical results of the `years` years ending with `year` (its sub-series rows "
+    "included), the Renstra/Renja targets of `year`, the budget of `year` and of `year - 1` (null where "
+    "none is recorded). The LAKIN report's one read besides the agreement bundle.",
+)
+async def get_lakin_inputs(
+    code: CodePath,
+    year: YearPath,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    years: Annotated[int, Query(ge=1, le=10, description="length of the trend window")] = 5,
+) -> LakinInputsOut:
+    await authorize(session, principal, Action.READ, code)
+    return await service.lakin_inputs(session=session, satker=code, year=year, years=years)
 
 
 @router.get("/satkers/{code}/plans", summary="Renstra DJBC and Renja Kemenkeu targets per IKU and year")

@@ -46,7 +46,7 @@ class HistoryRepository:
             q = q.where(col(HistoricalResult.year) >= year_from)
         if year_to is not None:
             q = q.where(col(HistoricalResult.year) <= year_to)
-        q = q.order_by(col(HistoricalResult.indicator_code), col(HistoricalResult.year))
+        q = q.order_by(col(HistoricalResult.indicator_code), col(HistoricalResult.series), col(HistoricalResult.year))
         return list((await self.session.execute(q)).scalars())
 
     async def plans(self, satker: str, *, year: int | None = None, indicator: str | None = None) -> list[PlanTarget]:

@@ -4,13 +4,18 @@ read back exactly as transcribed; writes validated before anything changes; who 
 from __future__ import annotations
 
 import copy
+import sqlite3
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from alembic import command
+from alembic.config import Config
 
+from kernel.db import MIGRATIONS_INI, run_migrations
 from services.registry.seed import load_history_requests
 from tests.conftest import Mint, bearer
 from tests.paths import in_checkout
@@ -163,3 +168,29 @@ async def test_who_may_read_and_write(loaded: httpx.AsyncClient, mint: Mint) -> 
     assert r.status_code == 403
     r = await loaded.get(f"{S}/budget/2022", headers=bearer(mint()))
     assert r.status_code == 404 and r.json()["errors"][0]["field"] == "year"
+
+
+def test_sqlite_migration_0014_keeps_rows_and_keys_by_series(tmp_path: Path) -> None:
+    """0014 on SQLite (the table is rebuilt): existing rows become the IKU's own (''), the key
+    takes the series, and going down removes only the sub-series rows."""
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    run_migrations("registry", url, schema=None, revision="0011")
+    row = "'A', {year}, '10b-N', 'n', 'max', '2024-01-01', 'x'"
+    insert = (
+        "insert into historical_result (satker_code, year, indicator_code, name, polarity, recorded_at, recorded_by"
+    )
+    with sqlite3.connect(path) as conn:
+        conn.execute("insert into satker values ('A', 'a', 'kanwil', null, null, '2024-01-01', '2024-01-01')")
+        conn.execute(f"{insert}, same_indicator) values ({row.format(year=2020)}, 1)")
+    run_migrations("registry", url, schema=None)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select year, series from historical_result").fetchall() == [(2020, "")]
+        conn.execute(f"{insert}, same_indicator, series) values ({row.format(year=2020)}, 1, 'manajemen-risiko')")
+        with pytest.raises(sqlite3.IntegrityError):  # a second own row of the IKU-year
+            conn.execute(f"{insert}, same_indicator) values ({row.format(year=2020)}, 1)")
+    cfg = Config(str(MIGRATIONS_INI), ini_section="registry")
+    cfg.attributes["database_url"], cfg.attributes["schema"] = url, None
+    command.downgrade(cfg, "0011")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select year, indicator_code from historical_result").fetchall() == [(2020, "10b-N")]

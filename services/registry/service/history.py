@@ -6,7 +6,7 @@ Rules checked before anything is written (problem+json, nothing half-written):
 * A historical result is the record of a year **without an agreement**: a year the registry holds
   an agreement for is scored from that agreement, so results for it are a 409 (two answers for
   one year would disagree; the 2024 rows of the seed are the agreement's own figures).
-* One row per IKU and year, one target per IKU, plan and year (422 naming the duplicate).
+* One row per IKU, series and year, one target per IKU, plan and year (422 naming the duplicate).
 * The budget adds up: the items' revised pagu equals the pagu history (initial + additions −
   reductions) and the outputs' budget when those are given; net realisation ≤ gross where both
   are given, net = gross − refunds where all three are.
@@ -108,13 +108,17 @@ async def _replace_year(
     satker: str,
     year: int,
     rows: list[Row],
-    errors: list[FieldError],
+    keys: list[tuple[str, ...]],
+    *,
+    field: str,
     what: str,
 ) -> None:
-    """Replace the rows of ``model`` of a satker-year as a whole, or nothing when ``errors``
-    (the duplicates found by the caller): the one write behind results and plan targets."""
+    """The one "replace a year" behind results and plan targets: the rows of ``model`` of a
+    satker-year replaced as a whole, or nothing and a 422 naming each duplicate of ``keys`` (one
+    per row, ``what`` names its parts)."""
+    errors = _duplicates(keys, field, what)
     if errors:
-        raise Unprocessable(what, errors=errors)
+        raise Unprocessable(f"one row per {what} and year", errors=errors)
     await HistoryRepository(session).replace(model, satker, year, rows)
 
 
@@ -155,9 +159,8 @@ async def replace_results(
         for r in data.results
     ]
     keys: list[tuple[str, ...]] = [(r.indicator, r.series or "") for r in data.results]
-    errors = _duplicates(keys, "results", "indicator and series")
     await _replace_year(
-        session, HistoricalResult, satker, year, rows, errors, "one result per indicator, series and year"
+        session, HistoricalResult, satker, year, rows, keys, field="results", what="indicator and series"
     )
     return [result_out(r) for r in rows]
 
@@ -187,8 +190,8 @@ async def replace_plans(
         )
         for t in data.targets
     ]
-    errors = _duplicates([(t.indicator, t.plan.value) for t in data.targets], "targets", "indicator and plan")
-    await _replace_year(session, PlanTarget, satker, year, rows, errors, "one target per indicator, plan and year")
+    keys: list[tuple[str, ...]] = [(t.indicator, t.plan.value) for t in data.targets]
+    await _replace_year(session, PlanTarget, satker, year, rows, keys, field="targets", what="indicator and plan")
     return [plan_out(p) for p in rows]
 
 

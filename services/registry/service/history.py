@@ -5,7 +5,8 @@ Rules checked before anything is written (problem+json, nothing half-written):
 
 * A historical result is the record of a year **without an agreement**: a year the registry holds
   an agreement for is scored from that agreement, so results for it are a 409 (two answers for
-  one year would disagree; the 2024 rows of the seed are the agreement's own figures).
+  one year would disagree; the 2024 rows of the seed are the agreement's own figures). A
+  sub-series row (``series``, a part of an IKU) is taken in any year: no agreement scores a part.
 * One row per IKU, series and year, one target per IKU, plan and year (422 naming the duplicate).
 * The budget adds up: the items' revised pagu equals the pagu history (initial + additions −
   reductions) and the outputs' budget when those are given; net realisation ≤ gross where both

@@ -122,6 +122,17 @@ def test_2024_rows_equal_the_shipped_agreement(history: dict[str, Any], agreemen
             assert dec(row["target"]) == Decimal(str(iku["targets"]["Y"])), code
 
 
+def test_2024_sub_series_row_is_the_agreements_measure_part(history: dict[str, Any]) -> None:
+    """The sub-series' 2024 row is recorded (the agreement has no target or index of a part), but
+    its realisation is the part the agreement computes its IKU from: they cannot drift apart."""
+    manuals = _load("manuals.yaml")
+    parts = {"manajemen-risiko": "risk_mitigation"}  # sub-series key -> the manual's part name
+    for sub in history["sub_indicators"]:
+        (row,) = [r for r in sub["rows"] if r["year"] == 2024]
+        measured = manuals[sub["part_of"]]["measures"]["Y"][parts[sub["key"]]]
+        assert dec(row["realization"]) == Decimal(str(measured)), sub["key"]
+
+
 def test_earlier_years_link_to_the_2024_indicator(history: dict[str, Any]) -> None:
     for s in history["indicators"]:
         for row in s["rows"]:

@@ -125,6 +125,19 @@ async def test_five_year_trend_equals_the_seed_tables(report: dict[str, Any]) ->
                 _d(row.get("index")),
             ), (ind["code"], row["year"])
         assert trend[4]["source"] == "agreement" and trend[4]["index"] == by_code[ind["code"]]["year"]["index"]
+    # the sub-series (risk management within 10b-N): all five rows recorded, equal to the seed
+    subs = _history()["sub_indicators"]
+    for ind in report["indicators"]:
+        assert [x["key"] for x in ind["sub_series"]] == [x["key"] for x in subs if x["part_of"] == ind["code"]]
+    for sub in subs:
+        (got,) = [x for x in by_code[sub["part_of"]]["sub_series"] if x["key"] == sub["key"]]
+        assert got["name"] == sub["rows"][-1]["name"]
+        assert [
+            (t["year"], t["source"], _d(t["target"]), _d(t["realization"]), _d(t["index"])) for t in got["rows"]
+        ] == [
+            (r["year"], "history", _d(r.get("target")), _d(r.get("realization")), _d(r.get("index")))
+            for r in sub["rows"]
+        ]
 
 
 async def test_plans_budget_and_analysis(report: dict[str, Any]) -> None:

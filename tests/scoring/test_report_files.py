@@ -105,6 +105,20 @@ async def test_xlsx_reads_back_the_json_numbers(xlsx: bytes, report: dict[str, A
         assert (_cell(nko[p["name"]]), _shown(nko[p["name"]])) == (_cell(p["index"]), p["index_display"]), p["code"]
 
 
+async def test_xlsx_sub_series_sheet_reads_back_the_json_rows(xlsx: bytes, report: dict[str, Any]) -> None:
+    ws = load_workbook(BytesIO(xlsx))["Sub-IKU"]
+    assert [c.value for c in ws[HEADER_ROW]][:3] == ["Kode", "Sub-IKU", "Tahun"]
+    got = [row for row in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True) if row[0] is not None]
+    want = [
+        (ind["code"], sub["key"], t["year"], _cell(t["target"]), _cell(t["realization"]), _cell(t["index"]))
+        for ind in report["indicators"]
+        for sub in ind["sub_series"]
+        for t in sub["rows"]
+    ]
+    assert len(want) == 5  # the risk-management series of 10b-N, 2020-2024
+    assert [(r[0], r[1], r[2], _cell(r[5]), _cell(r[6]), _cell(r[7])) for r in got] == want
+
+
 async def test_xlsx_header_rows_are_frozen(xlsx: bytes) -> None:
     wb = load_workbook(BytesIO(xlsx))
     assert len(wb.worksheets) >= 5
@@ -160,6 +174,11 @@ def test_pdf_text_shows_the_numbers_with_decimal_commas(pdf: Path, report: dict[
     assert "118.30" not in text and "116.54" not in text  # no decimal point in the Indonesian document
     for ind in report["indicators"]:
         assert re.search(rf"(?<![\w-]){re.escape(ind['code'])}(?![\w-])", text), ind["code"]
+    flat = " ".join(text.split())  # table cells wrap: compare the words
+    for ind in report["indicators"]:
+        for sub in ind["sub_series"]:
+            assert f"Sub-IKU {sub['name']}" in flat, sub["key"]
+    assert "98,10" in text and "99,93" in text  # the series' 2020 and 2021 realisations
 
 
 @pytest.mark.usefixtures("anyio_backend")  # the async fixtures of a plain test

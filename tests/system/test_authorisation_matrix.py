@@ -477,6 +477,9 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ),
     ("GET", "/api/v1/registry/satkers/{code}/history"): Entry(READ, lambda c: Req(f"{REG}/satkers/{c.code}/history")),
     ("GET", "/api/v1/registry/satkers/{code}/plans"): Entry(READ, lambda c: Req(f"{REG}/satkers/{c.code}/plans")),
+    ("GET", "/api/v1/registry/satkers/{code}/lakin/{year}"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/lakin/{YEAR}")
+    ),
     ("GET", "/api/v1/registry/satkers/{code}/budget/{year}"): Entry(
         READ, lambda c: Req(f"{REG}/satkers/{c.code}/budget/{YEAR}")
     ),

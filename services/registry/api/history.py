@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from kernel.auth import Action, PrincipalDep
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
 from kernel.params import CodePath, IndicatorQuery
 from services.registry.api.deps import YearPath, authorize, utcnow
-from services.registry.history_schemas import (
+from services.registry.schemas import (
     BudgetOut,
     BudgetYearIn,
     HistoricalResultOut,
     HistoryYearIn,
+    LakinInputsOut,
     PlanTargetOut,
     PlanYearIn,
 )
@@ -62,6 +63,28 @@ async def put_history(
     return await service.replace_results(
         session=session, satker=code, year=year, data=body, actor=principal.subject, now=utcnow()
     )
+
+
+@router.get(
+    "/satkers/{code}/lakin/{year}",
+    response_model=LakinInputsOut,
+    summary="History, plan targets and budgets a satker's LAKIN of a year needs, in one answer",
+    description="The historical results of the `years` years ending with `year` (its sub-series rows "
+    "included), the Renstra/Renja targets of `year`, the budget of `year` and of `year - 1` (null where "
+    "none is recorded). The LAKIN report's one read besides the agreement bundle.",
+)
+async def get_lakin_inputs(
+    code: CodePath,
+    year: YearPath,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    years: Annotated[int, Query(ge=1, le=10, description="length of the trend window")] = 5,
+) -> Response:
+    await authorize(session, principal, Action.READ, code)
+    body = await service.lakin_inputs(session=session, satker=code, year=year, years=years)
+    # serialised by pydantic itself: FastAPI would dump, re-validate and serialise the model it is
+    # handed, about a third of this read's time (``response_model`` still documents the shape)
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get(

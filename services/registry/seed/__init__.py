@@ -47,10 +47,11 @@ def load_history_requests(name: str = "kalbagtim-2024") -> list[tuple[str, dict[
     """The set's ``history.yaml`` and ``budget.yaml`` as registry writes: ``(path, body)`` pairs for
     ``PUT`` (issue 12, ADR 0019), in the order they must be sent.
 
-    Results go in only for the years the set has no agreement for (the agreement's year is scored
-    from the agreement); plans and budget per year as transcribed. Budget: the items of Tables
-    3.83/3.85 with the pagu history and the outputs for the report year, and the previous year's
-    spending types of Table 3.84 (its only figures) as that year's items.
+    An IKU's own results go in only for the years the set has no agreement for (the agreement's
+    year is scored from the agreement), the sub-series (``sub_indicators``) every year; plans and
+    budget per year as transcribed. Budget: the items of Tables 3.83/3.85 with the pagu history
+    and the outputs for the report year, and the previous year's spending types of Table 3.84 (its
+    only figures) as that year's items.
     """
     folder = SEED_DIR / name
     agreement_year = int(load_seed_document(name)["agreement"]["year"])
@@ -59,6 +60,13 @@ def load_history_requests(name: str = "kalbagtim-2024") -> list[tuple[str, dict[
     satker = str(history["satker"])
     base = f"/api/v1/registry/satkers/{satker}"
     by_year: dict[int, list[dict[str, Any]]] = {}
+
+    def add(year: int, row: dict[str, Any], result: dict[str, Any]) -> None:
+        for key in ("target", "realization", "index", "target_percent", "realization_percent", "printed", "note"):
+            if row.get(key) is not None:
+                result[key] = row[key]
+        by_year.setdefault(year, []).append(result)
+
     for ind in history["indicators"]:
         for row in ind["rows"]:
             year = int(row["year"])
@@ -73,10 +81,21 @@ def load_history_requests(name: str = "kalbagtim-2024") -> list[tuple[str, dict[
                 "polarity": ind["polarity"],
                 "source": ind.get("source"),
             }
-            for key in ("target", "realization", "index", "target_percent", "realization_percent", "printed", "note"):
-                if row.get(key) is not None:
-                    result[key] = row[key]
-            by_year.setdefault(year, []).append(result)
+            add(year, row, result)
+    # a sub-series (a part of an IKU with a five-year table of its own) is recorded every year,
+    # the agreement's too: the agreement scores no target or index of a part (ADR 0019)
+    for sub in history.get("sub_indicators") or []:
+        for row in sub["rows"]:
+            result = {
+                "indicator": sub["part_of"],
+                "series": sub["key"],
+                "printed_code": row.get("code"),
+                "name": row["name"],
+                "unit": row.get("unit"),
+                "polarity": sub["polarity"],
+                "source": sub.get("source"),
+            }
+            add(int(row["year"]), row, result)
     requests: list[tuple[str, dict[str, Any]]] = [
         (f"{base}/history/{year}", {"results": rows}) for year, rows in sorted(by_year.items())
     ]

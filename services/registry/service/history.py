@@ -5,8 +5,9 @@ Rules checked before anything is written (problem+json, nothing half-written):
 
 * A historical result is the record of a year **without an agreement**: a year the registry holds
   an agreement for is scored from that agreement, so results for it are a 409 (two answers for
-  one year would disagree; the 2024 rows of the seed are the agreement's own figures).
-* One row per IKU and year, one target per IKU, plan and year (422 naming the duplicate).
+  one year would disagree; the 2024 rows of the seed are the agreement's own figures). A
+  sub-series row (``series``, a part of an IKU) is taken in any year: no agreement scores a part.
+* One row per IKU, series and year, one target per IKU, plan and year (422 naming the duplicate).
 * The budget adds up: the items' revised pagu equals the pagu history (initial + additions −
   reductions) and the outputs' budget when those are given; net realisation ≤ gross where both
   are given, net = gross − refunds where all three are.
@@ -20,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import Conflict, FieldError, NotFound, Unprocessable
-from services.registry.history_schemas import (
+from services.registry.schemas import (
     BudgetChangeOut,
     BudgetItemOut,
     BudgetOut,
@@ -29,6 +30,7 @@ from services.registry.history_schemas import (
     BudgetYearIn,
     HistoricalResultOut,
     HistoryYearIn,
+    LakinInputsOut,
     PlanTargetOut,
     PlanYearIn,
 )
@@ -39,7 +41,7 @@ from services.registry.store.history_models import (
     HistoricalResult,
     PlanTarget,
 )
-from services.registry.store.history_repository import HistoryRepository
+from services.registry.store.history_repository import HistoryRepository, Row
 
 ZERO = Decimal(0)
 
@@ -59,6 +61,7 @@ def result_out(r: HistoricalResult) -> HistoricalResultOut:
         satker=r.satker_code,
         year=r.year,
         indicator=r.indicator_code,
+        series=r.series or None,
         printed_code=r.printed_code,
         same_indicator=r.same_indicator,
         name=r.name,
@@ -100,23 +103,44 @@ async def list_results(
     return [result_out(r) for r in rows]
 
 
+async def _replace_year(
+    session: AsyncSession,
+    model: type[Row],
+    satker: str,
+    year: int,
+    rows: list[Row],
+    keys: list[tuple[str, ...]],
+    *,
+    field: str,
+    what: str,
+) -> None:
+    """The one "replace a year" behind results and plan targets: the rows of ``model`` of a
+    satker-year replaced as a whole, or nothing and a 422 naming each duplicate of ``keys`` (one
+    per row, ``what`` names its parts)."""
+    errors = _duplicates(keys, field, what)
+    if errors:
+        raise Unprocessable(f"one row per {what} and year", errors=errors)
+    await HistoryRepository(session).replace(model, satker, year, rows)
+
+
 async def replace_results(
     *, session: AsyncSession, satker: str, year: int, data: HistoryYearIn, actor: str, now: datetime
 ) -> list[HistoricalResultOut]:
-    repo = HistoryRepository(session)
-    if year in await repo.agreement_years(satker):
+    """The results of one year. An agreement year refuses the IKU's own results (409: it is scored
+    from the agreement) but takes sub-series rows: the agreement scores no part of an IKU, it has
+    no target or index of ``manajemen-risiko`` within 10b-N, so the recorded row is the only one."""
+    own = [r for r in data.results if r.series is None]
+    if own and year in await HistoryRepository(session).agreement_years(satker):
         raise Conflict(
             f"{satker} has an agreement for {year}: its results are computed from it, not recorded as history",
             field="year",
         )
-    errors = _duplicates([(r.indicator,) for r in data.results], "results", "indicator")
-    if errors:
-        raise Unprocessable("one result per indicator and year", errors=errors)
     rows = [
         HistoricalResult(
             satker_code=satker,
             year=year,
             indicator_code=r.indicator,
+            series=r.series or "",
             printed_code=r.printed_code,
             same_indicator=r.same_indicator,
             name=r.name,
@@ -135,7 +159,10 @@ async def replace_results(
         )
         for r in data.results
     ]
-    await repo.replace(HistoricalResult, satker, year, rows)
+    keys: list[tuple[str, ...]] = [(r.indicator, r.series or "") for r in data.results]
+    await _replace_year(
+        session, HistoricalResult, satker, year, rows, keys, field="results", what="indicator and series"
+    )
     return [result_out(r) for r in rows]
 
 
@@ -148,9 +175,6 @@ async def list_plans(
 async def replace_plans(
     *, session: AsyncSession, satker: str, year: int, data: PlanYearIn, actor: str, now: datetime
 ) -> list[PlanTargetOut]:
-    errors = _duplicates([(t.indicator, t.plan.value) for t in data.targets], "targets", "indicator and plan")
-    if errors:
-        raise Unprocessable("one target per indicator, plan and year", errors=errors)
     rows = [
         PlanTarget(
             satker_code=satker,
@@ -167,7 +191,8 @@ async def replace_plans(
         )
         for t in data.targets
     ]
-    await HistoryRepository(session).replace(PlanTarget, satker, year, rows)
+    keys: list[tuple[str, ...]] = [(t.indicator, t.plan.value) for t in data.targets]
+    await _replace_year(session, PlanTarget, satker, year, rows, keys, field="targets", what="indicator and plan")
     return [plan_out(p) for p in rows]
 
 
@@ -338,11 +363,45 @@ def _budget_out(
     )
 
 
-async def get_budget(*, session: AsyncSession, satker: str, year: int) -> BudgetOut:
-    repo = HistoryRepository(session)
+async def _budget_or_none(repo: HistoryRepository, satker: str, year: int) -> BudgetOut | None:
     items = await repo.budget_rows(BudgetItem, satker, year)
     if not items:
-        raise NotFound(f"no budget of {satker} for {year}", field="year")
+        return None
     outputs = await repo.budget_rows(BudgetOutput, satker, year)
     changes = await repo.budget_rows(BudgetChange, satker, year)
     return _budget_out(satker, year, items, outputs, changes)
+
+
+async def get_budget(*, session: AsyncSession, satker: str, year: int) -> BudgetOut:
+    budget = await _budget_or_none(HistoryRepository(session), satker, year)
+    if budget is None:
+        raise NotFound(f"no budget of {satker} for {year}", field="year")
+    return budget
+
+
+async def lakin_inputs(*, session: AsyncSession, satker: str, year: int, years: int) -> LakinInputsOut:
+    """History (``years`` years ending with ``year``), plan targets of ``year`` and the budgets of
+    ``year`` and ``year - 1`` in one answer: the LAKIN report's one registry read besides the bundle
+    (ADR 0019; four requests through the whole service stack before, ten statements, now five). A
+    missing budget is ``null``, not an error: the report then has no budget chapter."""
+    repo = HistoryRepository(session)
+    history = await repo.results(satker, year_from=year - years + 1, year_to=year)
+    plans = await repo.plans(satker, year=year)
+    both = (year - 1, year)
+    items = await repo.budget_rows_of(BudgetItem, satker, both)
+    outputs = await repo.budget_rows_of(BudgetOutput, satker, both)
+    changes = await repo.budget_rows_of(BudgetChange, satker, both)
+
+    def budget(y: int) -> BudgetOut | None:
+        if y not in items:
+            return None
+        return _budget_out(satker, y, items[y], outputs.get(y, []), changes.get(y, []))
+
+    return LakinInputsOut(
+        satker=satker,
+        year=year,
+        history=[result_out(r) for r in history],
+        plans=[plan_out(p) for p in plans],
+        budget=budget(year),
+        previous_budget=budget(year - 1),
+    )

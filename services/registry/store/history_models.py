@@ -30,12 +30,14 @@ from services.registry.store.models import NUM, SUBJECT_LENGTH, TS, RegistryTabl
 
 class HistoricalResult(RegistryTable, table=True):
     __tablename__ = "historical_result"
-    __table_args__ = (sa.UniqueConstraint("satker_code", "year", "indicator_code"),)
+    __table_args__ = (sa.UniqueConstraint("satker_code", "year", "indicator_code", "series"),)
 
     id: int | None = Field(default=None, primary_key=True)
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     indicator_code: str = Field(max_length=32)
+    #: '' = the IKU itself; else the key of a sub-series of it (migration 0014)
+    series: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     printed_code: str | None = Field(default=None, max_length=32)
     same_indicator: bool
     name: str = Field(sa_type=sa.Text)

@@ -46,7 +46,7 @@ class HistoryRepository:
             q = q.where(col(HistoricalResult.year) >= year_from)
         if year_to is not None:
             q = q.where(col(HistoricalResult.year) <= year_to)
-        q = q.order_by(col(HistoricalResult.indicator_code), col(HistoricalResult.year))
+        q = q.order_by(col(HistoricalResult.indicator_code), col(HistoricalResult.series), col(HistoricalResult.year))
         return list((await self.session.execute(q)).scalars())
 
     async def plans(self, satker: str, *, year: int | None = None, indicator: str | None = None) -> list[PlanTarget]:
@@ -65,3 +65,16 @@ class HistoryRepository:
             .order_by(col(model.position))  # type: ignore[attr-defined]
         )
         return list((await self.session.execute(q)).scalars())
+
+    async def budget_rows_of(self, model: type[Row], satker: str, years: Sequence[int]) -> dict[int, list[Row]]:
+        """:meth:`budget_rows` of several years in one statement (the LAKIN read: a year and the
+        one before), by year; a year without rows is absent."""
+        q: Any = (
+            sa.select(model)
+            .where(col(model.satker_code) == satker, col(model.year).in_(list(years)))
+            .order_by(col(model.year), col(model.position))  # type: ignore[attr-defined]
+        )
+        out: dict[int, list[Row]] = {}
+        for row in (await self.session.execute(q)).scalars():
+            out.setdefault(row.year, []).append(row)
+        return out

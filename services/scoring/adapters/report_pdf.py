@@ -33,7 +33,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from reportlab.platypus.flowables import Flowable
 
 from services.scoring.adapters import charts
-from services.scoring.schemas import Cell, ConsolidatedReport, IndicatorReport, Language, Report
+from services.scoring.schemas import Cell, ConsolidatedReport, IndicatorReport, Language, Report, TrendRow
 from services.scoring.service.labels import number, value_places
 
 FONT, BOLD = "Vera", "Vera-Bold"
@@ -181,32 +181,36 @@ def _indicator(ind: IndicatorReport, L: dict[str, str], n: _Numbers) -> list[Flo
     story.append(KeepTogether([_p(f"{ind.code} {ind.name}", "h2"), quarterly, Spacer(1, 2 * mm), chart]))
     if ind.trend:
         first, last = ind.trend[0].year, ind.trend[-1].year
-        rows = [
-            [
-                t.year,
-                t.name,
-                n.value(t.target, t.unit_label),
-                n.value(t.realization, t.unit_label),
-                n.index(t.index) if t.index is not None else (t.printed or "-"),
-                L["history"] if t.source == "history" else L["computed"],
-            ]
-            for t in ind.trend
-        ]
-        trend = _table(
-            [L["year"], L["name"], L["target"], L["realization"], L["index"], L["source"]],
-            rows,
-            [13, 66, 27, 27, 20, 27],
-        )
-        line = charts.trend_line(
-            [t.year for t in ind.trend],
-            [t.index for t in ind.trend],
-            f"{L['chart_trend']} – {ind.code} ({first}–{last})",
-            n.axis(),
-            FONT,
-            n.bar(),
-        )
-        story.append(KeepTogether([_p(L["trend"].format(first=first, last=last), "base"), trend, line]))
+        heading = L["trend"].format(first=first, last=last)
+        story.append(_trend(ind.trend, heading, f"{L['chart_trend']} – {ind.code} ({first}–{last})", L, n))
+    for sub in ind.sub_series:  # a part of the IKU with a five-year table of its own (ADR 0019)
+        first, last = sub.rows[0].year, sub.rows[-1].year
+        heading = L["sub_trend"].format(name=sub.name, first=first, last=last)
+        title = f"{L['chart_trend']} – {ind.code} / {L['sub_series']} ({first}–{last})"
+        story.append(_trend(sub.rows, heading, title, L, n))
     return story
+
+
+def _trend(trend: Sequence[TrendRow], heading: str, title: str, L: dict[str, str], n: _Numbers) -> Flowable:
+    """A five-year table with its index line chart, kept on one page."""
+    rows = [
+        [
+            t.year,
+            t.name,
+            n.value(t.target, t.unit_label),
+            n.value(t.realization, t.unit_label),
+            n.index(t.index) if t.index is not None else (t.printed or "-"),
+            L["history"] if t.source == "history" else L["computed"],
+        ]
+        for t in trend
+    ]
+    table = _table(
+        [L["year"], L["name"], L["target"], L["realization"], L["index"], L["source"]],
+        rows,
+        [13, 66, 27, 27, 20, 27],
+    )
+    line = charts.trend_line([t.year for t in trend], [t.index for t in trend], title, n.axis(), FONT, n.bar())
+    return KeepTogether([_p(heading, "base"), table, line])
 
 
 def render_report(report: Report) -> bytes:

@@ -195,6 +195,46 @@ def render_report(report: Report) -> bytes:
             )
     s.done()
 
+    subs = [(ind.code, sub) for ind in report.indicators for sub in ind.sub_series]
+    if subs:  # parts of an IKU with a five-year table of their own (ADR 0019): one sheet
+        s = sheet(
+            L["sub_series"],
+            [
+                L["code"],
+                L["sub_series"],
+                L["year"],
+                L["name"],
+                L["unit"],
+                L["target"],
+                L["realization"],
+                L["index"],
+                L["source"],
+                L["note"],
+            ],
+        )
+        for code, sub in subs:
+            for t in sub.rows:
+                s.row(
+                    [
+                        code,
+                        sub.key,
+                        t.year,
+                        t.name,
+                        t.unit_label,
+                        t.target,
+                        t.realization,
+                        t.index,
+                        L["history"] if t.source == "history" else L["computed"],
+                        t.note or t.printed,
+                    ],
+                    {
+                        5: unit_format(t.unit_label, t.target),
+                        6: unit_format(t.unit_label, t.realization),
+                        7: INDEX_FORMAT,
+                    },
+                )
+        s.done()
+
     s = sheet(
         "Renstra-Renja",
         [

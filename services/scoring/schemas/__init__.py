@@ -42,6 +42,7 @@ class _Model(BaseModel):
 class HistoryRow(_Model):
     year: int
     indicator: str
+    series: str | None = None  # a sub-series of the IKU (its key), None: the IKU's own result
     printed_code: str | None = None
     same_indicator: bool
     name: str
@@ -110,6 +111,15 @@ class Budget(_Model):
     by_spending_type: dict[str, BudgetTotal]
 
 
+class LakinInputs(_Model):
+    """The registry's one answer for a report (``GET /satkers/{code}/lakin/{year}``)."""
+
+    history: list[HistoryRow]
+    plans: list[PlanRow]
+    budget: Budget | None = None
+    previous_budget: Budget | None = None
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -149,6 +159,16 @@ class TrendRow(BaseModel):
     note: str | None
 
 
+class SubSeries(BaseModel):
+    """A series the LAKIN prints beside an IKU's own trend: a part the IKU is computed from, with
+    its own five-year table (``manajemen-risiko`` of 10b-N). Every row is recorded history, the
+    agreement year's too: the agreement scores no target or index of a part (ADR 0019)."""
+
+    key: str
+    name: str
+    rows: list[TrendRow]
+
+
 class PlanComparison(BaseModel):
     plan: str
     plan_label: str
@@ -170,6 +190,7 @@ class IndicatorReport(BaseModel):
     year: Cell
     quarterly: list[Cell]
     trend: list[TrendRow]
+    sub_series: list[SubSeries]
     plans: list[PlanComparison]
 
 

@@ -1,10 +1,10 @@
 """The LAKIN use case (issue 12, ADR 0019): the quantitative chapter of a satker's yearly report,
 and the Kanwil's consolidated view, computed from the data on every request.
 
-One report reads the registry bundle (one request), the satker's history, plan targets and
-budget (three requests, concurrently), the evidence facts of each of the seven periods when a
-manual needs them and the period is declared complete (ADR 0020; concurrently), and scores all
-seven periods with the engine. Nothing is
+One report reads the registry bundle (one request) and, at the same time, the satker's history,
+plan targets and budgets (one request, ``store/registry_lakin.py``), the evidence facts of each of
+the seven periods when a manual needs them and the period is declared complete (ADR 0020;
+concurrently), and scores all seven periods with the engine. Nothing is
 cached and nothing is rounded but the ``*_display`` strings, so the JSON, the Excel and the PDF
 (all drawn from the one :class:`Report`) show the numbers ``/scores`` answers.
 
@@ -34,6 +34,7 @@ from services.scoring.schemas import (
     ConsolidatedReport,
     HistoryRow,
     IndicatorReport,
+    LakinInputs,
     Language,
     MemberRank,
     ObjectiveReport,
@@ -45,6 +46,7 @@ from services.scoring.schemas import (
     Report,
     SatkerRef,
     ScoreTable,
+    SubSeries,
     TrendRow,
 )
 from services.scoring.service.cycle import evidence_path_applies
@@ -161,26 +163,28 @@ def score_table(*, prepared: Prepared, cards: Mapping[str, Scorecard], language:
     )
 
 
+def _trend_row(h: HistoryRow, lang: Language) -> TrendRow:
+    return TrendRow(
+        year=h.year,
+        source="history",
+        name=h.name,
+        printed_code=h.printed_code,
+        unit=h.unit,
+        unit_label=label(UNITS, lang, h.unit),
+        target=h.target,
+        realization=h.realization,
+        index=h.index,
+        printed=h.printed,
+        note=h.note,
+    )
+
+
 def _trend(
-    code: str, year: int, history: list[HistoryRow], now: Cell, name: str, unit: str | None, lang: Language
+    year: int, history: list[HistoryRow], now: Cell, name: str, code: str, unit: str | None, lang: Language
 ) -> list[TrendRow]:
-    rows = [
-        TrendRow(
-            year=h.year,
-            source="history",
-            name=h.name,
-            printed_code=h.printed_code,
-            unit=h.unit,
-            unit_label=label(UNITS, lang, h.unit),
-            target=h.target,
-            realization=h.realization,
-            index=h.index,
-            printed=h.printed,
-            note=h.note,
-        )
-        for h in history
-        if h.indicator == code and year - TREND_YEARS < h.year < year
-    ]
+    """The IKU's own five-year rows: the recorded years before ``year``, then ``year`` computed
+    from the agreement (``history``: this IKU's own rows, no sub-series)."""
+    rows = [_trend_row(h, lang) for h in history if year - TREND_YEARS < h.year < year]
     rows.append(
         TrendRow(
             year=year,
@@ -197,6 +201,20 @@ def _trend(
         )
     )
     return sorted(rows, key=lambda r: r.year)
+
+
+def _sub_series(year: int, history: list[HistoryRow], lang: Language) -> list[SubSeries]:
+    """The sub-series of one IKU (``history``: its rows with a ``series``), by key; every row is
+    recorded, ``year``'s included (the agreement scores no part of an IKU, ADR 0019)."""
+    by_key: dict[str, list[HistoryRow]] = {}
+    for h in history:
+        if h.series is not None and year - TREND_YEARS < h.year <= year:
+            by_key.setdefault(h.series, []).append(h)
+    out = []
+    for key in sorted(by_key):
+        rows = sorted(by_key[key], key=lambda h: h.year)
+        out.append(SubSeries(key=key, name=rows[-1].name, rows=[_trend_row(h, lang) for h in rows]))
+    return out
 
 
 def _budget(budget: Budget | None, previous: Budget | None, language: Language) -> BudgetReport | None:
@@ -229,33 +247,33 @@ async def build_report(
 
     ``notes``: the analysis notes per IKU once the reporting cycle (issue 11) records them;
     absent, every red or yellow IKU is listed with no notes."""
-    prepared = await load(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
     registry, token = peers["registry"], principal.token
 
-    async def cards() -> dict[str, Scorecard]:
-        return await score_all_periods(peers=peers, principal=principal, prepared=prepared)
+    async def scored() -> tuple[Prepared, dict[str, Scorecard]]:
+        prepared = await load(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
+        return prepared, await score_all_periods(peers=peers, principal=principal, prepared=prepared)
 
+    # the bundle (then the evidence and the seven scorecards) and the registry's LAKIN read are
+    # independent: both start at once (ADR 0019, "Speed")
     got = await _gather(
-        [
-            cards,
-            lambda: registry_lakin.history(registry, token=token, code=code, year_to=year - 1),
-            lambda: registry_lakin.plans(registry, token=token, code=code, year=year),
-            lambda: registry_lakin.budget(registry, token=token, code=code, year=year),
-            lambda: registry_lakin.budget(registry, token=token, code=code, year=year - 1),
-        ]
+        [scored, lambda: registry_lakin.inputs(registry, token=token, code=code, year=year, years=TREND_YEARS)]
     )
-    by_period: dict[str, Scorecard] = got[0]
-    history: list[HistoryRow] = got[1]
-    plans: list[PlanRow] = got[2]
+    prepared, by_period = got[0]
+    lakin: LakinInputs = got[1]
+    own: dict[str, list[HistoryRow]] = {}
+    parts: dict[str, list[HistoryRow]] = {}
+    for h in lakin.history:
+        (own if h.series is None else parts).setdefault(h.indicator, []).append(h)
+    plans: dict[str, list[PlanRow]] = {}
+    for plan in lakin.plans:
+        plans.setdefault(plan.indicator, []).append(plan)
     year_card = by_period["Y"]
     words = LABELS[language]
     indicators = []
     analysis = []
     for ind in prepared.indicators:
-        s = year_card.iku(ind.code)
-        assert s is not None
-        now = _cell(s, language)
         quarterly = [_cell(c, language) for p in SCORE_PERIODS if (c := by_period[p].iku(ind.code)) is not None]
+        now = next(c for c in quarterly if c.period == "Y")  # the year's cell, drawn once
         indicators.append(
             IndicatorReport(
                 code=ind.code,
@@ -267,7 +285,8 @@ async def build_report(
                 weight=ind.weight,
                 year=now,
                 quarterly=quarterly,
-                trend=_trend(ind.code, year, history, now, ind.name, ind.unit, language),
+                trend=_trend(year, own.get(ind.code, []), now, ind.name, ind.code, ind.unit, language),
+                sub_series=_sub_series(year, parts.get(ind.code, []), language),
                 plans=[
                     PlanComparison(
                         plan=p.plan,
@@ -278,8 +297,7 @@ async def build_report(
                         objective=p.objective,
                         note=p.note,
                     )
-                    for p in plans
-                    if p.indicator == ind.code
+                    for p in plans.get(ind.code, [])
                 ],
             )
         )
@@ -321,7 +339,7 @@ async def build_report(
         ],
         indicators=indicators,
         periods=[_period_score(by_period[p], language) for p in SCORE_PERIODS],
-        budget=_budget(got[3], got[4], language),
+        budget=_budget(lakin.budget, lakin.previous_budget, language),
         analysis=analysis,
         labels=words,
         notes=year_card.notes,

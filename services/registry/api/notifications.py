@@ -85,7 +85,6 @@ class DeliveryPage(BaseModel):
 
 
 def _sub(s: WebhookSubscriber) -> SubscriberOut:
-    assert s.id is not None
     return SubscriberOut(
         id=s.id,
         name=s.name,

@@ -23,7 +23,7 @@ from kernel.types import IkuCodePath, OrgCodePath
 from services.registry.service import agreements as agreements_service
 from services.registry.service import satkers as satkers_service
 from services.registry.service.agreements import ManualValidator
-from services.registry.store.models import Agreement, Indicator, Satker
+from services.registry.service.rows import Agreement, Indicator, Satker
 
 AsOfQuery = Annotated[
     datetime | None,

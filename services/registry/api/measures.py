@@ -18,7 +18,7 @@ from services.registry.schemas import MeasureOut, MeasureRow, MeasuresOut, Measu
 from services.registry.service import agreements as agreements_service
 from services.registry.service import measures as service
 from services.registry.service.periods import MeasurePeriod
-from services.registry.store.models import Agreement, Indicator
+from services.registry.service.rows import Agreement, Indicator
 
 router = APIRouter(tags=["measures"])
 BASE = "/satkers/{code}/agreements/{year}/indicators/{iku}/measures"

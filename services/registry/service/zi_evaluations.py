@@ -143,6 +143,16 @@ async def load(*, session: AsyncSession, satker_code: str, year: int) -> ZiEvalu
     return found
 
 
+async def of_satker(*, session: AsyncSession, satker_code: str) -> list[ZiEvaluation]:
+    """Every ZI evaluation of the satker, by year."""
+    return await ZiEvaluationRepository(session).years(satker_code)
+
+
+async def of_satkers(*, session: AsyncSession, codes: list[str], year: int) -> list[ZiEvaluation]:
+    """The ZI evaluations of ``year`` of the given satker."""
+    return await ZiEvaluationRepository(session).of_satkers(codes, year)
+
+
 async def describe(*, session: AsyncSession, evaluations: list[ZiEvaluation]) -> list[dict[str, Any]]:
     """The evaluations with their levels, answers and level events, as plain dicts (the wire)."""
     repo = ZiEvaluationRepository(session)

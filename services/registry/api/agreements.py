@@ -19,17 +19,16 @@ from kernel.types import OrgCodePath, ensure_no_nul
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AgreementAtDep,
-    AsOfQuery,
     AtDep,
     ClosingAgreementDep,
     IndicatorAtDep,
     IndicatorDep,
     ManageAgreementDep,
     ManageIndicatorDep,
+    ManageLineageDep,
+    ReadLineageDep,
     YearPath,
-    authorize,
     manual_validator,
-    resolve_as_of,
     utcnow,
 )
 from services.registry.schemas import (
@@ -57,17 +56,15 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 @router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
 async def list_agreements(
-    code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
+    code: OrgCodePath, _lineage: ReadLineageDep, session: ReadSessionDep, page: PageDep
 ) -> Page[AgreementListItem]:
-    await authorize(session, principal, Action.READ, code)
     return page_of(await service.list_for_satker(session=session, satker_code=code), page)
 
 
 @router.post("/satkers/{code}/agreements", status_code=status.HTTP_201_CREATED, summary="Create an agreement (admin)")
 async def create_agreement(
-    code: OrgCodePath, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, _lineage: ManageLineageDep, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgreementSummary:
-    await authorize(session, principal, Action.MANAGE, code)
     now = utcnow()
     agreement = await service.create(session=session, satker_code=code, data=body, actor=principal.subject, now=now)
     return await service.summary(session=session, agreement=agreement, as_of=now)
@@ -173,12 +170,9 @@ def _bundle_json(body: Any) -> Response:
     response_model=Bundle,
 )
 async def get_bundle(
-    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath, year: YearPath, lineage: ReadLineageDep, at: AtDep, session: ReadSessionDep
 ) -> Response:
-    lineage = await authorize(session, principal, Action.READ, code)
-    body = await bundles_service.bundle(
-        session=session, code=code, year=year, as_of=resolve_as_of(as_of), lineage=lineage
-    )
+    body = await bundles_service.bundle(session=session, code=code, year=year, as_of=at, lineage=lineage)
     return _bundle_json(body)
 
 
@@ -188,10 +182,13 @@ async def get_bundle(
     response_model=Bundles,
 )
 async def get_bundles(
-    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    code: OrgCodePath,
+    year: YearPath,
+    lineage: ReadLineageDep,
+    at: AtDep,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
 ) -> Response:
-    lineage = await authorize(session, principal, Action.READ, code)
-    at = resolve_as_of(as_of)
     items = await bundles_service.subtree_bundles(session=session, code=code, year=year, as_of=at, lineage=lineage)
     for item in items:  # a partial subtree would silently skew a regional roll-up: refuse instead
         ensure_allowed(principal, Action.READ, item["satker"]["path"])
@@ -207,16 +204,13 @@ async def get_bundles(
 async def export_agreement(
     code: OrgCodePath,
     year: YearPath,
+    _lineage: ReadLineageDep,
+    at: AtDep,
     session: ReadSessionDep,
-    principal: PrincipalDep,
-    as_of: AsOfQuery = None,
     format: Annotated[Literal["json", "yaml", "xlsx"] | None, Query(description="overrides the Accept header")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    await authorize(session, principal, Action.READ, code)
-    doc = await transfer_service.export_document(
-        session=session, satker_code=code, year=year, as_of=resolve_as_of(as_of)
-    )
+    doc = await transfer_service.export_document(session=session, satker_code=code, year=year, as_of=at)
     data = doc.model_dump(mode="json")
     wants_yaml = format == "yaml" or (format is None and any(t in (accept or "") for t in YAML_TYPES))
     filename = f"{code}-{year}"

@@ -1,21 +1,30 @@
-"""Measures: ``.../indicators/{iku}/measures[/{period}]`` with ETag / If-Match."""
+"""Measures: ``.../indicators/{iku}/measures[/{period}]`` with ETag / If-Match.
+
+The authorise → agreement → indicator chain is the typed dependencies of ``api/deps.py``
+(``IndicatorAtDep`` for reads at ``as_of``, ``WriteIndicatorDep`` for writes): they run before
+the route, so a caller out of scope gets its 403 before any 404, 412 or 428.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import Action, Principal, PrincipalDep
+from kernel.auth import Principal, PrincipalDep
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PreconditionRequired
 from kernel.pagination import Page, PageDep, page_of
-from kernel.types import IkuCodePath, OrgCodePath
-from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
+from services.registry.api.deps import (
+    AtDep,
+    IndicatorAtDep,
+    IndicatorDep,
+    WriteAgreementDep,
+    WriteIndicatorDep,
+    utcnow,
+)
 from services.registry.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
-from services.registry.service import agreements as agreements_service
 from services.registry.service import measures as service
 from services.registry.service.periods import MeasurePeriod
 from services.registry.service.rows import Agreement, Indicator
@@ -25,48 +34,15 @@ BASE = "/satkers/{code}/agreements/{year}/indicators/{iku}/measures"
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag of the last GET (required)")]
 
 
-async def _load(
-    session: AsyncSession,
-    principal: Principal,
-    action: Action,
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    as_of: datetime | None = None,
-) -> tuple[Agreement, Indicator]:
-    await authorize(session, principal, action, code)
-    agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
-    indicator = await agreements_service.indicator(session=session, agreement=agreement, code=iku)
-    return agreement, indicator
-
-
 @router.get(BASE, summary="All measures of an IKU at as_of, by period")
-async def get_measures(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    as_of: AsOfQuery = None,
-) -> MeasuresOut:
-    at = resolve_as_of(as_of)
-    _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
+async def get_measures(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> MeasuresOut:
     return await service.read_all(session=session, indicator=indicator, as_of=at)
 
 
 @router.get(f"{BASE}/{{period}}", summary="The parts of one period (with its ETag)")
 async def get_measure(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    period: MeasurePeriod,
-    response: Response,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    as_of: AsOfQuery = None,
+    indicator: IndicatorAtDep, at: AtDep, period: MeasurePeriod, response: Response, session: ReadSessionDep
 ) -> MeasureOut:
-    at = resolve_as_of(as_of)
-    _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
     out, etag = await service.read(session=session, indicator=indicator, period=period, as_of=at)
     response.headers["ETag"] = etag
     return out
@@ -74,23 +50,15 @@ async def get_measure(
 
 @router.get(f"{BASE}/{{period}}/history", summary="Every row of the period ever recorded")
 async def get_measure_history(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    period: MeasurePeriod,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    page: PageDep,
+    indicator: IndicatorDep, period: MeasurePeriod, session: ReadSessionDep, page: PageDep
 ) -> Page[MeasureRow]:
-    _, indicator = await _load(session, principal, Action.READ, code, year, iku)
     return page_of(await service.history(session=session, indicator=indicator, period=period), page)
 
 
 async def _write(
     mode: Literal["put", "patch"],
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
+    agreement: Agreement,
+    indicator: Indicator,
     period: str,
     body: MeasureWrite,
     response: Response,
@@ -98,7 +66,6 @@ async def _write(
     principal: Principal,
     if_match: str | None,
 ) -> MeasureOut:
-    agreement, indicator = await _load(session, principal, Action.WRITE, code, year, iku)
     if not if_match:  # after the authorisation: a caller out of scope learns nothing, not even 428
         raise PreconditionRequired("send If-Match with the ETag of your last GET", field="If-Match")
     out, etag = await service.write(
@@ -118,9 +85,8 @@ async def _write(
 
 @router.put(f"{BASE}/{{period}}", summary="Replace the parts of a period (If-Match required)")
 async def put_measure(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
+    agreement: WriteAgreementDep,
+    indicator: WriteIndicatorDep,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,
@@ -128,14 +94,13 @@ async def put_measure(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> MeasureOut:
-    return await _write("put", code, year, iku, period, body, response, session, principal, if_match)
+    return await _write("put", agreement, indicator, period, body, response, session, principal, if_match)
 
 
 @router.patch(f"{BASE}/{{period}}", summary="Change some parts of a period; null removes a part (If-Match required)")
 async def patch_measure(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
+    agreement: WriteAgreementDep,
+    indicator: WriteIndicatorDep,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,
@@ -143,4 +108,4 @@ async def patch_measure(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> MeasureOut:
-    return await _write("patch", code, year, iku, period, body, response, session, principal, if_match)
+    return await _write("patch", agreement, indicator, period, body, response, session, principal, if_match)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
-from kernel.types import OrgCodePath, ensure_no_nul
+from kernel.types import ensure_no_nul
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AgreementAtDep,
@@ -55,30 +55,30 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 @router.get("/satkers/{code}/agreements", summary="The agreements of a satker (one per year)")
-async def list_agreements(
-    code: OrgCodePath, _lineage: ReadLineageDep, session: ReadSessionDep, page: PageDep
-) -> Page[AgreementListItem]:
+async def list_agreements(lineage: ReadLineageDep, session: ReadSessionDep, page: PageDep) -> Page[AgreementListItem]:
+    code = lineage[-1].code
     return page_of(await service.list_for_satker(session=session, satker_code=code), page)
 
 
 @router.post("/satkers/{code}/agreements", status_code=status.HTTP_201_CREATED, summary="Create an agreement (admin)")
 async def create_agreement(
-    code: OrgCodePath, _lineage: ManageLineageDep, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
+    lineage: ManageLineageDep, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgreementSummary:
+    code = lineage[-1].code
     now = utcnow()
     agreement = await service.create(session=session, satker_code=code, data=body, actor=principal.subject, now=now)
     return await service.summary(session=session, agreement=agreement, as_of=now)
 
 
 @router.get(BASE, summary="Agreement summary: SS, IKU (no targets/measures), documents, closed periods")
-async def get_agreement(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep) -> AgreementSummary:
+async def get_agreement(read: AgreementAtDep, session: ReadSessionDep) -> AgreementSummary:
+    agreement, at = read
     return await service.summary(session=session, agreement=agreement, as_of=at)
 
 
 @router.get(f"{BASE}/documents", summary="The original and every addendum recorded by as_of (history)")
-async def get_documents(
-    agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep
-) -> Page[DocumentOut]:
+async def get_documents(read: AgreementAtDep, session: ReadSessionDep, page: PageDep) -> Page[DocumentOut]:
+    agreement, at = read
     return page_of(await service.documents(session=session, agreement=agreement, as_of=at), page)
 
 
@@ -93,7 +93,8 @@ async def add_addendum(
 
 
 @router.get(f"{BASE}/indicators/{{iku}}/targets", summary="Targets in force at as_of (null = '-')")
-async def get_targets(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> TargetsOut:
+async def get_targets(read: IndicatorAtDep, session: ReadSessionDep) -> TargetsOut:
+    indicator, at = read
     return await service.targets(session=session, indicator=indicator, as_of=at)
 
 
@@ -103,7 +104,8 @@ async def get_target_history(indicator: IndicatorDep, session: ReadSessionDep, p
 
 
 @router.get(f"{BASE}/indicators/{{iku}}/manual", summary="The manual version in force at as_of")
-async def get_manual(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> ManualOut:
+async def get_manual(read: IndicatorAtDep, session: ReadSessionDep) -> ManualOut:
+    indicator, at = read
     return await service.manual(session=session, indicator=indicator, as_of=at)
 
 
@@ -132,7 +134,8 @@ async def put_manual(
 
 
 @router.get(f"{BASE}/periods", summary="Which periods are closed for measure writes at as_of")
-async def get_periods(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep) -> Page[ClosureOut]:
+async def get_periods(read: AgreementAtDep, session: ReadSessionDep, page: PageDep) -> Page[ClosureOut]:
+    agreement, at = read
     return page_of(await service.periods(session=session, agreement=agreement, as_of=at), page)
 
 
@@ -169,10 +172,8 @@ def _bundle_json(body: Any) -> Response:
     summary="Everything scoring needs about one agreement (contracts.md §6)",
     response_model=Bundle,
 )
-async def get_bundle(
-    code: OrgCodePath, year: YearPath, lineage: ReadLineageDep, at: AtDep, session: ReadSessionDep
-) -> Response:
-    body = await bundles_service.bundle(session=session, code=code, year=year, as_of=at, lineage=lineage)
+async def get_bundle(lineage: ReadLineageDep, year: YearPath, at: AtDep, session: ReadSessionDep) -> Response:
+    body = await bundles_service.bundle(session=session, code=lineage[-1].code, year=year, as_of=at, lineage=lineage)
     return _bundle_json(body)
 
 
@@ -182,13 +183,13 @@ async def get_bundle(
     response_model=Bundles,
 )
 async def get_bundles(
-    code: OrgCodePath,
-    year: YearPath,
     lineage: ReadLineageDep,
+    year: YearPath,
     at: AtDep,
     session: ReadSessionDep,
     principal: PrincipalDep,
 ) -> Response:
+    code = lineage[-1].code
     items = await bundles_service.subtree_bundles(session=session, code=code, year=year, as_of=at, lineage=lineage)
     for item in items:  # a partial subtree would silently skew a regional roll-up: refuse instead
         ensure_allowed(principal, Action.READ, item["satker"]["path"])
@@ -202,14 +203,14 @@ async def get_bundles(
     responses={200: {"content": {"application/json": {}, "application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
 )
 async def export_agreement(
-    code: OrgCodePath,
+    lineage: ReadLineageDep,
     year: YearPath,
-    _lineage: ReadLineageDep,
     at: AtDep,
     session: ReadSessionDep,
     format: Annotated[Literal["json", "yaml", "xlsx"] | None, Query(description="overrides the Accept header")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
+    code = lineage[-1].code
     doc = await transfer_service.export_document(session=session, satker_code=code, year=year, as_of=at)
     data = doc.model_dump(mode="json")
     wants_yaml = format == "yaml" or (format is None and any(t in (accept or "") for t in YAML_TYPES))

@@ -1,7 +1,7 @@
 """Measures: ``.../indicators/{iku}/measures[/{period}]`` with ETag / If-Match.
 
 The authorise → agreement → indicator chain is the typed dependencies of ``api/deps.py``
-(``IndicatorAtDep`` for reads at ``as_of``, ``WriteIndicatorDep`` for writes): they run before
+(``IndicatorAtDep`` for reads at ``as_of``, ``WriteAgreementIndicatorDep`` for writes): they run before
 the route, so a caller out of scope gets its 403 before any 404, 412 or 428.
 """
 
@@ -17,11 +17,9 @@ from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PreconditionRequired
 from kernel.pagination import Page, PageDep, page_of
 from services.registry.api.deps import (
-    AtDep,
     IndicatorAtDep,
     IndicatorDep,
-    WriteAgreementDep,
-    WriteIndicatorDep,
+    WriteAgreementIndicatorDep,
     utcnow,
 )
 from services.registry.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
@@ -35,14 +33,16 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag o
 
 
 @router.get(BASE, summary="All measures of an IKU at as_of, by period")
-async def get_measures(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> MeasuresOut:
+async def get_measures(read: IndicatorAtDep, session: ReadSessionDep) -> MeasuresOut:
+    indicator, at = read
     return await service.read_all(session=session, indicator=indicator, as_of=at)
 
 
 @router.get(f"{BASE}/{{period}}", summary="The parts of one period (with its ETag)")
 async def get_measure(
-    indicator: IndicatorAtDep, at: AtDep, period: MeasurePeriod, response: Response, session: ReadSessionDep
+    read: IndicatorAtDep, period: MeasurePeriod, response: Response, session: ReadSessionDep
 ) -> MeasureOut:
+    indicator, at = read
     out, etag = await service.read(session=session, indicator=indicator, period=period, as_of=at)
     response.headers["ETag"] = etag
     return out
@@ -85,8 +85,7 @@ async def _write(
 
 @router.put(f"{BASE}/{{period}}", summary="Replace the parts of a period (If-Match required)")
 async def put_measure(
-    agreement: WriteAgreementDep,
-    indicator: WriteIndicatorDep,
+    target: WriteAgreementIndicatorDep,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,
@@ -94,13 +93,12 @@ async def put_measure(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> MeasureOut:
-    return await _write("put", agreement, indicator, period, body, response, session, principal, if_match)
+    return await _write("put", *target, period, body, response, session, principal, if_match)
 
 
 @router.patch(f"{BASE}/{{period}}", summary="Change some parts of a period; null removes a part (If-Match required)")
 async def patch_measure(
-    agreement: WriteAgreementDep,
-    indicator: WriteIndicatorDep,
+    target: WriteAgreementIndicatorDep,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,
@@ -108,4 +106,4 @@ async def patch_measure(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> MeasureOut:
-    return await _write("patch", agreement, indicator, period, body, response, session, principal, if_match)
+    return await _write("patch", *target, period, body, response, session, principal, if_match)

@@ -9,7 +9,8 @@
   Endpoints that only read declare :data:`ReadSessionDep` instead: same session, but no
   transaction to open and commit (below).
 * Schemas are built by Alembic (one environment per service in ``migrations/``), never by
-  ``create_all``.
+  ``create_all``. Every service's tables hang on a :func:`service_metadata` (one naming
+  convention for constraints and indexes, :data:`NAMING_CONVENTION`; ADR 0022).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -34,6 +35,37 @@ from kernel.errors import Conflict, ProblemError, ServiceUnavailable
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_INI = REPO_ROOT / "migrations" / "alembic.ini"
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _index_kind(index: Any, _table: Any) -> str:
+    """``uq`` for a unique index (the partial ``... WHERE superseded_at IS NULL`` ones), else ``ix``."""
+    return "uq" if getattr(index, "unique", False) else "ix"
+
+
+#: The names of every constraint and index of every service, derived from what they constrain, so
+#: a name says what it is and Alembic can drop/alter what it finds by name on every backend.
+#: ``ck``: the check's own short name (``name="status"`` → ``ck_documents_status``). Names over
+#: PostgreSQL's 63 characters are shortened by SQLAlchemy with a hash suffix (none are today).
+#: ``tests/test_naming_convention.py`` checks the live PostgreSQL schemas against these rules.
+NAMING_CONVENTION: dict[str, Any] = {
+    "index_kind": _index_kind,
+    "ix": "%(index_kind)s_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> MetaData:
+    """A service's own ``MetaData`` with the one naming convention.
+
+    Each service has its own (not SQLModel's global one), so one service's tables never show up in
+    another's Alembic environment. Declare indexes without a name (``sa.Index(None, "col", ...)``)
+    so the convention names them.
+    """
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
 
 #: PostgreSQL connections are replaced after this many seconds: under the idle timeouts of the
 #: usual NAT gateways / load balancers / firewalls (AWS NLB: 350 s), which drop a connection

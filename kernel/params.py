@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from kernel.types import IDENTIFIER_PATTERN, OrgCodePath
 
-__all__ = ["IDENTIFIER_PATTERN", "CodePath", "IndicatorQuery"]
+__all__ = ["IDENTIFIER_PATTERN", "CodePath", "DocumentCodePath", "IndicatorQuery"]
 
 CodePath = OrgCodePath
+#: the code of a versioned regulation document in a path (rule set ``KMK-300-2022``, ZI template
+#: ``PermenPANRB-90-2021``): the identifier shape, up to the 64 characters their columns hold
+DocumentCodePath = Annotated[
+    str,
+    Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN, description="document code, e.g. KMK-300-2022"),
+]
 IndicatorQuery = Annotated[
     str, Query(min_length=1, max_length=32, pattern=IDENTIFIER_PATTERN, description="IKU code, e.g. 3a-CP")
 ]

@@ -213,3 +213,19 @@ async def test_a_malformed_code_in_the_path_is_a_422_naming_it(
     r = await api.get(f"{R}{path}", headers=admin)
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/satkers/WBC.16/agreements/2024",
+        "/satkers/WBC.16/agreements/2024/indicators/1a-N/targets",
+        "/satkers/WBC.16/agreements/2024/indicators/1a-N/measures",
+        "/satkers/WBC.16/agreements/2024/indicators/1a-N/measures/Q1",
+    ],
+)
+async def test_a_malformed_as_of_is_one_422_naming_it(api: httpx.AsyncClient, admin: dict[str, str], path: str) -> None:
+    """``as_of`` reaches a route through more than one typed dependency; it is checked once."""
+    r = await api.get(f"{R}{path}", params={"as_of": "not-a-moment"}, headers=admin)
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["as_of"]

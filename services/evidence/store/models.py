@@ -6,10 +6,10 @@ change; only its review state does. A correction is a new row in the same ``line
 corrected LPT keeps its SBPs. ``audit_events`` is append-only (a trigger refuses UPDATE and
 DELETE on PostgreSQL).
 
-The service has its own SQLAlchemy ``registry`` / ``MetaData`` (not SQLModel's global one), so
-the registry's tables never show up in this service's Alembic environment and vice versa. The
-naming convention is the registry's (:data:`NAMING`); with the explicit names below it gives
-every constraint and index the name migrations 0001-0003 created, so none changed.
+The service has its own SQLAlchemy ``registry`` / ``MetaData`` (``kernel.db.service_metadata``:
+not SQLModel's global one), so the registry's tables never show up in this service's Alembic
+environment and vice versa. Constraints and indexes are named by the kernel's one convention
+(evidence migration 0004 renamed the three that had hand-made names; ADR 0022).
 """
 
 from __future__ import annotations
@@ -23,30 +23,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry as sa_registry
 from sqlmodel import Field, SQLModel
 
-from kernel.columns import UTCDateTime
+from kernel.columns import SUBJECT_LENGTH, TS, id_column
+from kernel.db import service_metadata
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
-TS = UTCDateTime()
 
-#: the registry's convention (services/registry: the lead moves both to the kernel at merge)
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=NAMING)
+metadata = service_metadata()
 
 
 class EvidenceTable(SQLModel, registry=sa_registry(metadata=metadata)):
     """Base of every evidence table (own metadata, see the module docstring)."""
-
-
-#: columns holding a token's ``sub``: room for a real OIDC subject (kernel.auth refuses longer
-#: ones at verification; evidence migration 0002)
-SUBJECT_LENGTH = 255
 
 
 class DocumentStatus:
@@ -59,11 +45,11 @@ class DocumentStatus:
 class Document(EvidenceTable, table=True):
     __tablename__ = "documents"
     __table_args__ = (
-        sa.Index("ix_documents_scope", "satker", "indicator", "year"),
+        sa.Index(None, "satker", "indicator", "year"),
         # the gaming guard "same (kind, number, issuer) twice in a satker" holds among current
         # revisions; per satker, because a received letter may prove several offices' work (ADR 0012)
         sa.Index(
-            "uq_documents_current_number",
+            None,
             "satker",
             "kind",
             "number",
@@ -72,7 +58,7 @@ class Document(EvidenceTable, table=True):
             postgresql_where=sa.text("is_current"),
             sqlite_where=sa.text("is_current"),
         ),
-        sa.UniqueConstraint("lineage_id", "revision", name="uq_documents_lineage_revision"),
+        sa.UniqueConstraint("lineage_id", "revision"),
         sa.CheckConstraint("status IN ('scanned','in_review','verified','rejected')", name="status"),
         sa.CheckConstraint("scan_status IN ('clean','not_scanned')", name="scan_status"),
     )
@@ -120,14 +106,9 @@ class AuditEvent(EvidenceTable, table=True):
 
     __tablename__ = "audit_events"
 
-    #: assigned by the database at the insert. Typed ``int``, not ``int | None``: an event is only
+    #: assigned by the database at the insert (``kernel.columns.id_column``): an event is only
     #: ever read (answered, packed) after its flush, so no reader meets the unsaved ``None``.
-    id: int = Field(
-        default=None,
-        primary_key=True,
-        sa_type=sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        sa_column_kwargs={"autoincrement": True},
-    )
+    id: int = id_column(big=True)
     at: datetime = Field(sa_type=TS)
     action: str = Field(max_length=32)
     actor: str = Field(max_length=SUBJECT_LENGTH)

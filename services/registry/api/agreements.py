@@ -16,21 +16,20 @@ from contracts.bundle import EXAMPLE as BUNDLE_EXAMPLE
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
-from kernel.types import OrgCodePath, ensure_no_nul
+from kernel.types import ensure_no_nul
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AgreementAtDep,
-    AsOfQuery,
     AtDep,
     ClosingAgreementDep,
     IndicatorAtDep,
     IndicatorDep,
     ManageAgreementDep,
     ManageIndicatorDep,
+    ManageLineageDep,
+    ReadLineageDep,
     YearPath,
-    authorize,
     manual_validator,
-    resolve_as_of,
     utcnow,
 )
 from services.registry.schemas import (
@@ -62,10 +61,8 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
     summary="The agreements of a satker (one per year)",
     description=("The performance agreements (Perjanjian Kinerja) of a satker, one per year, as recorded by `as_of`."),
 )
-async def list_agreements(
-    code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep, page: PageDep
-) -> Page[AgreementListItem]:
-    await authorize(session, principal, Action.READ, code)
+async def list_agreements(lineage: ReadLineageDep, session: ReadSessionDep, page: PageDep) -> Page[AgreementListItem]:
+    code = lineage[-1].code
     return page_of(await service.list_for_satker(session=session, satker_code=code), page)
 
 
@@ -80,9 +77,9 @@ async def list_agreements(
     ),
 )
 async def create_agreement(
-    code: OrgCodePath, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
+    lineage: ManageLineageDep, body: AgreementCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgreementSummary:
-    await authorize(session, principal, Action.MANAGE, code)
+    code = lineage[-1].code
     now = utcnow()
     agreement = await service.create(session=session, satker_code=code, data=body, actor=principal.subject, now=now)
     return await service.summary(session=session, agreement=agreement, as_of=now)
@@ -96,7 +93,8 @@ async def create_agreement(
         "documents and closed periods."
     ),
 )
-async def get_agreement(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep) -> AgreementSummary:
+async def get_agreement(read: AgreementAtDep, session: ReadSessionDep) -> AgreementSummary:
+    agreement, at = read
     return await service.summary(session=session, agreement=agreement, as_of=at)
 
 
@@ -105,9 +103,8 @@ async def get_agreement(agreement: AgreementAtDep, at: AtDep, session: ReadSessi
     summary="The original and every addendum recorded by as_of (history)",
     description=("The original agreement and each addendum recorded by `as_of`, with who recorded it and when."),
 )
-async def get_documents(
-    agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep
-) -> Page[DocumentOut]:
+async def get_documents(read: AgreementAtDep, session: ReadSessionDep, page: PageDep) -> Page[DocumentOut]:
+    agreement, at = read
     return page_of(await service.documents(session=session, agreement=agreement, as_of=at), page)
 
 
@@ -137,7 +134,8 @@ async def add_addendum(
         "document that set each."
     ),
 )
-async def get_targets(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> TargetsOut:
+async def get_targets(read: IndicatorAtDep, session: ReadSessionDep) -> TargetsOut:
+    indicator, at = read
     return await service.targets(session=session, indicator=indicator, as_of=at)
 
 
@@ -159,7 +157,8 @@ async def get_target_history(indicator: IndicatorDep, session: ReadSessionDep, p
         "The IKU's manual (how its realisation is computed from its measures or evidence) in force at `as_of`."
     ),
 )
-async def get_manual(indicator: IndicatorAtDep, at: AtDep, session: ReadSessionDep) -> ManualOut:
+async def get_manual(read: IndicatorAtDep, session: ReadSessionDep) -> ManualOut:
+    indicator, at = read
     return await service.manual(session=session, indicator=indicator, as_of=at)
 
 
@@ -203,7 +202,8 @@ async def put_manual(
     summary="Which periods are closed for measure writes at as_of",
     description=("The periods closed for measure writes at `as_of`."),
 )
-async def get_periods(agreement: AgreementAtDep, at: AtDep, session: ReadSessionDep, page: PageDep) -> Page[ClosureOut]:
+async def get_periods(read: AgreementAtDep, session: ReadSessionDep, page: PageDep) -> Page[ClosureOut]:
+    agreement, at = read
     return page_of(await service.periods(session=session, agreement=agreement, as_of=at), page)
 
 
@@ -254,13 +254,8 @@ def _bundle_json(body: Any) -> Response:
     response_model=Bundle,
     responses={200: {"content": {"application/json": {"example": BUNDLE_EXAMPLE}}}},
 )
-async def get_bundle(
-    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
-) -> Response:
-    lineage = await authorize(session, principal, Action.READ, code)
-    body = await bundles_service.bundle(
-        session=session, code=code, year=year, as_of=resolve_as_of(as_of), lineage=lineage
-    )
+async def get_bundle(lineage: ReadLineageDep, year: YearPath, at: AtDep, session: ReadSessionDep) -> Response:
+    body = await bundles_service.bundle(session=session, code=lineage[-1].code, year=year, as_of=at, lineage=lineage)
     return _bundle_json(body)
 
 
@@ -275,10 +270,13 @@ async def get_bundle(
     response_model=Bundles,
 )
 async def get_bundles(
-    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
+    lineage: ReadLineageDep,
+    year: YearPath,
+    at: AtDep,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
 ) -> Response:
-    lineage = await authorize(session, principal, Action.READ, code)
-    at = resolve_as_of(as_of)
+    code = lineage[-1].code
     items = await bundles_service.subtree_bundles(session=session, code=code, year=year, as_of=at, lineage=lineage)
     for item in items:  # a partial subtree would silently skew a regional roll-up: refuse instead
         ensure_allowed(principal, Action.READ, item["satker"]["path"])
@@ -295,18 +293,15 @@ async def get_bundles(
     responses={200: {"content": {"application/yaml": {}, transfer_api.XLSX_TYPE: {}}}},
 )
 async def export_agreement(
-    code: OrgCodePath,
+    lineage: ReadLineageDep,
     year: YearPath,
+    at: AtDep,
     session: ReadSessionDep,
-    principal: PrincipalDep,
-    as_of: AsOfQuery = None,
     format: Annotated[Literal["json", "yaml", "xlsx"] | None, Query(description="overrides the Accept header")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    await authorize(session, principal, Action.READ, code)
-    doc = await transfer_service.export_document(
-        session=session, satker_code=code, year=year, as_of=resolve_as_of(as_of)
-    )
+    code = lineage[-1].code
+    doc = await transfer_service.export_document(session=session, satker_code=code, year=year, as_of=at)
     data = doc.model_dump(mode="json")
     wants_yaml = format == "yaml" or (format is None and any(t in (accept or "") for t in YAML_TYPES))
     filename = f"{code}-{year}"

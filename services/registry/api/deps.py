@@ -10,7 +10,7 @@ read links take ``ReadSessionDep``, the write links ``SessionDep`` (the route's 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ from kernel.types import IkuCodePath, OrgCodePath
 from services.registry.service import agreements as agreements_service
 from services.registry.service import satkers as satkers_service
 from services.registry.service.agreements import ManualValidator
-from services.registry.store.models import Agreement, Indicator, Satker
+from services.registry.service.rows import Agreement, Indicator, Satker
 
 AsOfQuery = Annotated[
     datetime | None,
@@ -121,8 +121,25 @@ ManageLineageDep = Annotated[list[Satker], Depends(_manage_lineage)]
 ClosingLineageDep = Annotated[list[Satker], Depends(_closing_lineage)]
 
 
-async def _agreement_at(lineage: ReadLineageDep, year: YearPath, at: AtDep, session: ReadSessionDep) -> Agreement:
-    return await agreements_service.get(session=session, satker_code=lineage[-1].code, year=year, as_of=at)
+class AgreementAt(NamedTuple):
+    """The agreement as recorded at ``at`` and that instant: routes take both from one dependency,
+    because a parameter declared by two dependencies side by side (``AgreementAtDep`` + ``AtDep``)
+    is reported twice when it fails validation."""
+
+    agreement: Agreement
+    at: datetime
+
+
+class IndicatorAt(NamedTuple):
+    """The IKU of the agreement recorded at ``at``, and that instant (see :class:`AgreementAt`)."""
+
+    indicator: Indicator
+    at: datetime
+
+
+async def _agreement_at(lineage: ReadLineageDep, year: YearPath, at: AtDep, session: ReadSessionDep) -> AgreementAt:
+    agreement = await agreements_service.get(session=session, satker_code=lineage[-1].code, year=year, as_of=at)
+    return AgreementAt(agreement, at)
 
 
 async def _agreement_read(lineage: ReadLineageDep, year: YearPath, session: ReadSessionDep) -> Agreement:
@@ -142,7 +159,7 @@ async def _agreement_closing(lineage: ClosingLineageDep, year: YearPath, session
 
 
 #: the agreement of ``{code}``/``{year}`` as recorded at ``as_of`` (404 if none by then)
-AgreementAtDep = Annotated[Agreement, Depends(_agreement_at)]
+AgreementAtDep = Annotated[AgreementAt, Depends(_agreement_at)]
 #: the agreement as it stands now, after checking READ / WRITE / MANAGE / closing
 AgreementDep = Annotated[Agreement, Depends(_agreement_read)]
 WriteAgreementDep = Annotated[Agreement, Depends(_agreement_write)]
@@ -150,8 +167,9 @@ ManageAgreementDep = Annotated[Agreement, Depends(_agreement_manage)]
 ClosingAgreementDep = Annotated[Agreement, Depends(_agreement_closing)]
 
 
-async def _indicator_at(agreement: AgreementAtDep, iku: IkuCodePath, session: ReadSessionDep) -> Indicator:
-    return await agreements_service.indicator(session=session, agreement=agreement, code=iku)
+async def _indicator_at(read: AgreementAtDep, iku: IkuCodePath, session: ReadSessionDep) -> IndicatorAt:
+    indicator = await agreements_service.indicator(session=session, agreement=read.agreement, code=iku)
+    return IndicatorAt(indicator, read.at)
 
 
 async def _indicator_read(agreement: AgreementDep, iku: IkuCodePath, session: ReadSessionDep) -> Indicator:
@@ -166,8 +184,18 @@ async def _indicator_manage(agreement: ManageAgreementDep, iku: IkuCodePath, ses
     return await agreements_service.indicator(session=session, agreement=agreement, code=iku)
 
 
+async def _agreement_and_indicator_write(
+    agreement: WriteAgreementDep, iku: IkuCodePath, session: SessionDep
+) -> tuple[Agreement, Indicator]:
+    return agreement, await agreements_service.indicator(session=session, agreement=agreement, code=iku)
+
+
 #: the IKU ``{iku}`` of the agreement above (404 if the agreement has none)
-IndicatorAtDep = Annotated[Indicator, Depends(_indicator_at)]
+IndicatorAtDep = Annotated[IndicatorAt, Depends(_indicator_at)]
 IndicatorDep = Annotated[Indicator, Depends(_indicator_read)]
 WriteIndicatorDep = Annotated[Indicator, Depends(_indicator_write)]
 ManageIndicatorDep = Annotated[Indicator, Depends(_indicator_manage)]
+#: both, for a write that needs the agreement too (measures: its lock and closed periods). One
+#: dependency, not ``WriteAgreementDep`` + ``WriteIndicatorDep`` side by side: a path parameter
+#: that fails validation would be reported once per appearance of its dependency
+WriteAgreementIndicatorDep = Annotated[tuple[Agreement, Indicator], Depends(_agreement_and_indicator_write)]

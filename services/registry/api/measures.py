@@ -1,43 +1,35 @@
-"""Measures: ``.../indicators/{iku}/measures[/{period}]`` with ETag / If-Match."""
+"""Measures: ``.../indicators/{iku}/measures[/{period}]`` with ETag / If-Match.
+
+The authorise → agreement → indicator chain is the typed dependencies of ``api/deps.py``
+(``IndicatorAtDep`` for reads at ``as_of``, ``WriteAgreementIndicatorDep`` for writes): they run before
+the route, so a caller out of scope gets its 403 before any 404, 412 or 428.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import Action, Principal, PrincipalDep
+from kernel.auth import Principal, PrincipalDep
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PreconditionRequired
 from kernel.pagination import Page, PageDep, page_of
-from kernel.types import IkuCodePath, OrgCodePath
-from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
+from services.registry.api.deps import (
+    IndicatorAtDep,
+    IndicatorDep,
+    WriteAgreementIndicatorDep,
+    utcnow,
+)
 from services.registry.schemas import MeasureOut, MeasureRow, MeasuresOut, MeasureWrite
-from services.registry.service import agreements as agreements_service
 from services.registry.service import measures as service
 from services.registry.service.periods import MeasurePeriod
-from services.registry.store.models import Agreement, Indicator
+from services.registry.service.rows import Agreement, Indicator
 
 router = APIRouter(tags=["measures"])
 BASE = "/satkers/{code}/agreements/{year}/indicators/{iku}/measures"
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="the ETag of the last GET (required)")]
-
-
-async def _load(
-    session: AsyncSession,
-    principal: Principal,
-    action: Action,
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    as_of: datetime | None = None,
-) -> tuple[Agreement, Indicator]:
-    await authorize(session, principal, action, code)
-    agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
-    indicator = await agreements_service.indicator(session=session, agreement=agreement, code=iku)
-    return agreement, indicator
 
 
 @router.get(
@@ -48,16 +40,8 @@ async def _load(
         "...}`, `Y`: `{realization}`)."
     ),
 )
-async def get_measures(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    as_of: AsOfQuery = None,
-) -> MeasuresOut:
-    at = resolve_as_of(as_of)
-    _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
+async def get_measures(read: IndicatorAtDep, session: ReadSessionDep) -> MeasuresOut:
+    indicator, at = read
     return await service.read_all(session=session, indicator=indicator, as_of=at)
 
 
@@ -67,17 +51,9 @@ async def get_measures(
     description="The parts of one period with its `ETag`; send the ETag as `If-Match` to change them.",
 )
 async def get_measure(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    period: MeasurePeriod,
-    response: Response,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    as_of: AsOfQuery = None,
+    read: IndicatorAtDep, period: MeasurePeriod, response: Response, session: ReadSessionDep
 ) -> MeasureOut:
-    at = resolve_as_of(as_of)
-    _, indicator = await _load(session, principal, Action.READ, code, year, iku, at)
+    indicator, at = read
     out, etag = await service.read(session=session, indicator=indicator, period=period, as_of=at)
     response.headers["ETag"] = etag
     return out
@@ -89,23 +65,15 @@ async def get_measure(
     description="Every row of the period ever recorded, with who recorded it and when it was superseded.",
 )
 async def get_measure_history(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
-    period: MeasurePeriod,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    page: PageDep,
+    indicator: IndicatorDep, period: MeasurePeriod, session: ReadSessionDep, page: PageDep
 ) -> Page[MeasureRow]:
-    _, indicator = await _load(session, principal, Action.READ, code, year, iku)
     return page_of(await service.history(session=session, indicator=indicator, period=period), page)
 
 
 async def _write(
     mode: Literal["put", "patch"],
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
+    agreement: Agreement,
+    indicator: Indicator,
     period: str,
     body: MeasureWrite,
     response: Response,
@@ -113,7 +81,6 @@ async def _write(
     principal: Principal,
     if_match: str | None,
 ) -> MeasureOut:
-    agreement, indicator = await _load(session, principal, Action.WRITE, code, year, iku)
     if not if_match:  # after the authorisation: a caller out of scope learns nothing, not even 428
         raise PreconditionRequired("send If-Match with the ETag of your last GET", field="If-Match")
     out, etag = await service.write(
@@ -140,9 +107,7 @@ async def _write(
     ),
 )
 async def put_measure(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
+    target: WriteAgreementIndicatorDep,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,
@@ -150,7 +115,7 @@ async def put_measure(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> MeasureOut:
-    return await _write("put", code, year, iku, period, body, response, session, principal, if_match)
+    return await _write("put", *target, period, body, response, session, principal, if_match)
 
 
 @router.patch(
@@ -161,9 +126,7 @@ async def put_measure(
     ),
 )
 async def patch_measure(
-    code: OrgCodePath,
-    year: YearPath,
-    iku: IkuCodePath,
+    target: WriteAgreementIndicatorDep,
     period: MeasurePeriod,
     body: MeasureWrite,
     response: Response,
@@ -171,4 +134,4 @@ async def patch_measure(
     principal: PrincipalDep,
     if_match: IfMatch = None,
 ) -> MeasureOut:
-    return await _write("patch", code, year, iku, period, body, response, session, principal, if_match)
+    return await _write("patch", *target, period, body, response, session, principal, if_match)

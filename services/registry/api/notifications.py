@@ -15,8 +15,8 @@ from kernel.params import CodePath
 from kernel.types import InputModel
 from services.registry.api.deps import utcnow
 from services.registry.service import notify
+from services.registry.service.rows import Delivery, NotifyRecipient, WebhookSubscriber
 from services.registry.settings import RegistrySettings
-from services.registry.store.notify_models import Delivery, NotifyRecipient, WebhookSubscriber
 
 router = APIRouter(tags=["notifications"])
 
@@ -85,7 +85,6 @@ class DeliveryPage(BaseModel):
 
 
 def _sub(s: WebhookSubscriber) -> SubscriberOut:
-    assert s.id is not None
     return SubscriberOut(
         id=s.id,
         name=s.name,

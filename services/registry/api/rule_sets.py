@@ -10,6 +10,7 @@ from kernel.auth import Action, Principal, PrincipalDep, ensure_allowed
 from kernel.client import ServiceClient
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
+from kernel.params import DocumentCodePath
 from kernel.types import ensure_no_nul
 from services.registry.api.deps import VersionPath, utcnow
 from services.registry.schemas import RuleSetOut
@@ -52,7 +53,9 @@ async def list_rule_sets(
     summary="One rule set version",
     description="One rule-set version with its document, e.g. `KMK-300-2022` version 1.",
 )
-async def get_rule_set(code: str, version: VersionPath, session: ReadSessionDep, principal: PrincipalDep) -> RuleSetOut:
+async def get_rule_set(
+    code: DocumentCodePath, version: VersionPath, session: ReadSessionDep, principal: PrincipalDep
+) -> RuleSetOut:
     return service.to_out(await service.get(session=session, code=code, version=version))
 
 

@@ -15,7 +15,6 @@ from kernel.types import OrgCodePath
 from services.registry.api.deps import authorize, utcnow
 from services.registry.schemas import SatkerCreate, SatkerOut, SatkerUpdate
 from services.registry.service import satkers as service
-from services.registry.store.repositories import SatkerRepository
 
 router = APIRouter(tags=["satkers"])
 
@@ -71,7 +70,9 @@ async def list_satkers(
     description="Create an office (Kanwil, KPPBC, ...) under its parent; the code is the org code (e.g. `KBC.1602`).",
 )
 async def create_satker(body: SatkerCreate, session: SessionDep, principal: PrincipalDep) -> SatkerOut:
-    parent_path = [s.code for s in await SatkerRepository(session).lineage(body.parent)] if body.parent else []
+    parent_path = (
+        [s.code for s in await service.known_lineage(session=session, code=body.parent)] if body.parent else []
+    )
     ensure_allowed(principal, Action.MANAGE, [*parent_path, body.code])
     return await service.create(session=session, data=body, now=utcnow())
 
@@ -100,7 +101,7 @@ async def update_satker(
 ) -> SatkerOut:
     await authorize(session, principal, Action.MANAGE, code)
     if body.parent is not None:
-        parents = await SatkerRepository(session).lineage(body.parent)
+        parents = await service.known_lineage(session=session, code=body.parent)
         if parents:
             ensure_allowed(principal, Action.MANAGE, [s.code for s in parents])
     return await service.update(session=session, code=code, data=body, now=utcnow())

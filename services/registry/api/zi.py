@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.pagination import Page, PageDep, page_of
+from kernel.params import DocumentCodePath
 from services.registry.api.deps import VersionPath, utcnow
 from services.registry.service import zi as service
-from services.registry.store.zi_models import ZiTemplate
+from services.registry.service.rows import ZiTemplate
 
 router = APIRouter(tags=["zona_integritas"])
 
@@ -48,7 +49,7 @@ async def list_templates(session: ReadSessionDep, principal: PrincipalDep, page:
 
 @router.get("/zi/templates/{code}/versions/{version}", summary="One ZI template version")
 async def get_template(
-    code: str, version: VersionPath, session: ReadSessionDep, principal: PrincipalDep
+    code: DocumentCodePath, version: VersionPath, session: ReadSessionDep, principal: PrincipalDep
 ) -> ZiTemplateOut:
     return _out(await service.get(session=session, code=code, version=version))
 

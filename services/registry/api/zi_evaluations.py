@@ -14,11 +14,10 @@ from pydantic import BaseModel, Field
 
 from kernel.auth import Action, PrincipalDep
 from kernel.db import ReadSessionDep, SessionDep
-from kernel.types import Number
+from kernel.types import Number, OrgCodePath
 from services.registry.api.deps import YearPath, authorize, utcnow
 from services.registry.service import satkers as satkers_service
 from services.registry.service import zi_evaluations as service
-from services.registry.store.zi_evaluations import ZiEvaluationRepository
 
 router = APIRouter(tags=["zona_integritas"])
 BASE = "/satkers/{code}/zi/evaluations"
@@ -110,15 +109,15 @@ async def _writable(session: Any, principal: Any, code: str, year: int, level: s
 
 
 @router.get(BASE, summary="The ZI evaluations of a satker (every year)")
-async def list_evaluations(code: str, session: ReadSessionDep, principal: PrincipalDep) -> EvaluationList:
+async def list_evaluations(code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep) -> EvaluationList:
     await authorize(session, principal, Action.READ, code)
-    rows = await ZiEvaluationRepository(session).years(code)
+    rows = await service.of_satker(session=session, satker_code=code)
     return EvaluationList.model_validate({"items": await service.describe(session=session, evaluations=rows)})
 
 
 @router.post(BASE, status_code=status.HTTP_201_CREATED, summary="Start the ZI evaluation of a year (unit: WRITE)")
 async def create_evaluation(
-    code: str, body: EvaluationCreate, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, body: EvaluationCreate, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
     await authorize(session, principal, Action.WRITE, code)
     await service.create(
@@ -136,14 +135,16 @@ async def create_evaluation(
 
 
 @router.get(f"{BASE}/{{year}}", summary="One ZI evaluation: every level with its answers and events")
-async def get_evaluation(code: str, year: YearPath, session: ReadSessionDep, principal: PrincipalDep) -> EvaluationOut:
+async def get_evaluation(
+    code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep
+) -> EvaluationOut:
     await authorize(session, principal, Action.READ, code)
     return await _one(session, code, year)
 
 
 @router.put(f"{BASE}/{{year}}/levels/{{level}}", summary="Record answers (or totals) of an open level")
 async def put_level(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
     level: LevelPath,
     session: SessionDep,
@@ -166,7 +167,7 @@ async def put_level(
 
 @router.post(f"{BASE}/{{year}}/levels/{{level}}/submit", summary="Submit (close) a level")
 async def submit_level(
-    code: str, year: YearPath, level: LevelPath, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, year: YearPath, level: LevelPath, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
     evaluation = await _writable(session, principal, code, year, level)
     await service.submit(session=session, evaluation=evaluation, level=level, actor=principal.subject, now=utcnow())
@@ -175,7 +176,7 @@ async def submit_level(
 
 @router.post(f"{BASE}/{{year}}/levels/{{level}}/reopen", summary="Reopen a submitted level (the reason is kept)")
 async def reopen_level(
-    code: str, year: YearPath, level: LevelPath, body: Reason, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, year: YearPath, level: LevelPath, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
     evaluation = await _writable(session, principal, code, year, level)
     await service.reopen(
@@ -189,7 +190,7 @@ async def reopen_level(
     summary="The ZI evaluations of a year of the satker and every satker under it (the Kanwil's view)",
 )
 async def subtree_evaluations(
-    code: str,
+    code: OrgCodePath,
     session: ReadSessionDep,
     principal: PrincipalDep,
     year: Annotated[int, Query(ge=2000, le=2100)],
@@ -198,5 +199,5 @@ async def subtree_evaluations(
     members = [
         s for s in await satkers_service.subtree(session=session, code=code) if principal.allows(Action.READ, s.path)
     ]
-    rows = await ZiEvaluationRepository(session).of_satkers([s.code for s in members], year)
+    rows = await service.of_satkers(session=session, codes=[s.code for s in members], year=year)
     return EvaluationList.model_validate({"items": await service.describe(session=session, evaluations=rows)})

@@ -71,7 +71,6 @@ async def list_for_satker(*, session: AsyncSession, satker_code: str) -> list[Ag
 
 
 async def indicator(*, session: AsyncSession, agreement: Agreement, code: str) -> Indicator:
-    assert agreement.id is not None
     found = await AgreementRepository(session).indicator(agreement.id, code)
     if found is None:
         raise NotFound(f"agreement {agreement.number} has no IKU {code}", field="indicator")
@@ -114,7 +113,6 @@ def closed_list(closures: list[PeriodClosure]) -> list[str]:
 
 
 async def summary(*, session: AsyncSession, agreement: Agreement, as_of: datetime) -> AgreementSummary:
-    assert agreement.id is not None
     repo = AgreementRepository(session)
     rule_set = (await RuleSetRepository(session).by_ids([agreement.rule_set_id]))[agreement.rule_set_id]
     docs = await repo.documents([agreement.id], as_of)
@@ -138,7 +136,6 @@ async def summary(*, session: AsyncSession, agreement: Agreement, as_of: datetim
 
 
 async def targets(*, session: AsyncSession, indicator: Indicator, as_of: datetime) -> TargetsOut:
-    assert indicator.id is not None
     rows = await AgreementRepository(session).targets([indicator.id], as_of)
     ordered = sorted(rows, key=lambda r: period_order(r[0].period))
     return TargetsOut(
@@ -149,7 +146,6 @@ async def targets(*, session: AsyncSession, indicator: Indicator, as_of: datetim
 
 
 async def target_history(*, session: AsyncSession, indicator: Indicator) -> list[TargetRow]:
-    assert indicator.id is not None
     return [
         TargetRow(
             period=t.period,
@@ -165,7 +161,6 @@ async def target_history(*, session: AsyncSession, indicator: Indicator) -> list
 
 
 async def documents(*, session: AsyncSession, agreement: Agreement, as_of: datetime) -> list[DocumentOut]:
-    assert agreement.id is not None
     return [document_out(d) for d in await AgreementRepository(session).documents([agreement.id], as_of)]
 
 
@@ -242,12 +237,11 @@ async def create(
         year=data.year,
         number=data.number,
         level=data.level,
-        rule_set_id=rule_set.id or 0,
+        rule_set_id=rule_set.id,
         recorded_at=recorded_at,
         recorded_by=actor,
     )
     await repo.add(agreement)
-    assert agreement.id is not None
     doc = AgreementDocument(
         agreement_id=agreement.id,
         version=1,
@@ -269,7 +263,7 @@ async def create(
     indicators = [
         Indicator(
             agreement_id=agreement.id,
-            objective_id=ids[d.objective] or 0,
+            objective_id=ids[d.objective],
             code=d.code,
             name=d.name,
             polarity=d.polarity.value,
@@ -284,10 +278,9 @@ async def create(
         for i, d in enumerate(data.indicators)
     ]
     await repo.add(*indicators)
-    assert doc.id is not None
     rows = [
         Target(
-            indicator_id=ind.id or 0,
+            indicator_id=ind.id,
             period=period,
             value=value,
             document_id=doc.id,
@@ -306,7 +299,6 @@ async def add_addendum(
     *, session: AsyncSession, agreement: Agreement, data: AddendumCreate, actor: str, now: datetime, prefix: str = ""
 ) -> AgreementDocument:
     """Record an addendum: a new document version whose changed targets supersede the current ones."""
-    assert agreement.id is not None
     repo = AgreementRepository(session)
     await repo.lock(agreement.id)
     if await repo.number_taken(data.number):
@@ -326,13 +318,13 @@ async def add_addendum(
             f"agreement {agreement.number} has no IKU {unknown[0]}",
             errors=[FieldError(field=f"{prefix}targets.{c}", reason="unknown IKU") for c in unknown],
         )
-    ids = [i.id for i in indicators.values() if i.id is not None]
+    ids = [i.id for i in indicators.values()]
     current = {(t.indicator_id, t.period): t for t, _ in await repo.targets(ids, now)}
     changes = [
         (indicators[code], period, value)
         for code, periods in data.targets.items()
         for period, value in periods.items()
-        if (cur := current.get((indicators[code].id or 0, period))) is None or not _same(cur.value, value)
+        if (cur := current.get((indicators[code].id, period))) is None or not _same(cur.value, value)
     ]
     if not changes:
         raise Unprocessable("the addendum changes no target", field=f"{prefix}targets")
@@ -347,13 +339,12 @@ async def add_addendum(
         recorded_by=actor,
     )
     await repo.add(doc)
-    assert doc.id is not None
     for ind, period, _ in changes:
-        await repo.supersede_target(ind.id or 0, period, recorded_at)
+        await repo.supersede_target(ind.id, period, recorded_at)
     await repo.add(
         *[
             Target(
-                indicator_id=ind.id or 0,
+                indicator_id=ind.id,
                 period=period,
                 value=value,
                 document_id=doc.id,
@@ -390,7 +381,6 @@ async def store_manual(
 ) -> ManualOut:
     """Validate (by the scoring service) and store a new manual version; never stores unvalidated."""
     await validator(document)
-    assert indicator.id is not None
     repo = AgreementRepository(session)
     await repo.lock(indicator.agreement_id)
     versions = await repo.manual_versions(indicator.id)
@@ -406,7 +396,6 @@ async def store_manual(
 
 
 async def manual(*, session: AsyncSession, indicator: Indicator, as_of: datetime) -> ManualOut:
-    assert indicator.id is not None
     found = (await AgreementRepository(session).manuals([indicator.id], as_of)).get(indicator.id)
     if found is None:
         raise NotFound(f"IKU {indicator.code} has no manual", field="manual")
@@ -414,7 +403,6 @@ async def manual(*, session: AsyncSession, indicator: Indicator, as_of: datetime
 
 
 async def manual_versions(*, session: AsyncSession, indicator: Indicator) -> list[ManualOut]:
-    assert indicator.id is not None
     return [manual_out(indicator, m) for m in await AgreementRepository(session).manual_versions(indicator.id)]
 
 
@@ -422,7 +410,6 @@ async def manual_versions(*, session: AsyncSession, indicator: Indicator) -> lis
 
 
 async def periods(*, session: AsyncSession, agreement: Agreement, as_of: datetime) -> list[ClosureOut]:
-    assert agreement.id is not None
     closed = {c.period: c for c in await AgreementRepository(session).closures([agreement.id], as_of)}
     return [
         ClosureOut(
@@ -438,7 +425,6 @@ async def periods(*, session: AsyncSession, agreement: Agreement, as_of: datetim
 async def close_period(
     *, session: AsyncSession, agreement: Agreement, period: str, actor: str, now: datetime
 ) -> ClosureOut:
-    assert agreement.id is not None
     repo = AgreementRepository(session)
     await repo.lock(agreement.id)
     if await repo.open_closure(agreement.id, period) is not None:
@@ -451,7 +437,6 @@ async def close_period(
 async def reopen_period(
     *, session: AsyncSession, agreement: Agreement, period: str, actor: str, now: datetime
 ) -> ClosureOut:
-    assert agreement.id is not None
     repo = AgreementRepository(session)
     await repo.lock(agreement.id)
     row = await repo.open_closure(agreement.id, period)

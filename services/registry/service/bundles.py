@@ -94,7 +94,7 @@ def _in_period_order(by_period: dict[str, Any]) -> dict[str, Any]:
 async def assemble(
     *, session: AsyncSession, items: list[tuple[Satker, list[str], Agreement]], as_of: datetime
 ) -> list[BundleBody]:
-    ids = [a.id for _, _, a in items if a.id is not None]
+    ids = [a.id for _, _, a in items]
     repo = BundleRepository(session)
     rule_sets = {r.id: r for r in await repo.rule_sets(sorted({a.rule_set_id for _, _, a in items}))}
     docs: dict[int, list[Any]] = defaultdict(list)
@@ -139,7 +139,7 @@ async def assemble(
     stamp = _ts(as_of)
     out: list[Bundle] = []
     for satker, path, agreement in items:
-        aid = agreement.id or 0
+        aid = agreement.id
         rs = rule_sets[agreement.rule_set_id]
         adocs = docs[aid]
         out.append(

@@ -89,19 +89,19 @@ async def cycle_facts(
     repo = CycleRepository(session)
     subs = await repo.submissions(agreement_ids, as_of)
     rounds: dict[int, list[CycleRound]] = defaultdict(list)
-    for r in await repo.rounds([s.id for s in subs if s.id is not None]):
+    for r in await repo.rounds([s.id for s in subs]):
         rounds[r.submission_id].append(r)
     out: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     first: dict[tuple[int, str], CycleRound] = {}
     for s in subs:  # revisions in order: the first round of the first submitted revision is the report
-        for r in rounds[s.id or 0]:
+        for r in rounds[s.id]:
             if r.submitted_at <= as_of:
                 first.setdefault((s.agreement_id, s.period), r)
         if s.superseded_at is not None and s.superseded_at <= as_of:
             continue
         report = first.get((s.agreement_id, s.period))
         out[s.agreement_id][s.period] = {
-            "state": state_at(s, rounds[s.id or 0], as_of),
+            "state": state_at(s, rounds[s.id], as_of),
             "revision": s.revision,
             "submitted_at": report.submitted_at if report else None,
             "due": report.due if report else None,
@@ -129,11 +129,10 @@ async def period_view(
     *, session: AsyncSession, lineage: Sequence[Satker], agreement: Agreement, period: str, now: datetime
 ) -> dict[str, Any]:
     """One quarter of a satker: state (with ``overdue``), deadlines, every revision with its rounds."""
-    assert agreement.id is not None
     repo = CycleRepository(session)
     subs = [s for s in await repo.submissions([agreement.id]) if s.period == period]
     rounds: dict[int, list[CycleRound]] = defaultdict(list)
-    for r in await repo.rounds([s.id for s in subs if s.id is not None]):
+    for r in await repo.rounds([s.id for s in subs]):
         rounds[r.submission_id].append(r)
     current = next((s for s in subs if s.superseded_at is None), None)
     found = await calendars.in_force(session=session, lineage=lineage, year=agreement.year, as_of=now)
@@ -145,7 +144,7 @@ async def period_view(
             "calendar_version": row.version,
             **{name: calendars.instant(row.document, period, name) for name in calendars.DATES},
         }
-    state = state_at(current, rounds[current.id or 0], now) if current else "not_started"
+    state = state_at(current, rounds[current.id], now) if current else "not_started"
     if state in ("not_started", "open") and deadlines and now > deadlines["realisations_due"]:
         state = "overdue" if state == "not_started" else state
     return {
@@ -159,12 +158,12 @@ async def period_view(
         "revisions": [
             {
                 "revision": s.revision,
-                "state": state_at(s, rounds[s.id or 0], now) if s.superseded_at is None else "superseded",
+                "state": state_at(s, rounds[s.id], now) if s.superseded_at is None else "superseded",
                 "opened_at": s.opened_at,
                 "opened_by": s.opened_by,
                 "reopen_reason": s.reopen_reason,
                 "superseded_at": s.superseded_at,
-                "rounds": [_round_json(r) for r in rounds[s.id or 0]],
+                "rounds": [_round_json(r) for r in rounds[s.id]],
             }
             for s in subs
         ],
@@ -187,7 +186,6 @@ def note_json(n: AnalysisNote, code: str) -> dict[str, Any]:
 
 
 async def notes(*, session: AsyncSession, agreement: Agreement, period: str) -> list[dict[str, Any]]:
-    assert agreement.id is not None
     indicators = {i.id: i.code for i in await AgreementRepository(session).indicators([agreement.id])}
     rows = await CycleRepository(session).notes([i for i in indicators if i is not None], period)
     return [note_json(n, indicators[n.indicator_id]) for n in sorted(rows, key=lambda n: indicators[n.indicator_id])]
@@ -206,7 +204,6 @@ async def put_note(
     now: datetime,
 ) -> dict[str, Any]:
     """Record the analysis of an IKU (replaces the current one; the old row is kept, superseded)."""
-    assert agreement.id is not None
     agreements = AgreementRepository(session)
     indicator = await agreements.indicator(agreement.id, code)
     if indicator is None:
@@ -221,7 +218,6 @@ async def put_note(
             "(dikembalikan atau dibuka kembali dahulu)",
             field="period",
         )
-    assert indicator.id is not None
     repo = CycleRepository(session)
     await repo.supersede_note(indicator.id, period, now)
     note = AnalysisNote(
@@ -291,7 +287,6 @@ async def gaps(
     period: str,
 ) -> list[FieldError]:
     """Every reason the period cannot be declared complete, each naming its IKU or document."""
-    assert agreement.id is not None
     indicators = await AgreementRepository(session).indicators([agreement.id])
     by_id: dict[int | None, Indicator] = {i.id: i for i in indicators}
     noted = {
@@ -333,7 +328,6 @@ async def gaps(
 async def _current_or_first(
     session: AsyncSession, agreement: Agreement, period: str, now: datetime, actor: str
 ) -> CycleSubmission:
-    assert agreement.id is not None
     repo = CycleRepository(session)
     current = await repo.current(agreement.id, period)
     if current is None:
@@ -361,7 +355,6 @@ async def submit(
     period: str,
     clock: Any,
 ) -> dict[str, Any]:
-    assert agreement.id is not None
     repo = CycleRepository(session)
     current = await repo.current(agreement.id, period)
     if current is not None and current.state in DECLARED:
@@ -382,7 +375,6 @@ async def submit(
     current = await _current_or_first(session, agreement, period, now, principal.subject)
     if current.state in DECLARED:  # a concurrent submit won the lock
         raise Conflict(f"laporan {period} sudah berstatus {STATE_LABELS[current.state]}", field="period")
-    assert current.id is not None
     number = len(await repo.rounds([current.id])) + 1
     await events.record(
         session,
@@ -412,7 +404,6 @@ async def submit(
 async def _decidable(
     session: AsyncSession, principal: Principal, lineage: Sequence[Satker], agreement: Agreement, period: str
 ) -> tuple[CycleSubmission, CycleRound]:
-    assert agreement.id is not None
     await AgreementRepository(session).lock(agreement.id)
     repo = CycleRepository(session)
     current = await repo.current(agreement.id, period)
@@ -423,7 +414,6 @@ async def _decidable(
             "divalidasi atau dikembalikan",
             field="period",
         )
-    assert current.id is not None
     rounds = await repo.rounds([current.id])
     if any(r.submitted_by == principal.subject for r in rounds):
         raise Forbidden("a reviewer may not validate or return a submission they submitted themselves")
@@ -448,7 +438,6 @@ async def decide(
     now: datetime,
 ) -> dict[str, Any]:
     """Validate (``decision="validated"``) or return (``"returned"``, a reason per IKU) the round."""
-    assert agreement.id is not None
     if decision == "returned":
         if not reasons:
             raise Unprocessable("a return needs a reason for at least one IKU", field="reasons")
@@ -497,7 +486,6 @@ async def reopen(
     reason: str,
     now: datetime,
 ) -> dict[str, Any]:
-    assert agreement.id is not None
     if _blank(reason):
         raise Unprocessable("reopening needs a reason", field="reason")
     await AgreementRepository(session).lock(agreement.id)
@@ -591,7 +579,7 @@ async def publish(
     agreements = {a.satker_code: a for a in await AgreementRepository(session).for_satkers(members, year)}
     if kanwil.code not in agreements:
         raise Unprocessable(f"{kanwil.code} has no agreement for {year}", field="year")
-    ids = {a.id: code for code, a in agreements.items() if a.id is not None}
+    ids = {a.id: code for code, a in agreements.items()}
     subs = await repo.current_for(list(ids), period)
     blocking = [
         FieldError(
@@ -626,7 +614,6 @@ async def publish(
         raise Conflict(f"scoring answered no scorecard for {', '.join(missing)}", field="satkers")
     # everything checked and computed: write (nothing above wrote a row)
     for a in agreements.values():
-        assert a.id is not None
         await AgreementRepository(session).lock(a.id)
     now = clock()
     current = await repo.current_for(list(ids), period)
@@ -643,7 +630,6 @@ async def publish(
     if previous is not None:  # superseded first: at most one current publication (unique index)
         await repo.supersede_publication(previous, now)
     await repo.add(publication)
-    assert publication.id is not None
     if previous is not None:
         previous.superseded_by = publication.id
         await repo.add(previous)
@@ -658,12 +644,12 @@ async def publish(
     rows: list[Any] = []
     for code, a in agreements.items():
         item = items[code]
-        sub = current[a.id or 0]
+        sub = current[a.id]
         rows.append(
             PublishedScorecard(
                 publication_id=publication.id,
                 satker_code=code,
-                submission_id=sub.id or 0,
+                submission_id=sub.id,
                 year=year,
                 period=period,
                 nko=None if item["nko"] is None else Decimal(str(item["nko"])),

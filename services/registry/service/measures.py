@@ -24,7 +24,7 @@ from services.registry.store.repositories import AgreementRepository, MeasureRep
 
 
 def etag_of(rows: Sequence[Measure]) -> str:
-    ids = ",".join(str(r.id) for r in sorted(rows, key=lambda r: r.id or 0))
+    ids = ",".join(str(r.id) for r in sorted(rows, key=lambda r: r.id))
     return '"m-' + hashlib.sha256(ids.encode()).hexdigest()[:20] + '"'
 
 
@@ -48,13 +48,11 @@ def _out(indicator: Indicator, period: str, rows: Sequence[Measure], as_of: date
 
 
 async def read(*, session: AsyncSession, indicator: Indicator, period: str, as_of: datetime) -> tuple[MeasureOut, str]:
-    assert indicator.id is not None
     rows = await MeasureRepository(session).at([indicator.id], as_of, period)
     return _out(indicator, period, rows, as_of), etag_of(rows)
 
 
 async def read_all(*, session: AsyncSession, indicator: Indicator, as_of: datetime) -> MeasuresOut:
-    assert indicator.id is not None
     out: dict[str, dict[str, Decimal]] = {}
     for r in await MeasureRepository(session).at([indicator.id], as_of):
         out.setdefault(r.period, {})[r.part] = r.value
@@ -64,7 +62,6 @@ async def read_all(*, session: AsyncSession, indicator: Indicator, as_of: dateti
 
 
 async def history(*, session: AsyncSession, indicator: Indicator, period: str | None) -> list[MeasureRow]:
-    assert indicator.id is not None
     return [
         MeasureRow(
             period=r.period,
@@ -110,7 +107,6 @@ async def write(
     ``recorded_at`` of the writer that held the lock, and reading the current rows at that
     instant would not see its rows, so a stale If-Match matched and both writes were stored.
     """
-    assert agreement.id is not None and indicator.id is not None
     _check_values(parts, allow_null=mode == "patch")
     agreements = AgreementRepository(session)
     await agreements.lock(agreement.id)
@@ -139,7 +135,7 @@ async def write(
     stale = [r for k, r in by_part.items() if k not in wanted or r.value != wanted[k]]
     fresh = [k for k, v in wanted.items() if k not in by_part or by_part[k].value != v]
     if stale or fresh:
-        await repo.supersede([r.id for r in stale if r.id is not None], now)
+        await repo.supersede([r.id for r in stale], now)
         new_rows = [
             Measure(
                 indicator_id=indicator.id, period=period, part=k, value=wanted[k], recorded_at=now, recorded_by=actor
@@ -157,7 +153,7 @@ async def bulk_insert(
     """Measures of an imported (brand new) agreement: no history to supersede, no closures yet."""
     await MeasureRepository(session).add(
         [
-            Measure(indicator_id=i.id or 0, period=p, part=part, value=v, recorded_at=now, recorded_by=actor)
+            Measure(indicator_id=i.id, period=p, part=part, value=v, recorded_at=now, recorded_by=actor)
             for i, p, part, v in rows
         ]
     )

@@ -202,7 +202,6 @@ async def enqueue(session: AsyncSession, *, now: datetime, limit: int = 500) -> 
     subs = [s for s in await repo.subscribers() if s.active]
     queued = 0
     for e in events:
-        assert e.id is not None
         body = body_of(event_json(e))
         for s in subs:
             if s.event_types and e.type not in s.event_types:
@@ -242,7 +241,6 @@ async def deliver_due(session: AsyncSession, senders: Senders, *, now: datetime,
     repo = NotifyRepository(session)
     rows = await repo.due(now, policy.batch)
     for d in rows:
-        assert d.id is not None
         if d.channel == "webhook":
             sub = await repo.subscriber(d.subscriber_id)
             if sub is None or not sub.active:

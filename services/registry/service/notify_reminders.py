@@ -79,11 +79,10 @@ async def queue_due(session: AsyncSession, *, now: datetime) -> int:
     """Queue the reminders and digests due at ``now``; returns how many were newly queued."""
     repo = NotifyRepository(session)
     agreements = await repo.agreements_of_years([now.year - 1, now.year])
-    current = await repo.current_submissions([a.id for a in agreements if a.id is not None])
+    current = await repo.current_submissions([a.id for a in agreements])
     queued = 0
     late: dict[str, list[tuple[str, str, int, datetime]]] = defaultdict(list)
     for agreement in agreements:
-        assert agreement.id is not None
         lineage = await SatkerRepository(session).lineage(agreement.satker_code)
         found = await calendars.in_force(session=session, lineage=lineage, year=agreement.year, as_of=now)
         if found is None:

@@ -26,6 +26,11 @@ async def lineage(*, session: AsyncSession, code: str) -> list[Satker]:
     return rows
 
 
+async def known_lineage(*, session: AsyncSession, code: str) -> list[Satker]:
+    """The satker's ancestors and itself, root first; empty for an unknown code (the caller decides)."""
+    return await SatkerRepository(session).lineage(code)
+
+
 async def get(*, session: AsyncSession, code: str) -> SatkerOut:
     rows = await lineage(session=session, code=code)
     return to_out(rows[-1], [s.code for s in rows])

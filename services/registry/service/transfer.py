@@ -134,7 +134,6 @@ async def import_document(
         await agreements_service.add_addendum(
             session=session, agreement=agreement, data=addendum, actor=actor, now=now, prefix=f"{prefix}addenda[{j}]."
         )
-    assert agreement.id is not None
     indicators = {i.code: i for i in await AgreementRepository(session).indicators([agreement.id])}
 
     def known(section: str, code: str) -> Indicator:
@@ -197,7 +196,6 @@ async def export_document(*, session: AsyncSession, satker_code: str, year: int,
     """The agreement as an import document: original targets, each addendum's changes, state at ``as_of``."""
     lineage = await satkers_service.lineage(session=session, code=satker_code)
     agreement = await agreements_service.get(session=session, satker_code=satker_code, year=year, as_of=as_of)
-    assert agreement.id is not None
     repo = AgreementRepository(session)
     rule_set = (await RuleSetRepository(session).by_ids([agreement.rule_set_id]))[agreement.rule_set_id]
     docs = await repo.documents([agreement.id], as_of)
@@ -205,19 +203,19 @@ async def export_document(*, session: AsyncSession, satker_code: str, year: int,
     objectives = await repo.objectives([agreement.id])
     codes = {o.id: o.code for o in objectives}
     indicators = await repo.indicators([agreement.id])
-    ind_ids = [i.id for i in indicators if i.id is not None]
+    ind_ids = [i.id for i in indicators]
     by_id = {i.id: i for i in indicators}
     per_doc: dict[int, dict[str, dict[str, Any]]] = {}
     for t, d in sorted(await repo.target_history(ind_ids), key=lambda r: period_order(r[0].period)):
         if d.id in doc_ids:
-            per_doc.setdefault(d.id or 0, {}).setdefault(by_id[t.indicator_id].code, {})[t.period] = t.value
+            per_doc.setdefault(d.id, {}).setdefault(by_id[t.indicator_id].code, {})[t.period] = t.value
     original = docs[0]
     manuals = await repo.manuals(ind_ids, as_of)
     measures: dict[str, dict[str, dict[str, Any]]] = {}
     for m in sorted(await MeasureRepository(session).at(ind_ids, as_of), key=lambda m: period_order(m.period)):
         measures.setdefault(by_id[m.indicator_id].code, {}).setdefault(m.period, {})[m.part] = m.value
     closures = await repo.closures([agreement.id], as_of)
-    first = per_doc.get(original.id or 0, {})
+    first = per_doc.get(original.id, {})
     return ImportDocument(
         satkers=[
             SatkerCreate(code=s.code, name=s.name, kind=SatkerKind(s.kind), parent=s.parent_code, staff=s.staff)
@@ -246,7 +244,7 @@ async def export_document(*, session: AsyncSession, satker_code: str, year: int,
                     note=d.note,
                     signed_on=d.signed_on,
                     recorded_at=d.recorded_at,
-                    targets=per_doc.get(d.id or 0, {}),
+                    targets=per_doc.get(d.id, {}),
                 )
                 for d in docs[1:]
             ],

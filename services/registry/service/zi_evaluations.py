@@ -143,11 +143,21 @@ async def load(*, session: AsyncSession, satker_code: str, year: int) -> ZiEvalu
     return found
 
 
+async def of_satker(*, session: AsyncSession, satker_code: str) -> list[ZiEvaluation]:
+    """Every ZI evaluation of the satker, by year."""
+    return await ZiEvaluationRepository(session).years(satker_code)
+
+
+async def of_satkers(*, session: AsyncSession, codes: list[str], year: int) -> list[ZiEvaluation]:
+    """The ZI evaluations of ``year`` of the given satker."""
+    return await ZiEvaluationRepository(session).of_satkers(codes, year)
+
+
 async def describe(*, session: AsyncSession, evaluations: list[ZiEvaluation]) -> list[dict[str, Any]]:
     """The evaluations with their levels, answers and level events, as plain dicts (the wire)."""
     repo = ZiEvaluationRepository(session)
-    levels = await repo.levels([e.id for e in evaluations if e.id is not None])
-    level_ids = [lv.id for lv in levels if lv.id is not None]
+    levels = await repo.levels([e.id for e in evaluations])
+    level_ids = [lv.id for lv in levels]
     answers = await repo.answers(level_ids)
     events = await repo.events(level_ids)
     out = []
@@ -249,9 +259,9 @@ async def ensure_not_own_answers(
     if LEVEL_RULES[level].own_unit:
         return
     repo = ZiEvaluationRepository(session)
-    unit = await repo.level(evaluation.id or 0, "unit")
+    unit = await repo.level(evaluation.id, "unit")
     if unit is not None:
-        recorded = {a.recorded_by for a in await repo.answers([unit.id or 0])} | {unit.updated_by}
+        recorded = {a.recorded_by for a in await repo.answers([unit.id])} | {unit.updated_by}
         if principal.subject in recorded:
             raise Forbidden(
                 f"{principal.subject} answered the unit's self-assessment and may not evaluate it", field="level"
@@ -290,11 +300,11 @@ async def record(
     errors: list[FieldError] = []
     earlier = LEVELS[: LEVELS.index(level)]
     for other in earlier:
-        found = await repo.level(evaluation.id or 0, other)
+        found = await repo.level(evaluation.id, other)
         if found is not None and found.status == OPEN:
             raise Conflict(f"the {other} level is still open: it is submitted before the {level} level is entered")
     if answers and level != "unit":
-        unit = await repo.level(evaluation.id or 0, "unit")
+        unit = await repo.level(evaluation.id, "unit")
         if unit is None or unit.status != SUBMITTED:
             raise Conflict("evaluators answer per question after the unit has submitted its self-assessment")
     if (answers is None) == (totals is None):
@@ -335,13 +345,13 @@ async def record(
                     sums[comp] = d
     if errors:
         raise Unprocessable(f"{errors[0].field}: {errors[0].reason}", errors=errors)
-    row = await repo.level(evaluation.id or 0, level, for_update=True)
+    row = await repo.level(evaluation.id, level, for_update=True)
     if row is None:
-        row = ZiLevel(evaluation_id=evaluation.id or 0, level=level, status=OPEN, updated_at=now, updated_by=actor)
+        row = ZiLevel(evaluation_id=evaluation.id, level=level, status=OPEN, updated_at=now, updated_by=actor)
         await repo.add(row)
     elif row.status != OPEN:
         raise Conflict(f"the {level} level is submitted (closed): reopen it with a reason first", field="level")
-    has_answers = bool(await repo.answers([row.id or 0]))
+    has_answers = bool(await repo.answers([row.id]))
     if totals is not None and has_answers or answers is not None and row.pengungkit is not None:
         raise Conflict(f"the {level} level holds {'answers' if has_answers else 'totals'}: one or the other")
     row.updated_at, row.updated_by = now, actor
@@ -349,12 +359,12 @@ async def record(
         row.team_label = team_label
     if totals is not None:
         row.pengungkit, row.hasil = sums["pengungkit"], sums["hasil"]
-    await repo.delete_answers(row.id or 0, list(clean))
+    await repo.delete_answers(row.id, list(clean))
     await repo.add(
         row,
         *(
             ZiAnswer(
-                level_id=row.id or 0,
+                level_id=row.id,
                 question_code=code,
                 answer=value,
                 note=note,
@@ -371,14 +381,14 @@ async def record(
 async def submit(*, session: AsyncSession, evaluation: ZiEvaluation, level: str, actor: str, now: datetime) -> ZiLevel:
     """Close a level: every question answered (or both totals given)."""
     repo = ZiEvaluationRepository(session)
-    row = await repo.level(evaluation.id or 0, level, for_update=True)
+    row = await repo.level(evaluation.id, level, for_update=True)
     if row is None:
         raise Conflict(f"the {level} level has no answers yet", field="level")
     if row.status != OPEN:
         raise Conflict(f"the {level} level is already submitted", field="level")
     if row.pengungkit is None:
         questions = questions_of(await _template_document(session, evaluation))
-        answered = {a.question_code for a in await repo.answers([row.id or 0])}
+        answered = {a.question_code for a in await repo.answers([row.id])}
         missing = [c for c in questions if c not in answered]
         if missing or not questions:
             raise Unprocessable(
@@ -386,7 +396,7 @@ async def submit(*, session: AsyncSession, evaluation: ZiEvaluation, level: str,
                 errors=[FieldError(field=f"answers.{c}", reason="not answered") for c in missing[:200]],
             )
     row.status, row.submitted_at, row.submitted_by = SUBMITTED, now, actor
-    await repo.add(row, ZiLevelEvent(level_id=row.id or 0, event="submitted", reason=None, at=now, by=actor))
+    await repo.add(row, ZiLevelEvent(level_id=row.id, event="submitted", reason=None, at=now, by=actor))
     return row
 
 
@@ -397,14 +407,14 @@ async def reopen(
     if len(reason.strip()) < MIN_REASON:
         raise Unprocessable(f"a reason of at least {MIN_REASON} characters is required", field="reason")
     repo = ZiEvaluationRepository(session)
-    row = await repo.level(evaluation.id or 0, level, for_update=True)
+    row = await repo.level(evaluation.id, level, for_update=True)
     if row is None or row.status != SUBMITTED:
         raise Conflict(f"the {level} level is not submitted", field="level")
     later = LEVELS[LEVELS.index(level) + 1 :]
     for other in later:
-        found = await repo.level(evaluation.id or 0, other)
+        found = await repo.level(evaluation.id, other)
         if found is not None and found.status == SUBMITTED:
             raise Conflict(f"the {other} level is submitted: reopen it first", field="level")
     row.status, row.submitted_at, row.submitted_by = OPEN, None, None
-    await repo.add(row, ZiLevelEvent(level_id=row.id or 0, event="reopened", reason=reason.strip(), at=now, by=actor))
+    await repo.add(row, ZiLevelEvent(level_id=row.id, event="reopened", reason=reason.strip(), at=now, by=actor))
     return row

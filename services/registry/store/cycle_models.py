@@ -17,27 +17,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
+from kernel.columns import Recorded, TemporalRow, id_column
 from services.registry.store.models import NUM, SUBJECT_LENGTH, TS, RegistryTable
 
 #: ``cycle_calendar.owner`` of the shipped / admin-set preset (a Kanwil's own calendar names the Kanwil)
 PRESET = ""
 
 
-class CycleCalendar(RegistryTable, table=True):
+class CycleCalendar(RegistryTable, Recorded, table=True):
     """One version of a year's calendar for one satker level: the preset (``owner`` null) or a
     Kanwil's own dates for the satker under it (``owner`` = the Kanwil). Never changed once stored."""
 
     __tablename__ = "cycle_calendar"
     __table_args__ = (sa.UniqueConstraint("year", "level", "owner", "version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     year: int
     level: str = Field(max_length=32)
     owner: str = Field(default=PRESET, max_length=32)  # PRESET, or the code of the Kanwil whose dates these are
     version: int
     document: dict[str, Any] = Field(sa_type=sa.JSON)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
 class CycleSubmission(RegistryTable, table=True):
@@ -48,7 +47,7 @@ class CycleSubmission(RegistryTable, table=True):
     __table_args__ = (
         sa.UniqueConstraint("agreement_id", "period", "revision"),
         sa.Index(
-            "uq_cycle_submission_current",
+            None,
             "agreement_id",
             "period",
             unique=True,
@@ -58,7 +57,7 @@ class CycleSubmission(RegistryTable, table=True):
         sa.CheckConstraint("state IN ('open','submitted','returned','validated','published')", name="state"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     agreement_id: int = Field(foreign_key="agreement.id")
     satker_code: str = Field(foreign_key="satker.code", max_length=32, index=True)
     year: int
@@ -82,7 +81,7 @@ class CycleRound(RegistryTable, table=True):
         sa.CheckConstraint("decision IS NULL OR decision IN ('returned','validated')", name="decision"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     submission_id: int = Field(foreign_key="cycle_submission.id", index=True)
     round: int
     submitted_at: datetime = Field(sa_type=TS)
@@ -95,13 +94,13 @@ class CycleRound(RegistryTable, table=True):
     remark: str | None = Field(default=None, sa_type=sa.Text)
 
 
-class AnalysisNote(RegistryTable, table=True):
+class AnalysisNote(RegistryTable, TemporalRow, table=True):
     """The LAKIN's analysis of an IKU in a period (temporal row: a change supersedes)."""
 
     __tablename__ = "analysis_note"
     __table_args__ = (
         sa.Index(
-            "uq_analysis_note_current",
+            None,
             "indicator_id",
             "period",
             unique=True,
@@ -110,15 +109,12 @@ class AnalysisNote(RegistryTable, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
     period: str = Field(max_length=8)
     events_causes: str = Field(sa_type=sa.Text)  # kejadian / penyebab
     solutions_actions: str = Field(sa_type=sa.Text)  # solusi / rencana aksi
     risks: str = Field(sa_type=sa.Text)  # risiko
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
-    superseded_at: datetime | None = Field(default=None, sa_type=TS)
 
 
 class Publication(RegistryTable, table=True):
@@ -127,7 +123,7 @@ class Publication(RegistryTable, table=True):
     __tablename__ = "publication"
     __table_args__ = (
         sa.Index(
-            "uq_publication_current",
+            None,
             "satker_code",
             "year",
             "period",
@@ -137,7 +133,7 @@ class Publication(RegistryTable, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     period: str = Field(max_length=8)
@@ -155,7 +151,7 @@ class PublishedScorecard(RegistryTable, table=True):
     __tablename__ = "published_scorecard"
     __table_args__ = (sa.UniqueConstraint("publication_id", "satker_code"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     publication_id: int = Field(foreign_key="publication.id", index=True)
     satker_code: str = Field(foreign_key="satker.code", max_length=32, index=True)
     submission_id: int = Field(foreign_key="cycle_submission.id")
@@ -178,9 +174,7 @@ class OutboxEvent(RegistryTable, table=True):
 
     __tablename__ = "outbox_event"
 
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    )
+    id: int = id_column(big=True)
     type: str = Field(max_length=64)
     subject: str = Field(max_length=128)
     satker_code: str | None = Field(default=None, max_length=32, index=True)

@@ -19,20 +19,21 @@ Every table is replaced per satker-year as a whole by an admin write (all or not
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from services.registry.store.models import NUM, SUBJECT_LENGTH, TS, RegistryTable
+from kernel.columns import Recorded, id_column
+from services.registry.store.models import NUM, RegistryTable
 
 
-class HistoricalResult(RegistryTable, table=True):
+class HistoricalResult(RegistryTable, Recorded, table=True):
     __tablename__ = "historical_result"
     __table_args__ = (sa.UniqueConstraint("satker_code", "year", "indicator_code", "series"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     indicator_code: str = Field(max_length=32)
@@ -51,15 +52,13 @@ class HistoricalResult(RegistryTable, table=True):
     printed: str | None = Field(default=None, max_length=32)
     note: str | None = Field(default=None, sa_type=sa.Text)
     source: str | None = Field(default=None, max_length=300)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
-class PlanTarget(RegistryTable, table=True):
+class PlanTarget(RegistryTable, Recorded, table=True):
     __tablename__ = "plan_target"
     __table_args__ = (sa.UniqueConstraint("satker_code", "year", "indicator_code", "plan"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     indicator_code: str = Field(max_length=32)
@@ -69,15 +68,13 @@ class PlanTarget(RegistryTable, table=True):
     objective: str | None = Field(default=None, sa_type=sa.Text)
     source: str | None = Field(default=None, max_length=300)
     note: str | None = Field(default=None, sa_type=sa.Text)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
-class BudgetItem(RegistryTable, table=True):
+class BudgetItem(RegistryTable, Recorded, table=True):
     __tablename__ = "budget_item"
     __table_args__ = (sa.UniqueConstraint("satker_code", "year", "item"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     position: int
@@ -89,15 +86,13 @@ class BudgetItem(RegistryTable, table=True):
     refunds: Decimal | None = Field(default=None, sa_type=NUM)
     net: Decimal = Field(sa_type=NUM)
     note: str | None = Field(default=None, sa_type=sa.Text)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
-class BudgetOutput(RegistryTable, table=True):
+class BudgetOutput(RegistryTable, Recorded, table=True):
     __tablename__ = "budget_output"
     __table_args__ = (sa.UniqueConstraint("satker_code", "year", "position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     position: int
@@ -108,15 +103,13 @@ class BudgetOutput(RegistryTable, table=True):
     budget: Decimal = Field(sa_type=NUM)
     realization: Decimal = Field(sa_type=NUM)
     note: str | None = Field(default=None, sa_type=sa.Text)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
-class BudgetChange(RegistryTable, table=True):
+class BudgetChange(RegistryTable, Recorded, table=True):
     __tablename__ = "budget_change"
     __table_args__ = (sa.UniqueConstraint("satker_code", "year", "position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     position: int
@@ -127,5 +120,3 @@ class BudgetChange(RegistryTable, table=True):
     document_date: date | None = Field(default=None)
     subject: str | None = Field(default=None, sa_type=sa.Text)
     note: str | None = Field(default=None, sa_type=sa.Text)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)

@@ -1,13 +1,16 @@
 """Tables of the registry (SQLModel). No schema name: PostgreSQL's ``search_path`` picks ``registry``.
 
-The registry has its own SQLAlchemy ``registry`` / ``MetaData`` (not SQLModel's global one), so the
-evidence service's tables never show up in this service's Alembic environment and vice versa.
+The registry has its own SQLAlchemy ``registry`` / ``MetaData`` (``kernel.db.service_metadata``:
+not SQLModel's global one, and the one naming convention), so the evidence service's tables never
+show up in this service's Alembic environment and vice versa. Ids are ``kernel.columns.id_column``
+(``int`` for every reader; ADR 0022).
 
 Temporal rows (ADR 0003): ``target``, ``measure`` and ``period_closure`` are never updated in
 place. A change inserts a new row (``recorded_at`` = the time of the change) and stamps the row
 it replaces with ``superseded_at`` (closures: ``reopened_at``). The row current at instant ``t``
 is the one with ``recorded_at <= t < coalesce(superseded_at, infinity)``; a partial unique
-index guarantees at most one current row per key.
+index guarantees at most one current row per key. The columns and the filter are
+``kernel.columns.TemporalRow`` (``Recorded`` for the append-only rows).
 """
 
 from __future__ import annotations
@@ -20,28 +23,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry as sa_registry
 from sqlmodel import Field, SQLModel
 
-from kernel.columns import ExactDecimal, UTCDateTime
+from kernel.columns import SUBJECT_LENGTH as SUBJECT_LENGTH  # re-exported: the other table modules use them
+from kernel.columns import TS as TS
+from kernel.columns import ExactDecimal, Recorded, TemporalRow, id_column, in_force
+from kernel.db import service_metadata
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=NAMING)
+metadata = service_metadata()
 
 
 class RegistryTable(SQLModel, registry=sa_registry(metadata=metadata)):
     """Base of every registry table (own metadata, see module docstring)."""
 
 
-#: columns that hold a token's ``sub`` (who recorded, closed, reopened): an OIDC provider's
-#: subject may be long (kernel.auth.MAX_SUBJECT_LENGTH refuses longer ones at verification)
-SUBJECT_LENGTH = 255
-
-TS = UTCDateTime()
 NUM = ExactDecimal()
 
 
@@ -57,49 +50,43 @@ class Satker(RegistryTable, table=True):
     updated_at: datetime = Field(sa_type=TS)
 
 
-class RuleSet(RegistryTable, table=True):
+class RuleSet(RegistryTable, Recorded, table=True):
     __tablename__ = "rule_set"
     __table_args__ = (sa.UniqueConstraint("code", "version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     code: str = Field(max_length=64)
     version: int
     document: dict[str, Any] = Field(sa_type=sa.JSON)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
-class Agreement(RegistryTable, table=True):
+class Agreement(RegistryTable, Recorded, table=True):
     """A performance agreement (Perjanjian Kinerja): one per satker and year."""
 
     __tablename__ = "agreement"
     __table_args__ = (sa.UniqueConstraint("satker_code", "year"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32)
     year: int
     number: str = Field(max_length=64, unique=True)
     level: str = Field(max_length=64)
     rule_set_id: int = Field(foreign_key="rule_set.id")
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
-class AgreementDocument(RegistryTable, table=True):
+class AgreementDocument(RegistryTable, Recorded, table=True):
     """The signed documents of an agreement: the original (version 1) and each addendum (2, 3, ...)."""
 
     __tablename__ = "agreement_document"
     __table_args__ = (sa.UniqueConstraint("agreement_id", "version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     agreement_id: int = Field(foreign_key="agreement.id", index=True)
     version: int
     number: str = Field(max_length=64, unique=True)
     kind: str = Field(max_length=16)  # original | addendum
     signed_on: date | None = Field(default=None)
     note: str | None = Field(default=None, sa_type=sa.Text)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
 class Objective(RegistryTable, table=True):
@@ -108,7 +95,7 @@ class Objective(RegistryTable, table=True):
     __tablename__ = "objective"
     __table_args__ = (sa.UniqueConstraint("agreement_id", "code"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     agreement_id: int = Field(foreign_key="agreement.id")
     code: str = Field(max_length=32)
     name: str = Field(sa_type=sa.Text)
@@ -123,7 +110,7 @@ class Indicator(RegistryTable, table=True):
     __tablename__ = "indicator"
     __table_args__ = (sa.UniqueConstraint("agreement_id", "code"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     agreement_id: int = Field(foreign_key="agreement.id")
     objective_id: int = Field(foreign_key="objective.id", index=True)
     code: str = Field(max_length=32)
@@ -138,27 +125,25 @@ class Indicator(RegistryTable, table=True):
     position: int
 
 
-class Manual(RegistryTable, table=True):
+class Manual(RegistryTable, Recorded, table=True):
     """A version of an IKU manual (a JSON document interpreted by the scoring service)."""
 
     __tablename__ = "manual"
     __table_args__ = (sa.UniqueConstraint("indicator_id", "version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     indicator_id: int = Field(foreign_key="indicator.id")
     version: int
     document: dict[str, Any] = Field(sa_type=sa.JSON)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
-class Target(RegistryTable, table=True):
+class Target(RegistryTable, TemporalRow, table=True):
     """A target of an IKU for a period, as set by one agreement document (temporal row)."""
 
     __tablename__ = "target"
     __table_args__ = (
         sa.Index(
-            "uq_target_current",
+            None,
             "indicator_id",
             "period",
             unique=True,
@@ -167,23 +152,20 @@ class Target(RegistryTable, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
     period: str = Field(max_length=8)
     value: Decimal | None = Field(default=None, sa_type=NUM)  # None = "-" in the agreement
     document_id: int = Field(foreign_key="agreement_document.id")
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
-    superseded_at: datetime | None = Field(default=None, sa_type=TS)
 
 
-class Measure(RegistryTable, table=True):
+class Measure(RegistryTable, TemporalRow, table=True):
     """One named part of a reported measure of an IKU for a period (temporal row)."""
 
     __tablename__ = "measure"
     __table_args__ = (
         sa.Index(
-            "uq_measure_current",
+            None,
             "indicator_id",
             "period",
             "part",
@@ -191,17 +173,14 @@ class Measure(RegistryTable, table=True):
             postgresql_where=sa.text("superseded_at IS NULL"),
             sqlite_where=sa.text("superseded_at IS NULL"),
         ),
-        sa.Index("ix_measure_indicator_period", "indicator_id", "period"),
+        sa.Index(None, "indicator_id", "period"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     indicator_id: int = Field(foreign_key="indicator.id")
     period: str = Field(max_length=8)
     part: str = Field(max_length=64)
     value: Decimal = Field(sa_type=NUM)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
-    superseded_at: datetime | None = Field(default=None, sa_type=TS)
 
 
 class PeriodClosure(RegistryTable, table=True):
@@ -210,7 +189,7 @@ class PeriodClosure(RegistryTable, table=True):
     __tablename__ = "period_closure"
     __table_args__ = (
         sa.Index(
-            "uq_period_closure_current",
+            None,
             "agreement_id",
             "period",
             unique=True,
@@ -219,10 +198,15 @@ class PeriodClosure(RegistryTable, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     agreement_id: int = Field(foreign_key="agreement.id", index=True)
     period: str = Field(max_length=8)
     closed_at: datetime = Field(sa_type=TS)
     closed_by: str = Field(max_length=SUBJECT_LENGTH)
     reopened_at: datetime | None = Field(default=None, sa_type=TS)
     reopened_by: str | None = Field(default=None, max_length=SUBJECT_LENGTH)
+
+    @classmethod
+    def current_at(cls, as_of: datetime) -> sa.ColumnElement[bool]:
+        """The closures in force at ``as_of`` (closed by then, not reopened by then)."""
+        return in_force(cls.closed_at, cls.reopened_at, as_of)

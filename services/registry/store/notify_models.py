@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field
 
+from kernel.columns import id_column
 from services.registry.store.models import SUBJECT_LENGTH, TS, RegistryTable
 
 
@@ -23,7 +24,7 @@ class WebhookSubscriber(RegistryTable, table=True):
 
     __tablename__ = "webhook_subscriber"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     name: str = Field(max_length=128)
     url: str = Field(max_length=2048)
     event_types: list[str] = Field(sa_type=sa.JSON)  # empty: every type
@@ -51,12 +52,10 @@ class Delivery(RegistryTable, table=True):
     __table_args__ = (
         sa.CheckConstraint("status IN ('pending','delivered','failed')", name="status"),
         sa.CheckConstraint("channel IN ('webhook','email')", name="channel"),
-        sa.Index("ix_delivery_due", "status", "next_attempt_at"),
+        sa.Index(None, "status", "next_attempt_at"),
     )
 
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
-    )
+    id: int = id_column(big=True)
     key: str = Field(max_length=255, unique=True)
     channel: str = Field(max_length=16)
     kind: str = Field(max_length=64)  # the event type, or reminder.* / digest.*

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from kernel.columns import in_force
 from kernel.errors import Conflict
 from services.registry.store.models import (
     TS,
@@ -34,10 +35,6 @@ from services.registry.store.models import (
 )
 
 _MAX_DEPTH = 32  # guards the recursive queries against a cycle that slipped in by hand
-
-
-def _current(model: Any, as_of: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(model.recorded_at <= as_of, sa.or_(model.superseded_at.is_(None), model.superseded_at > as_of))
 
 
 async def flush(session: AsyncSession) -> None:
@@ -134,7 +131,7 @@ class RuleSetRepository:
         if not ids:
             return {}
         stmt = sa.select(RuleSet).where(col(RuleSet.id).in_(ids))
-        return {r.id: r for r in (await self.session.execute(stmt)).scalars() if r.id is not None}
+        return {r.id: r for r in (await self.session.execute(stmt)).scalars()}
 
     async def list(self, code: str | None = None) -> list[RuleSet]:
         stmt = sa.select(RuleSet).order_by(col(RuleSet.code), col(RuleSet.version))
@@ -263,7 +260,7 @@ class AgreementRepository:
         stmt = (
             sa.select(Target, AgreementDocument)
             .join(AgreementDocument, col(AgreementDocument.id) == col(Target.document_id))
-            .where(col(Target.indicator_id).in_(indicator_ids), _current(Target, as_of))
+            .where(col(Target.indicator_id).in_(indicator_ids), Target.current_at(as_of))
         )
         return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
 
@@ -294,9 +291,7 @@ class AgreementRepository:
         if not agreement_ids:
             return []
         stmt = sa.select(PeriodClosure).where(
-            col(PeriodClosure.agreement_id).in_(agreement_ids),
-            col(PeriodClosure.closed_at) <= as_of,
-            sa.or_(col(PeriodClosure.reopened_at).is_(None), col(PeriodClosure.reopened_at) > as_of),
+            col(PeriodClosure.agreement_id).in_(agreement_ids), PeriodClosure.current_at(as_of)
         )
         return list((await self.session.execute(stmt)).scalars())
 
@@ -316,7 +311,7 @@ class MeasureRepository:
     async def at(self, indicator_ids: Sequence[int], as_of: datetime, period: str | None = None) -> list[Measure]:
         if not indicator_ids:
             return []
-        stmt = sa.select(Measure).where(col(Measure.indicator_id).in_(indicator_ids), _current(Measure, as_of))
+        stmt = sa.select(Measure).where(col(Measure.indicator_id).in_(indicator_ids), Measure.current_at(as_of))
         if period is not None:
             stmt = stmt.where(col(Measure.period) == period)
         return list((await self.session.execute(stmt.order_by(col(Measure.indicator_id), col(Measure.part)))).scalars())
@@ -350,7 +345,7 @@ class MeasureRepository:
 
 
 def _current_at(table: sa.Table, as_of: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
-    return sa.and_(table.c.recorded_at <= as_of, sa.or_(table.c.superseded_at.is_(None), table.c.superseded_at > as_of))
+    return in_force(table.c.recorded_at, table.c.superseded_at, as_of)
 
 
 @functools.cache
@@ -418,9 +413,7 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
         .where(mea.c.indicator_id.in_(ids()), _current_at(mea, as_of_m))
         .order_by(mea.c.indicator_id, mea.c.part),
         "closures": sa.select(clo.c.agreement_id, clo.c.period).where(
-            clo.c.agreement_id.in_(ids()),
-            clo.c.closed_at <= as_of_c,
-            sa.or_(clo.c.reopened_at.is_(None), clo.c.reopened_at > as_of_c),
+            clo.c.agreement_id.in_(ids()), in_force(clo.c.closed_at, clo.c.reopened_at, as_of_c)
         ),
     }
 

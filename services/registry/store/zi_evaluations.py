@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, col
 
+from kernel.columns import Recorded, id_column
 from services.registry.store.models import NUM, SUBJECT_LENGTH, TS, RegistryTable
 from services.registry.store.repositories import flush
 
@@ -28,7 +29,7 @@ class ZiEvaluation(RegistryTable, table=True):
     __tablename__ = "zi_evaluation"
     __table_args__ = (sa.UniqueConstraint("satker_code", "year"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     satker_code: str = Field(foreign_key="satker.code", max_length=32, index=True)
     year: int
     template_code: str = Field(max_length=64)
@@ -46,7 +47,7 @@ class ZiLevel(RegistryTable, table=True):
     __tablename__ = "zi_level"
     __table_args__ = (sa.UniqueConstraint("evaluation_id", "level"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     evaluation_id: int = Field(foreign_key="zi_evaluation.id", index=True)
     level: str = Field(max_length=16)
     team_label: str | None = Field(default=None, max_length=200)
@@ -59,18 +60,16 @@ class ZiLevel(RegistryTable, table=True):
     submitted_by: str | None = Field(default=None, max_length=SUBJECT_LENGTH)
 
 
-class ZiAnswer(RegistryTable, table=True):
+class ZiAnswer(RegistryTable, Recorded, table=True):
     __tablename__ = "zi_answer"
     __table_args__ = (sa.UniqueConstraint("level_id", "question_code"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     level_id: int = Field(foreign_key="zi_level.id", index=True)
     question_code: str = Field(max_length=64)
     answer: Any = Field(sa_type=sa.JSON)
     note: str | None = Field(default=None, max_length=4000)
     evidence: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    recorded_at: datetime = Field(sa_type=TS)
-    recorded_by: str = Field(max_length=SUBJECT_LENGTH)
 
 
 class ZiLevelEvent(RegistryTable, table=True):
@@ -78,7 +77,7 @@ class ZiLevelEvent(RegistryTable, table=True):
 
     __tablename__ = "zi_level_event"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     level_id: int = Field(foreign_key="zi_level.id", index=True)
     event: str = Field(max_length=16)
     reason: str | None = Field(default=None, max_length=2000)

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field
 
+from kernel.columns import id_column
 from services.registry.store.models import TS, RegistryTable
 
 
@@ -25,7 +26,7 @@ class ZiTemplate(RegistryTable, table=True):
     __tablename__ = "zi_template"
     __table_args__ = (sa.UniqueConstraint("code", "version"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = id_column()
     code: str = Field(max_length=64)
     version: int
     valid_from_year: int

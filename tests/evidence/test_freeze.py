@@ -17,8 +17,8 @@ from runner.composition import System, build_system, running
 from services.evidence.settings import EvidenceSettings
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
-from tests.evidence.helpers import BASE, headers, meta, upload
 from tests.evidence.conftest import EvidenceFactory
+from tests.evidence.helpers import BASE, headers, meta, upload
 from tests.evidence.support import RegistryStub, pdf
 from tests.registry.conftest import mini_document
 

@@ -1,0 +1,82 @@
+"""The demo of ``make run`` shows a real cycle (issue 11, ADR 0024): the six illustrative KPPBC
+agreements cascaded from the Kanwil's, Q1-Q3 published, Q4 in several states, and the Kanwil's
+documented NKO 118.30 Istimewa unchanged. The embedded system exactly as ``make run`` builds it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from kernel.settings import AuthSettings, CommonSettings
+from runner.embedded import create_embedded_app, seed_demo_data
+from services.registry.seed import load_seed_document
+from services.registry.seed.cycle_demo import illustrative
+from tests.conftest import TEST_SECRET, Mint, asgi_client, bearer
+
+pytestmark = pytest.mark.anyio
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+    common = CommonSettings(environment="test", data_dir=tmp_path_factory.mktemp("demo") / "data")
+    app = create_embedded_app(common=common, auth=AuthSettings(secret=TEST_SECRET), seed=False)
+    async with asgi_client(app) as client:
+        assert await seed_demo_data(app.state.system) == "demo data loaded into the registry"
+        yield client
+
+
+async def _get(c: httpx.AsyncClient, path: str, token: str, **params: Any) -> Any:
+    r = await c.get(API + path, params=params, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_seven_agreements_the_six_kppbc_marked_illustrative(demo: httpx.AsyncClient, mint: Mint) -> None:
+    admin = mint("admin")
+    data = illustrative()
+    kanwil = load_seed_document()["agreement"]
+    assert data["illustrative"] is True and "ILUSTRATIF" in data["note"]
+    for code in data["offices"]:
+        pk = await _get(demo, f"/registry/satkers/{code}/agreements/2024", admin)
+        assert "ILUSTRATIF" in pk["number"]
+        # cascaded: the Kanwil's IKU with the Kanwil's targets
+        assert [i["code"] for i in pk["indicators"]] == [i["code"] for i in kanwil["indicators"]]
+    scores = await _get(demo, "/scoring/satkers/KBC.1603/scores", admin, year=2024, period="Y")
+    assert scores["nko"] is not None and scores["predicate"]
+
+
+async def test_the_periods_stand_in_several_states(demo: httpx.AsyncClient, mint: Mint) -> None:
+    admin = mint("admin")
+    data = illustrative()
+    q4 = {code: ("overdue" if s == "not_started" else s) for code, s in data["cycle"]["Q4"].items()}
+    assert {"validated", "submitted", "returned", "overdue"} <= set(q4.values())
+    for code, expected in q4.items():
+        view = await _get(demo, f"/registry/satkers/{code}/agreements/2024/cycle", admin)
+        states = {p["period"]: p["state"] for p in view["periods"]}
+        assert states == {"Q1": "published", "Q2": "published", "Q3": "published", "Q4": expected}, code
+    published = await _get(demo, "/registry/satkers/KBC.1606/agreements/2024/cycle/Q2/published", admin)
+    [card] = published["items"]
+    assert card["publication"]["skep_number"] == data["cycle"]["published"]["Q2"]
+    assert card["publication"]["published_by"] == data["users"]["manager"]
+    assert len(card["inputs_sha256"]) == 64
+    # every red or yellow IKU of a submitted quarter carries its analysis note
+    notes = await _get(demo, "/registry/satkers/WBC.16/agreements/2024/cycle/Q1/notes", admin)
+    assert "2a-CP" in {n["indicator"] for n in notes["items"]}
+
+
+async def test_the_kanwil_nko_of_the_year_is_unchanged(demo: httpx.AsyncClient, mint: Mint) -> None:
+    y = await _get(demo, "/scoring/satkers/WBC.16/scores", mint("admin"), year=2024, period="Y")
+    assert (y["nko_display"], y["predicate"]) == ("118.30", "Istimewa")
+
+
+async def test_the_overdue_office_has_real_work(demo: httpx.AsyncClient, mint: Mint) -> None:
+    """What the README's quarter walkthrough starts from: KBC.1606's Q4 has a red IKU without a note."""
+    op = mint("satker_operator", "KBC.1606", sub="operator@KBC.1606")
+    r = await demo.post(f"{API}/registry/satkers/KBC.1606/agreements/2024/cycle/Q4/submit", headers=bearer(op))
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["indicators.2a-CP.analysis_note"]

@@ -22,22 +22,7 @@ NOT_YET_TYPED = {
     "POST /api/v1/scoring/satkers/{code}/report-check",
     "GET /api/v1/scoring/satkers/{code}/scores",
     "GET /api/v1/scoring/satkers/{code}/what-it-takes",
-    "GET /api/v1/registry/calendars",  # i11 cycle: to be typed
-    "GET /api/v1/registry/events",  # i11 cycle: to be typed
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle",  # i11 cycle: to be typed
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}",  # i11 cycle: to be typed
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes",  # i11 cycle: to be typed
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/published",  # i11 cycle: to be typed
-    "GET /api/v1/registry/satkers/{code}/calendars/{year}",  # i11 cycle: to be typed
     "GET /api/v1/scoring/satkers/{code}/frozen-scorecards",  # i11 cycle: to be typed
-    "POST /api/v1/registry/calendars",  # i11 cycle: to be typed
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/publish",  # i11 cycle: to be typed
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/reopen",  # i11 cycle: to be typed
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/return",  # i11 cycle: to be typed
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/submit",  # i11 cycle: to be typed
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/validate",  # i11 cycle: to be typed
-    "POST /api/v1/registry/satkers/{code}/calendars",  # i11 cycle: to be typed
-    "PUT /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes/{iku}",  # i11 cycle: to be typed
 }
 
 

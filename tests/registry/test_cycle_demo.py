@@ -80,3 +80,35 @@ async def test_the_overdue_office_has_real_work(demo: httpx.AsyncClient, mint: M
     r = await demo.post(f"{API}/registry/satkers/KBC.1606/agreements/2024/cycle/Q4/submit", headers=bearer(op))
     assert r.status_code == 422, r.text
     assert [e["field"] for e in r.json()["errors"]] == ["indicators.2a-CP.analysis_note"]
+
+
+async def test_the_kanwils_view_of_the_cycle(demo: httpx.AsyncClient, mint: Mint) -> None:
+    """Seven rows; per quarter the state, the NKO and predicate, what was published, and the red
+    IKU with their notes."""
+    manager = mint("kanwil_manager", "WBC.16", sub="m@WBC.16")
+    view = await _get(demo, "/registry/satkers/WBC.16/cycle-overview/2024", manager)
+    rows = {r["code"]: r for r in view["satkers"]}
+    assert list(rows)[0] == "WBC.16" and len(rows) == 7
+    data = illustrative()
+    for code, row in rows.items():
+        by_q = {p["period"]: p for p in row["periods"]}
+        q4 = data["cycle"]["Q4"][code]
+        assert by_q["Q4"]["state"] == ("overdue" if q4 == "not_started" else q4)
+        assert by_q["Q1"]["state"] == "published" and by_q["Q1"]["state_label"] == "dipublikasikan"
+        pub = by_q["Q1"]["published"]
+        assert pub["skep_number"] == data["cycle"]["published"]["Q1"] and pub["predicate"]
+        assert by_q["Q1"]["nko"] is not None and by_q["Q1"]["predicate"]
+        for p in row["periods"]:
+            if p["state"] == "published":  # submitted: every red IKU was explained
+                assert all(r["note"] is not None for r in p["red_indicators"]), (code, p["period"])
+    kanwil_q1 = {r["indicator"]: r for r in rows["WBC.16"]["periods"][0]["red_indicators"]}
+    assert kanwil_q1["2a-CP"]["note"]["events_causes"]
+    # KBC.1606's Q4: red 2a-CP, not submitted, no note yet
+    q4 = rows["KBC.1606"]["periods"][3]
+    assert q4["red_indicators"] == [{"indicator": "2a-CP", "note": None}] and q4["published"] is None
+    # a KPPBC operator may not see the Kanwil's tree
+    r = await demo.get(
+        f"{API}/registry/satkers/WBC.16/cycle-overview/2024",
+        headers=bearer(mint("satker_operator", "KBC.1601")),
+    )
+    assert r.status_code == 403

@@ -37,7 +37,7 @@ def create_app(
         async with service_database(
             app, service=SERVICE, url=url, schema=settings.database_schema, migrate=settings.auto_migrate
         ) as db:
-            add_network_peers(peers, {"scoring": settings.scoring_url})
+            add_network_peers(peers, {"scoring": settings.scoring_url, "evidence": settings.evidence_url})
             if not settings.embedded_worker:
                 yield
                 return

@@ -84,13 +84,11 @@ async def _submit(client: ServiceClient, data: dict[str, Any], code: str, period
     await client.request("POST", _cycle(code, year, f"/{period}/submit"), token=token)
 
 
-async def load_cycle_demo(client: ServiceClient, mint: Mint) -> None:
-    data = illustrative()
+async def load_agreements(client: ServiceClient, admin: str, data: dict[str, Any] | None = None) -> None:
+    """The six illustrative agreements and the Kanwil's illustrative measures (``kanwil_measures``),
+    through the registry's API with an admin token (the Kanwil's agreement is imported already)."""
+    data = data or illustrative()
     year, kanwil = data["year"], data["kanwil"]
-    users = data["users"]
-    admin = mint("admin", None, users["admin"])
-    reviewer = mint("reviewer", kanwil, users["reviewer"])
-    manager = mint("kanwil_manager", kanwil, users["manager"])
     for doc in kppbc_documents(data):
         await client.request("POST", f"{R}/import", token=admin, json=doc)
     for iku, periods in data["kanwil_measures"].items():
@@ -99,6 +97,16 @@ async def load_cycle_demo(client: ServiceClient, mint: Mint) -> None:
             etag = (await client.request("GET", path, token=admin)).headers["ETag"]
             body = {"parts": {"realization": value}}
             await client.request("PUT", path, token=admin, json=body, headers={"If-Match": etag})
+
+
+async def load_cycle_demo(client: ServiceClient, mint: Mint) -> None:
+    data = illustrative()
+    year, kanwil = data["year"], data["kanwil"]
+    users = data["users"]
+    admin = mint("admin", None, users["admin"])
+    reviewer = mint("reviewer", kanwil, users["reviewer"])
+    manager = mint("kanwil_manager", kanwil, users["manager"])
+    await load_agreements(client, admin, data)
     offices = [kanwil, *data["offices"]]
     operators = {c: mint("satker_operator", c, users["operator"].format(code=c)) for c in offices}
     for period, skep in data["cycle"]["published"].items():

@@ -129,7 +129,7 @@ async def run(rounds: int) -> dict[str, list[float]]:
                         assert r.status_code == 200, r.text
                     skep: dict[str, Any] = {"skep_number": f"KEP-BENCH-{n}/WBC.16/2024"}
                     took = await _timed(
-                        lambda body=skep: reg.post(_cycle(KANWIL, "/Q1/publish"), json=body, headers=manager)  # type: ignore[misc]
+                        lambda body=skep: reg.post(_cycle(KANWIL, "/Q1/publish"), json=body, headers=manager)
                     )
                     base = await _timed(
                         lambda: sc.get(consolidated, params={"year": 2024, "period": "Q1"}, headers=admin)

@@ -72,6 +72,8 @@ async def test_the_periods_stand_in_several_states(demo: httpx.AsyncClient, mint
 async def test_the_kanwil_nko_of_the_year_is_unchanged(demo: httpx.AsyncClient, mint: Mint) -> None:
     y = await _get(demo, "/scoring/satkers/WBC.16/scores", mint("admin"), year=2024, period="Y")
     assert (y["nko_display"], y["predicate"]) == ("118.30", "Istimewa")
+    # every quarter of the Kanwil's year is declared (Q4 submitted): the evidence path applies
+    assert y["evidence_path"]["applies"] is True
 
 
 async def test_the_overdue_office_has_real_work(demo: httpx.AsyncClient, mint: Mint) -> None:

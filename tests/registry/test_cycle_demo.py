@@ -114,3 +114,51 @@ async def test_the_kanwils_view_of_the_cycle(demo: httpx.AsyncClient, mint: Mint
         headers=bearer(mint("satker_operator", "KBC.1601")),
     )
     assert r.status_code == 403
+
+
+async def test_as_of_the_years_end_shows_what_was_known_then(demo: httpx.AsyncClient, mint: Mint) -> None:
+    """The demo's measures carry the time they were reported (an admin import may record a past
+    time): at 2024-12-31 the third-quarter figures were known, Q4 and the year's were not yet."""
+    admin = mint("admin")
+    end = "2024-12-31T23:59:59+08:00"
+    for code in ("WBC.16", "KBC.1603"):
+        now = await _get(demo, f"/scoring/satkers/{code}/scores", admin, year=2024, period="TQ3")
+        then = await _get(demo, f"/scoring/satkers/{code}/scores", admin, year=2024, period="TQ3", as_of=end)
+        assert then["nko"] is not None and then["nko_display"] == now["nko_display"], code
+        q4 = await _get(demo, f"/scoring/satkers/{code}/scores", admin, year=2024, period="Q4", as_of=end)
+        assert all(i["realization"] is None for i in q4["indicators"]), code
+    before = await _get(
+        demo, "/scoring/satkers/WBC.16/scores", admin, year=2024, period="Q1", as_of="2024-03-31T00:00Z"
+    )
+    assert all(i["realization"] is None for i in before["indicators"])
+
+
+async def test_an_import_records_a_past_reporting_time_and_says_so(demo: httpx.AsyncClient, mint: Mint) -> None:
+    from tests.registry.conftest import mini_document
+
+    admin = bearer(mint("admin"))
+
+    def doc(code: str, **recorded: str) -> dict[str, Any]:
+        d = mini_document(code, 2024, f"PK-{code}/2024")
+        d["agreement"]["recorded_at"] = "2024-01-26T00:00:00+08:00"
+        d["agreement"]["measures"] = {"1a-N": {"Q1": {"realization": 0.5}}, "1b-N": {"Q1": {"realization": 7}}}
+        d["agreement"]["measures_recorded_at"] = recorded
+        return d
+
+    for recorded, reason in (
+        ({"Q1": "2099-01-01T00:00:00+00:00"}, "future"),
+        ({"Q1": "2023-12-01T00:00:00+00:00"}, "before their agreement"),
+        ({"Q2": "2024-07-05T00:00:00+00:00"}, "no measures of Q2"),
+        ({"Q1": "2024-04-05T00:00:00"}, "time zone"),
+    ):
+        r = await demo.post(f"{API}/registry/import", json=doc("KBC.1698", **recorded), headers=admin)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"].startswith("$.agreement.measures_recorded_at."), r.text
+        assert reason in r.json()["errors"][0]["reason"]
+        assert (await demo.get(f"{API}/registry/satkers/KBC.1698", headers=admin)).status_code == 404  # nothing written
+    r = await demo.post(f"{API}/registry/import", json=doc("KBC.1698", Q1="2024-04-05T15:00:00+08:00"), headers=admin)
+    assert r.status_code == 201, r.text
+    assert list(r.json()["measures_recorded_at"]) == ["Q1"]
+    history = await _get(demo, "/registry/satkers/KBC.1698/agreements/2024/indicators/1b-N/measures/Q1/history", mint())
+    rows = history["items"] if isinstance(history, dict) else history
+    assert rows[0]["recorded_at"].startswith("2024-04-05T07:00:00")

@@ -69,7 +69,7 @@ async def test_export_layout(api: httpx.AsyncClient, admin: dict[str, str]) -> N
     assert by_accept.headers["content-type"] == xlsx.MEDIA_TYPE
 
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
-    assert wb.sheetnames == ["PK", "IKU", "Realisasi", "Rincian", "Addendum", "Satker", "Manual"]
+    assert wb.sheetnames == ["PK", "IKU", "Realisasi", "Rincian", "Addendum", "Satker", "Manual", "Dilaporkan"]
     pk = {row[0]: row[1] for row in wb["PK"].iter_rows(values_only=True)}
     assert pk["Number"] == "PK-29/BC/2024" and pk["Year"] == 2024 and pk["Rule set"] == "KMK-300-2022"
     iku = list(wb["IKU"].iter_rows(values_only=True))

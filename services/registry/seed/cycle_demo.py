@@ -51,12 +51,14 @@ def kppbc_documents(data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
             "level": "Kemenkeu-Three",
             "rule_set": copy.deepcopy(kanwil["rule_set"]),
             "signed_on": kanwil.get("signed_on"),
+            "recorded_at": kanwil.get("recorded_at"),  # signed with the Kanwil's, cascaded from it
             "objectives": copy.deepcopy(kanwil["objectives"]),
             "indicators": copy.deepcopy(kanwil["indicators"]),
             "measures": {
                 iku: {period: {"realization": value} for period, value in periods.items()}
                 for iku, periods in office["measures"].items()
             },
+            "measures_recorded_at": dict(data["measures_recorded_at"]),
         }
         docs.append({"format": "kinerja.agreement/v1", "satkers": [], "agreement": agreement})
     return docs

@@ -10,7 +10,9 @@ data file lists (validated, submitted, returned, not submitted = overdue).
 
 The cycle runs on the real clock: the demo is loaded long after the 2024 deadlines, so every
 round is recorded as submitted late (measured, not typed in) and the publications' ``as_of`` is
-the load time. The Kanwil's own measures keep the time they were imported.
+the load time. The measures, by contrast, carry the time they were reported (the import's
+``measures_recorded_at``: the Kanwil's assumed from the calendar, the offices' illustrative), so
+``as_of=2024-12-31`` shows what was known at the year's end.
 """
 
 from __future__ import annotations

@@ -26,9 +26,10 @@ sheet          required  content
                          the changed targets Q1..Y
 ``Satker``     no        satker to create if missing: Code, Name, Kind, Parent, Staff
 ``Manual``     no        IKU code, Manual (the manual document as JSON text)
-``Dilaporkan``  no       per period, when its measures were really reported: Period, Recorded at (text
-                         with its zone, e.g. 2024-04-09T16:00:00+08:00; ADR 0024)
 =============  ========  ==============================================================================
+
+An optional ``Dilaporkan`` sheet gives, per period, when its measures were really reported:
+``Period``, ``Recorded at`` (text with its zone, e.g. ``2024-04-09T16:00:00+08:00``; ADR 0024).
 
 Sheets and column headers are matched without regard to case, spacing or ``_``; the Indonesian
 labels of the LAKIN tables are accepted too (``Kode IKU``, ``Polarisasi``, ``Satuan``,

@@ -44,3 +44,12 @@ async def test_the_registry_started_from_that_environment_has_its_evidence_peer(
         peers = app.state.peers
         assert peers.has("evidence") and peers.has("scoring")
         assert str(peers["evidence"]._http.base_url).rstrip("/") == URLS["evidence"]
+
+
+async def test_a_registry_without_an_evidence_peer_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = RegistrySettings(database_url=f"sqlite:///{tmp_path / 'registry.db'}")
+    app = create_app(settings, common=CommonSettings(environment="test", data_dir=tmp_path), auth=AuthSettings())
+    with caplog.at_level("WARNING", logger="kinerja.registry"):
+        async with asgi_client(app):
+            assert not app.state.peers.has("evidence")
+    assert any("no evidence service configured" in r.getMessage() for r in caplog.records)

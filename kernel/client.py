@@ -92,9 +92,11 @@ class ServiceClient:
         token: str | None,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
+        sent = self._headers(token) | (headers or {})  # e.g. If-Match of a conditional write
         try:
-            response = await self._http.request(method, path, params=params, json=json, headers=self._headers(token))
+            response = await self._http.request(method, path, params=params, json=json, headers=sent)
         except httpx.TimeoutException as exc:
             raise ServiceUnavailable(f"{self.service} did not answer in time") from exc
         except httpx.TransportError as exc:

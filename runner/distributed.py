@@ -80,6 +80,8 @@ def environments(plan: Plan, urls: dict[str, str]) -> dict[str, dict[str, str]]:
         env["scoring"]["KINERJA_SCORING_REGISTRY_URL"] = urls["registry"]
     if "evidence" in urls:
         env["scoring"]["KINERJA_SCORING_EVIDENCE_URL"] = urls["evidence"]
+        # the registry asks evidence at submission for documents still in review (ADR 0020)
+        env["registry"]["KINERJA_REGISTRY_EVIDENCE_URL"] = urls["evidence"]
     for name, url in urls.items():
         env["gateway"][f"KINERJA_GATEWAY_{name.upper()}_URL"] = url
     return {name: plan.common | e for name, e in env.items()}

@@ -70,6 +70,9 @@ async def load_demo_if_empty(client: ServiceClient, token: str, mint: Mint | Non
     from services.registry.seed.zi_demo import load_zi_demo
 
     await load_zi_demo(client, mint)  # the Zona Integritas demo of Ngurah Rai (README)
+    from services.registry.seed.cycle_demo import load_cycle_demo
+
+    await load_cycle_demo(client, mint)  # the six illustrative KPPBC and the 2024 cycle (issue 11)
     return _note("demo data loaded into the registry", logging.INFO)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from services.registry.api import build_router
 from services.registry.service import notify_worker
 from services.registry.settings import RegistrySettings
 
+log = logging.getLogger("kinerja.registry")
 SERVICE = "registry"
 
 
@@ -37,7 +39,12 @@ def create_app(
         async with service_database(
             app, service=SERVICE, url=url, schema=settings.database_schema, migrate=settings.auto_migrate
         ) as db:
-            add_network_peers(peers, {"scoring": settings.scoring_url})
+            add_network_peers(peers, {"scoring": settings.scoring_url, "evidence": settings.evidence_url})
+            if not peers.has("evidence"):  # said once, loudly: submissions then wait for no document
+                log.warning(
+                    "no evidence service configured (KINERJA_REGISTRY_EVIDENCE_URL): a submission will not "
+                    "check for documents still in review"
+                )
             if not settings.embedded_worker:
                 yield
                 return

@@ -308,6 +308,9 @@ class ImportAgreement(AgreementCreate):
     addenda: list[AddendumCreate] = []
     manuals: dict[Code, dict[str, Any]] = {}
     measures: dict[Code, dict[MeasurePeriod, dict[PartName, BoundedNumber]]] = {}
+    #: when each period's measures were really reported (an admin import of history, ADR 0024), so
+    #: ``as_of`` reads show what was known then; a period left out is recorded at the import time
+    measures_recorded_at: dict[MeasurePeriod, datetime] = {}
     closed_periods: list[MeasurePeriod] = []
 
 
@@ -328,6 +331,11 @@ class ImportResult(BaseModel):
     addenda: int
     manuals: int
     measures: int
+    measures_recorded_at: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="the periods whose measures were recorded at the past time the document gave "
+        "(not at the import time); empty: every measure recorded now",
+    )
 
 
 # --- history, plans and budget of a satker (issue 12, ADR 0019) -------------------------------

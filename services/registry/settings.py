@@ -17,6 +17,9 @@ class RegistrySettings(BaseSettings):
     database_schema: str = "registry"
     auto_migrate: bool = True  # embedded/test: migrate at start; production runs a migration job
     scoring_url: str | None = None  # distributed mode: where manuals are validated
+    # distributed mode: the evidence service, asked at submission for documents still in review
+    # (ADR 0020); unset = no evidence service deployed, so there is no evidence to wait for
+    evidence_url: str | None = None
     # notifications (ADR 0021)
     webhook_block_private: bool = True  # refuse webhook URLs at loopback / link-local / private addresses
     webhook_timeout_seconds: float = 10.0

@@ -65,6 +65,8 @@ INDICATORS = ["1a-N", "3a-CP", "8a-N", "8b-N"]
 class RegistryStub:
     closed: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     years: tuple[int, ...] = (2024, 2025)
+    #: (satker, year) → {quarter: state} of the reporting cycle (default: not started)
+    cycle: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -100,6 +102,14 @@ class RegistryStub:
                 "indicators": [{"code": c, "name": c} for c in INDICATORS],
                 "closed_periods": self.closed.get((code, year), []),
             }
+
+        @app.get("/api/v1/registry/satkers/{code}/agreements/{year}/cycle")
+        async def cycle(code: str, year: int) -> dict[str, Any]:
+            if code not in TREE or year not in self.years:
+                raise HTTPException(404, "no agreement")
+            states = self.cycle.get((code, year), {})
+            periods = [{"period": q, "state": states.get(q, "not_started")} for q in ("Q1", "Q2", "Q3", "Q4")]
+            return {"satker": code, "year": year, "periods": periods}
 
         return app
 

@@ -69,7 +69,7 @@ async def test_export_layout(api: httpx.AsyncClient, admin: dict[str, str]) -> N
     assert by_accept.headers["content-type"] == xlsx.MEDIA_TYPE
 
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
-    assert wb.sheetnames == ["PK", "IKU", "Realisasi", "Rincian", "Addendum", "Satker", "Manual"]
+    assert wb.sheetnames == ["PK", "IKU", "Realisasi", "Rincian", "Addendum", "Satker", "Manual", "Dilaporkan"]
     pk = {row[0]: row[1] for row in wb["PK"].iter_rows(values_only=True)}
     assert pk["Number"] == "PK-29/BC/2024" and pk["Year"] == 2024 and pk["Rule set"] == "KMK-300-2022"
     iku = list(wb["IKU"].iter_rows(values_only=True))
@@ -273,6 +273,7 @@ def _set(ref: str, value: Any) -> Callable[[Workbook], None]:
         ("IKU!L4", 0, "positive"),
         ("Realisasi!C2", "#DIV/0!", "Excel error"),
         ("Rincian!D2", "banyak", "not a number"),
+        ("Dilaporkan!A2", "Q9", "not a period"),
         ("PK!B3", "dua ribu", "not a number"),
         ("PK!B4", "PK-29/BC/2024", "already used"),  # a conflict raised by the import itself
         ("Satker!C2", "warung", "Input should be"),
@@ -568,3 +569,15 @@ async def test_a_computed_target_cell_imports(api: httpx.AsyncClient, admin: dic
     assert r.status_code == 201, r.text
     targets = (await api.get(f"{R}/satkers/KBC.1673/agreements/2024/indicators/1a-N/targets", headers=admin)).json()
     assert targets["targets"]["Q1"]["value"] == 0.3, targets
+
+
+async def test_a_reporting_time_in_the_future_names_its_cell(api: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """The Dilaporkan sheet (ADR 0024): the import's own check on a past reporting time, at its cell."""
+    doc = mini_document("KBC.1672", 2024, "PK-72/KBC.1672/2024")
+    doc["agreement"]["measures"] = {"1a-N": {"Q1": {"realization": 0.52}}}
+
+    def change(wb: Workbook) -> None:
+        wb["Dilaporkan"]["A2"], wb["Dilaporkan"]["B2"] = "Q1", "2099-01-01T00:00:00+00:00"
+
+    errors = await refused(api, admin, "KBC.1672", workbook_of(doc, change))
+    assert (errors[0]["field"], "future" in errors[0]["reason"]) == ("Dilaporkan!B2", True), errors

@@ -225,6 +225,7 @@ async def test_manual_without_scoring_is_503_not_skipped(
 def _without_times(agreement: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(agreement)
     out.pop("recorded_at")
+    out.pop("measures_recorded_at")
     for a in out["addenda"]:
         a.pop("recorded_at")
     return out
@@ -240,6 +241,9 @@ async def test_export_round_trips_the_seed(api: httpx.AsyncClient, admin: dict[s
         got = exported["agreement"]
         assert _without_times(got) == _without_times(expected)
         assert datetime.fromisoformat(got["recorded_at"]) == datetime.fromisoformat(expected["recorded_at"])
+        # each period's measures keep the time they were reported (ADR 0024)
+        times = {p: datetime.fromisoformat(t) for p, t in got["measures_recorded_at"].items()}
+        assert times == {p: datetime.fromisoformat(t) for p, t in expected["measures_recorded_at"].items()}
         assert exported["satkers"][0]["code"] == "WBC.16"
     four_a = next(i for i in as_json.json()["agreement"]["indicators"] if i["code"] == "4a-N")
     assert four_a["targets"]["Q2"] is None  # the original document's value; the addendum carries 3

@@ -8,6 +8,7 @@ started under ``<data>/distributed/s3``; the demo data is loaded through the gat
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from kernel.testing import libpq_url
 from runner.devservers import free_ports
 from runner.processes import REPO_ROOT
 from tests.conftest import TEST_SECRET, Mint, bearer
+from tests.evidence.support import pdf
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +83,20 @@ def test_run_distributed_starts_serves_and_stops_everything(pg_url: str, tmp_pat
         )  # fmt: skip
         assert r.status_code == 200, r.text
         assert r.json()["nko_display"] == "118.30"
+        # the registry asks the evidence service over HTTP at submission (its peer URL is configured):
+        # a document of the quarter still in review is a gap, beside the red IKU without a note
+        op = bearer(mint("satker_operator", "KBC.1606", sub="rina@KBC.1606"))
+        meta = {"kind": "ND", "number": "ND-1/KBC.1606/2024", "document_date": "2024-12-10",
+                "indicator": "2a-CP", "period": "Q4"}  # fmt: skip
+        r = httpx.post(
+            gw + "/api/v1/evidence/satkers/KBC.1606/documents", content=pdf(), timeout=30,
+            headers=op | {"X-Evidence-Metadata": json.dumps(meta), "Content-Type": "application/pdf"},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        document = r.json()["id"]
+        r = httpx.post(gw + "/api/v1/registry/satkers/KBC.1606/agreements/2024/cycle/Q4/submit", headers=op, timeout=30)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["indicators.2a-CP.analysis_note", f"evidence.{document}"]
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, log.read_text()

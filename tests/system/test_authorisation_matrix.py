@@ -402,6 +402,9 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/published"): Entry(
         READ, lambda c: Req(agr(c, "/cycle/Q2/published"))
     ),
+    ("GET", "/api/v1/registry/satkers/{code}/cycle-overview/{year}"): Entry(
+        on_subtree, lambda c: Req(f"{REG}/satkers/{c.code}/cycle-overview/{YEAR}")
+    ),
     ("GET", "/api/v1/registry/events"): Entry(on_system(Action.READ), lambda c: Req(f"{REG}/events"), scoped=False),
     ("POST", "/api/v1/registry/notifications/subscribers"): Entry(
         on_system(Action.MANAGE),

@@ -46,6 +46,7 @@ from services.evidence.schemas import DocumentMetadata, SweepReport
 from services.evidence.service.audit import event, record
 from services.evidence.service.context import Actor, Runtime
 from services.evidence.service.disclosure import authorize, can_read
+from services.evidence.service.freeze import ensure_revisable
 from services.evidence.service.kinds import KINDS, PDF, file_name
 from services.evidence.service.metadata import Duplicate, check_metadata
 from services.evidence.store import repository as repo
@@ -78,6 +79,8 @@ async def upload(
 ) -> Document:
     principal = actor.principal
     path = await authorize(rt, principal, Action.WRITE, satker)
+    if supersedes is not None:  # validated evidence is frozen until a reopen (ADR 0024)
+        await ensure_revisable(rt, principal, satker, [supersedes.document_date, meta.document_date])
     async with rt.db.sessions() as session:
         if supersedes is not None:
             if not supersedes.is_current:

@@ -18,9 +18,23 @@ from kernel.errors import NotFound, Unprocessable
 from kernel.params import CodePath
 from kernel.types import InputModel
 from services.registry.api.deps import AsOfQuery, YearPath, authorize, resolve_as_of, utcnow
+from services.registry.cycle_schemas import (
+    CalendarList,
+    CalendarOut,
+    CycleOut,
+    EventsPage,
+    NoteList,
+    NoteOut,
+    OverviewOut,
+    PeriodDetail,
+    PeriodOut,
+    PublishedList,
+    PublishOut,
+)
 from services.registry.service import agreements as agreements_service
 from services.registry.service import cycle_calendar as calendars
 from services.registry.service import cycle_events as events
+from services.registry.service import cycle_overview as overview
 from services.registry.service import cycle_submissions as cycle
 
 router = APIRouter(tags=["reporting_cycle"])
@@ -72,7 +86,9 @@ class PublishIn(InputModel):
 # --- calendars
 
 
-@router.get("/calendars", summary="Every calendar version (presets and the Kanwils' own dates)")
+@router.get(
+    "/calendars", response_model=CalendarList, summary="Every calendar version (presets and the Kanwils' own dates)"
+)
 async def list_calendars(
     session: ReadSessionDep,
     principal: PrincipalDep,
@@ -83,7 +99,12 @@ async def list_calendars(
     return {"items": [calendars.calendar_json(r) for r in rows]}
 
 
-@router.post("/calendars", status_code=status.HTTP_201_CREATED, summary="Record a preset calendar version (admin)")
+@router.post(
+    "/calendars",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CalendarOut,
+    summary="Record a preset calendar version (admin)",
+)
 async def create_calendar(session: SessionDep, principal: PrincipalDep, body: CalendarIn) -> dict[str, Any]:
     ensure_allowed(principal, Action.MANAGE, [])
     row = await calendars.create(
@@ -101,6 +122,7 @@ async def create_calendar(session: SessionDep, principal: PrincipalDep, body: Ca
 @router.post(
     "/satkers/{code}/calendars",
     status_code=status.HTTP_201_CREATED,
+    response_model=CalendarOut,
     summary="Record the Kanwil's own dates for the satker under it (kanwil_manager, admin)",
 )
 async def create_own_calendar(
@@ -119,7 +141,11 @@ async def create_own_calendar(
     return calendars.calendar_json(row, f"kanwil:{code}")
 
 
-@router.get("/satkers/{code}/calendars/{year}", summary="The calendar in force for a satker (and where it comes from)")
+@router.get(
+    "/satkers/{code}/calendars/{year}",
+    response_model=CalendarOut,
+    summary="The calendar in force for a satker (and where it comes from)",
+)
 async def calendar_in_force(
     code: CodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
 ) -> dict[str, Any]:
@@ -133,7 +159,11 @@ async def calendar_in_force(
 # --- a satker's periods
 
 
-@router.get(BASE, summary="Every quarter of the satker: state (not started, overdue, submitted, ...), deadlines")
+@router.get(
+    BASE,
+    response_model=CycleOut,
+    summary="Every quarter of the satker: state (not started, overdue, submitted, ...), deadlines",
+)
 async def get_cycle(code: CodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep) -> dict[str, Any]:
     lineage = await authorize(session, principal, Action.READ, code)
     agreement = await agreements_service.get(session=session, satker_code=code, year=year)
@@ -145,7 +175,9 @@ async def get_cycle(code: CodePath, year: YearPath, session: ReadSessionDep, pri
     return {"satker": code, "year": year, "periods": periods}
 
 
-@router.get(f"{BASE}/{{period}}", summary="One quarter: state, deadlines, every revision and round")
+@router.get(
+    f"{BASE}/{{period}}", response_model=PeriodDetail, summary="One quarter: state, deadlines, every revision and round"
+)
 async def get_period(
     code: CodePath, year: YearPath, period: Quarter, session: ReadSessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -156,7 +188,7 @@ async def get_period(
     return view
 
 
-@router.get(f"{BASE}/{{period}}/notes", summary="The analysis notes of the quarter, per IKU")
+@router.get(f"{BASE}/{{period}}/notes", response_model=NoteList, summary="The analysis notes of the quarter, per IKU")
 async def get_notes(
     code: CodePath, year: YearPath, period: Quarter, session: ReadSessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -165,7 +197,11 @@ async def get_notes(
     return {"items": await cycle.notes(session=session, agreement=agreement, period=period)}
 
 
-@router.put(f"{BASE}/{{period}}/notes/{{iku}}", summary="Record the analysis of an IKU in the quarter (operator)")
+@router.put(
+    f"{BASE}/{{period}}/notes/{{iku}}",
+    response_model=NoteOut,
+    summary="Record the analysis of an IKU in the quarter (operator)",
+)
 async def put_note(
     code: CodePath,
     year: YearPath,
@@ -190,7 +226,11 @@ async def put_note(
     )
 
 
-@router.post(f"{BASE}/{{period}}/submit", summary="Declare the quarter's measures and evidence complete (operator)")
+@router.post(
+    f"{BASE}/{{period}}/submit",
+    response_model=PeriodOut,
+    summary="Declare the quarter's measures and evidence complete (operator)",
+)
 async def submit(
     request: Request, code: CodePath, year: YearPath, period: Quarter, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -207,7 +247,11 @@ async def submit(
     )
 
 
-@router.post(f"{BASE}/{{period}}/validate", summary="Validate the submitted quarter (reviewer of the Kanwil)")
+@router.post(
+    f"{BASE}/{{period}}/validate",
+    response_model=PeriodOut,
+    summary="Validate the submitted quarter (reviewer of the Kanwil)",
+)
 async def validate(
     code: CodePath,
     year: YearPath,
@@ -231,7 +275,11 @@ async def validate(
     )
 
 
-@router.post(f"{BASE}/{{period}}/return", summary="Return the submitted quarter with a reason per IKU (reviewer)")
+@router.post(
+    f"{BASE}/{{period}}/return",
+    response_model=PeriodOut,
+    summary="Return the submitted quarter with a reason per IKU (reviewer)",
+)
 async def return_submission(
     code: CodePath, year: YearPath, period: Quarter, session: SessionDep, principal: PrincipalDep, body: ReturnIn
 ) -> dict[str, Any]:
@@ -250,7 +298,11 @@ async def return_submission(
     )
 
 
-@router.post(f"{BASE}/{{period}}/reopen", summary="Reopen the quarter with a reason: a new revision (admin)")
+@router.post(
+    f"{BASE}/{{period}}/reopen",
+    response_model=PeriodOut,
+    summary="Reopen the quarter with a reason: a new revision (admin)",
+)
 async def reopen(
     code: CodePath, year: YearPath, period: Quarter, session: SessionDep, principal: PrincipalDep, body: ReopenIn
 ) -> dict[str, Any]:
@@ -269,6 +321,7 @@ async def reopen(
 
 @router.post(
     f"{BASE}/{{period}}/publish",
+    response_model=PublishOut,
     summary="Publish the quarter's NKO of the Kanwil and every satker under it, with the SKEP (kanwil_manager)",
 )
 async def publish(
@@ -295,6 +348,7 @@ async def publish(
 
 @router.get(
     f"{BASE}/{{period}}/published",
+    response_model=PublishedList,
     summary="The satker's scorecards as published (the current one and every superseded one)",
 )
 async def get_published(
@@ -304,10 +358,31 @@ async def get_published(
     return {"items": await cycle.published(session=session, satker=code, year=year, period=period)}
 
 
+# --- the Kanwil's view
+
+
+@router.get(
+    "/satkers/{code}/cycle-overview/{year}",
+    response_model=OverviewOut,
+    summary="The Kanwil's view: per satker of its tree and quarter, the state, NKO, predicate and red IKU with notes",
+)
+async def get_overview(
+    request: Request, code: CodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    lineage = await authorize(session, principal, Action.READ, code)
+    return await overview.overview(
+        session=session, peers=request.app.state.peers, token=principal.token, lineage=lineage, year=year, now=utcnow()
+    )
+
+
 # --- events
 
 
-@router.get("/events", summary="The events feed (outbox), oldest first after the cursor (admin, service)")
+@router.get(
+    "/events",
+    response_model=EventsPage,
+    summary="The events feed (outbox), oldest first after the cursor (admin, service)",
+)
 async def get_events(
     session: ReadSessionDep,
     principal: PrincipalDep,

@@ -9,7 +9,7 @@ on the agreement, so the If-Match comparison and the write are atomic.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -148,12 +148,19 @@ async def write(
 
 
 async def bulk_insert(
-    *, session: AsyncSession, rows: Sequence[tuple[Indicator, str, str, Decimal]], actor: str, now: datetime
+    *,
+    session: AsyncSession,
+    rows: Sequence[tuple[Indicator, str, str, Decimal]],
+    actor: str,
+    now: datetime,
+    recorded_at: Mapping[str, datetime] | None = None,
 ) -> int:
-    """Measures of an imported (brand new) agreement: no history to supersede, no closures yet."""
+    """Measures of an imported (brand new) agreement: no history to supersede, no closures yet.
+    ``recorded_at``: period → when its measures were really reported (checked by the import)."""
+    when = recorded_at or {}
     await MeasureRepository(session).add(
         [
-            Measure(indicator_id=i.id, period=p, part=part, value=v, recorded_at=now, recorded_by=actor)
+            Measure(indicator_id=i.id, period=p, part=part, value=v, recorded_at=when.get(p, now), recorded_by=actor)
             for i, p, part, v in rows
         ]
     )

@@ -167,7 +167,10 @@ async def import_document(
             raise Unprocessable(
                 "must be a finite number", field=json_path(["agreement", "measures", ind.code, period, part])
             )
-    count = await measures_service.bulk_insert(session=session, rows=rows, actor=actor, now=now)
+    reported = _measures_recorded_at(
+        {str(k): v for k, v in a.measures_recorded_at.items()}, {p for _, p, _, _ in rows}, agreement.recorded_at, now
+    )
+    count = await measures_service.bulk_insert(session=session, rows=rows, actor=actor, now=now, recorded_at=reported)
     for period in a.closed_periods:
         await agreements_service.close_period(session=session, agreement=agreement, period=period, actor=actor, now=now)
     return ImportResult(
@@ -180,7 +183,30 @@ async def import_document(
         addenda=len(a.addenda),
         manuals=len(a.manuals),
         measures=count,
+        measures_recorded_at=reported,
     )
+
+
+def _measures_recorded_at(
+    given: dict[str, datetime], periods: set[str], agreement_recorded_at: datetime, now: datetime
+) -> dict[str, datetime]:
+    """The past reporting times of an import (ADR 0024): with a zone, not in the future, not before
+    the agreement was recorded (an ``as_of`` read could not show them), for a period with measures."""
+    out: dict[str, datetime] = {}
+    for period, at in given.items():
+        field = json_path(["agreement", "measures_recorded_at", period])
+        if at.tzinfo is None:
+            raise Unprocessable("recorded_at needs a time zone", field=field)
+        if at > now:
+            raise Unprocessable("recorded_at lies in the future", field=field)
+        if at < agreement_recorded_at:
+            raise Unprocessable(
+                f"measures cannot be recorded before their agreement ({agreement_recorded_at.isoformat()})", field=field
+            )
+        if period not in periods:
+            raise Unprocessable(f"no measures of {period} in this document", field=field)
+        out[period] = at
+    return out
 
 
 def _tail(field: str) -> str:
@@ -212,8 +238,10 @@ async def export_document(*, session: AsyncSession, satker_code: str, year: int,
     original = docs[0]
     manuals = await repo.manuals(ind_ids, as_of)
     measures: dict[str, dict[str, dict[str, Any]]] = {}
+    reported: dict[str, datetime] = {}  # per period, when its newest current part was recorded
     for m in sorted(await MeasureRepository(session).at(ind_ids, as_of), key=lambda m: period_order(m.period)):
         measures.setdefault(by_id[m.indicator_id].code, {}).setdefault(m.period, {})[m.part] = m.value
+        reported[m.period] = max(reported.get(m.period, m.recorded_at), m.recorded_at)
     closures = await repo.closures([agreement.id], as_of)
     first = per_doc.get(original.id, {})
     return ImportDocument(
@@ -250,6 +278,7 @@ async def export_document(*, session: AsyncSession, satker_code: str, year: int,
             ],
             manuals={by_id[k].code: m.document for k, m in manuals.items()},
             measures=measures,
+            measures_recorded_at=reported,
             closed_periods=agreements_service.closed_list(closures),
         ),
     )

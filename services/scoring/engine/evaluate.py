@@ -107,6 +107,9 @@ class Evaluator:
     #: ``measures[period]``, looked up once per evaluation for the plain closures (set with
     #: ``period`` by :meth:`run` and the scorecard; ``None`` only makes them take the long way)
     parts: Mapping[str, Decimal] | None = None
+    #: the reporting cycle per quarter (bundle ``cycle``: state, submitted_at, due, on_time), read
+    #: by ``{op: on_time_reports}``; empty: no cycle known (the node then has no value)
+    cycle: Mapping[str, Any] = field(default_factory=dict)
 
     # -- inputs --------------------------------------------------------------------------
     def _read(self, period: str, name: str) -> Decimal | None:
@@ -816,12 +819,38 @@ def _c_round(n: m.Round, path: str) -> Compiled:
     return _traced(path, "round", fn)
 
 
+def _on_time(n: m.OnTimeReports) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:
+    share = n.reduce == "share"
+
+    def fn(ev: Evaluator) -> tuple[Decimal | None, str | None]:
+        quarters = QUARTERS_IN.get(ev.period) or ()
+        facts = [ev.cycle.get(q) or {} for q in quarters]
+        if not quarters or not any(f.get("submitted_at") for f in facts):
+            return None, f"no report of {ev.period} submitted yet: timeliness not measurable"
+        on_time = [q for q, f in zip(quarters, facts, strict=True) if f.get("on_time") is True]
+        count = Decimal(len(on_time))
+        note = f"{len(on_time)} of {len(quarters)} reports on time ({', '.join(on_time) or 'none'})"
+        return (count / Decimal(len(quarters)) if share else count), note
+
+    return fn
+
+
+def _c_on_time(n: m.OnTimeReports, path: str) -> Compiled:
+    return _traced(path, "on_time_reports", _on_time(n))
+
+
+def _p_on_time(n: m.OnTimeReports) -> Compiled:
+    fn = _on_time(n)
+    return lambda ev: fn(ev)[0]
+
+
 _COMPILERS: dict[type, Callable[[Any, str], Compiled]] = {
     m.Const: _c_const,
     m.Part: _c_part,
     m.Reported: _c_reported,
     m.AgreementTarget: _c_target,
     m.EvidenceValue: _c_evidence,
+    m.OnTimeReports: _c_on_time,
     m.Sum: _c_sum,
     m.Product: _c_product,
     m.Difference: _c_difference,
@@ -1135,6 +1164,7 @@ _PLAIN: dict[type, Callable[[Any], Compiled]] = {
     m.Reported: _p_reported,
     m.AgreementTarget: _p_target,
     m.EvidenceValue: _p_evidence,
+    m.OnTimeReports: _p_on_time,
     m.Sum: _p_sum,
     m.Product: _p_product,
     m.Difference: _p_difference,

@@ -270,6 +270,18 @@ class AgreementTarget(_Node):
     op: Literal["target"]
 
 
+class OnTimeReports(_Node):
+    """Timeliness, measured: the reports of the period's quarters that were submitted by the
+    deadline of the calendar in force then (the registry's ``cycle[Q].on_time``, ADR 0020 / 0024;
+    never typed in). ``count``: how many quarters of the window were on time (1b-N component D:
+    ``{op: product, args: [{op: on_time_reports}, {op: const, value: 5}]}`` = 4 × 5 %);
+    ``share``: that count over the quarters of the window (0..1). No quarter of the window
+    submitted yet: no value (nothing to measure); a quarter not submitted counts as not on time."""
+
+    op: Literal["on_time_reports"]
+    reduce: Literal["count", "share"] = "count"
+
+
 class Round(_Node):
     """Round to ``places`` decimals (ROUND_HALF_UP), where a worksheet prescribes a rounded figure."""
 
@@ -300,6 +312,7 @@ Expr = Annotated[
         Items,
         Round,
         AgreementTarget,
+        OnTimeReports,
     ],
     Field(discriminator="op"),
 ]

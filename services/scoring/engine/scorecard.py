@@ -351,10 +351,11 @@ def realise(
     evidence: Evidence | None = None,
     trace: bool = False,
     measures: Mapping[str, Mapping[str, Decimal]] | None = None,
+    cycle: Mapping[str, Any] | None = None,
 ) -> tuple[Decimal | None, Decimal | None, list[Step] | None, dict[str, dict[str, Decimal]] | None]:
     """Realisation of one IKU in one period (and the unrounded value, trace and inputs read)."""
     with localcontext(CONTEXT):
-        value, exact, ev = _realise(ind, period, evidence, trace, measures)
+        value, exact, ev = _realise(ind, period, evidence, trace, measures, cycle=cycle)
     return value, exact, ev.trace, ev.used
 
 
@@ -365,6 +366,7 @@ def _realise(
     trace: bool,
     measures: Mapping[str, Mapping[str, Decimal]] | None = None,
     ev: Evaluator | None = None,
+    cycle: Mapping[str, Any] | None = None,
 ) -> tuple[Decimal | None, Decimal | None, Evaluator]:
     """:func:`realise` inside the caller's :data:`CONTEXT` (the scorecard enters it once).
 
@@ -396,6 +398,8 @@ def _realise(
         if ev.memo:  # the evidence facts of the previous IKU
             ev.memo = {}
     ev.parts = ev.measures.get(period)
+    if cycle is not None:  # the reporting cycle, for {op: on_time_reports} (ADR 0024)
+        ev.cycle = cycle
     value = manual.traced(ev) if ev.trace is not None or ev.used is not None else manual.compiled(ev)
     exact = value
     if value is not None and manual.precision is not None:
@@ -412,13 +416,19 @@ def score_indicator(
     prepared: Prepared, ind: Indicator, period: str, *, evidence: Evidence | None = None, trace: bool = False
 ) -> IkuScore:
     with localcontext(CONTEXT):
-        return _score_indicator(prepared.rules, ind, period, evidence, trace)
+        return _score_indicator(prepared.rules, ind, period, evidence, trace, cycle=prepared.cycle)
 
 
 def _score_indicator(
-    rules: RuleSet, ind: Indicator, period: str, evidence: Evidence | None, trace: bool, ev: Evaluator | None = None
+    rules: RuleSet,
+    ind: Indicator,
+    period: str,
+    evidence: Evidence | None,
+    trace: bool,
+    ev: Evaluator | None = None,
+    cycle: Mapping[str, Any] | None = None,
 ) -> IkuScore:
-    value, exact, ev = _realise(ind, period, evidence, trace, None, ev)
+    value, exact, ev = _realise(ind, period, evidence, trace, None, ev, cycle)
     target = ind.targets.get(period)
     target_value = target.value if target else None
     worst = None
@@ -451,12 +461,16 @@ def score(
     ikus: list[IkuScore]
     if trace:
         with localcontext(CONTEXT):
-            ikus = [_score_indicator(rules, ind, period, evidence.get(ind.code), True) for ind in prepared.indicators]
+            ikus = [
+                _score_indicator(rules, ind, period, evidence.get(ind.code), True, cycle=prepared.cycle)
+                for ind in prepared.indicators
+            ]
         return roll_up(prepared, period, ikus)
     plan = prepared.plan
     if plan is None or len(plan.rows) != len(prepared.indicators):
         plan = prepared.plan = _plan(prepared.objectives, prepared.indicators, rules)
     ev = Evaluator({}, period=period)
+    ev.cycle = prepared.cycle
     no_evidence = _NO_EVIDENCE
     ikus = []
     append = ikus.append

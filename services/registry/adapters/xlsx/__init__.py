@@ -28,6 +28,9 @@ sheet          required  content
 ``Manual``     no        IKU code, Manual (the manual document as JSON text)
 =============  ========  ==============================================================================
 
+An optional ``Dilaporkan`` sheet gives, per period, when its measures were really reported:
+``Period``, ``Recorded at`` (text with its zone, e.g. ``2024-04-09T16:00:00+08:00``; ADR 0024).
+
 Sheets and column headers are matched without regard to case, spacing or ``_``; the Indonesian
 labels of the LAKIN tables are accepted too (``Kode IKU``, ``Polarisasi``, ``Satuan``,
 ``Konsolidasi Periode``, ``s.d. Q2``, ``s.d. Q3``, ``Y-24``...). A sheet's header row is the first of

@@ -35,6 +35,7 @@ _SHEETS: dict[str, tuple[str, ...]] = {
     "Addendum": ("addendum", "addenda"),
     "Satker": ("satker", "satkers"),
     "Manual": ("manual", "manuals"),
+    "Dilaporkan": ("dilaporkan", "reported", "measures recorded at"),
 }
 
 _PK_FIELDS: dict[str, tuple[str, ...]] = {
@@ -109,6 +110,11 @@ _SATKER_COLUMNS: dict[str, tuple[str, ...]] = {
 _MANUAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "IKU code": (*_IKU_CODE, "iku"),
     "Manual": ("manual", "manual (json)", "document"),
+}
+
+_REPORTED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Period": ("period", "periode"),
+    "Recorded at": ("recorded at", "dilaporkan pada", "reported at"),
 }
 
 _PERIOD_WORDS = {"sm. i": "S1", "smt i": "S1", "sem i": "S1", "semester i": "S1", "tahunan": "Y", "year": "Y"}

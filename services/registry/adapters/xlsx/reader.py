@@ -18,6 +18,7 @@ from services.registry.adapters.xlsx.names import (
     _PK_LOCS,
     _PK_REQUIRED,
     _REALISASI_COLUMNS,
+    _REPORTED_COLUMNS,
     _RINCIAN_COLUMNS,
     _SATKER_COLUMNS,
     MAX_ERRORS,
@@ -31,6 +32,7 @@ from services.registry.adapters.xlsx.sheets import (
     _read_manuals,
     _read_parts,
     _read_realisations,
+    _read_reported,
     _read_satkers,
 )
 from services.registry.schemas import ImportDocument
@@ -126,6 +128,8 @@ def _convert(book: _Book) -> Converted:
         agreement["measures"] = measures
     if (t := book.table("Manual", _MANUAL_COLUMNS, "IKU code", errors, required=("IKU code", "Manual"))) is not None:
         _read_manuals(t, r, agreement)
+    if (t := book.table("Dilaporkan", _REPORTED_COLUMNS, "Period", errors, required=("Period",))) is not None:
+        _read_reported(t, r, agreement)
     return Converted(document, cells, errors.items)
 
 

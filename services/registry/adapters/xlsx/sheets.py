@@ -1,4 +1,5 @@
-"""Workbook -> import document: the optional sheets (Satker, Addendum, Realisasi, Rincian, Manual)."""
+"""Workbook -> import document: the optional sheets (Satker, Addendum, Realisasi, Rincian, Manual,
+Dilaporkan)."""
 
 from __future__ import annotations
 
@@ -193,3 +194,27 @@ def _read_manuals(table: Table, r: _Reader, agreement: dict[str, Any]) -> None:
         r.cells.put(("agreement", "manuals", code, "[key]"), code_cell.ref)
     if manuals:
         agreement["manuals"] = manuals
+
+
+def _read_reported(table: Table, r: _Reader, agreement: dict[str, Any]) -> None:
+    """``Dilaporkan``: per period, when its measures were really reported (ADR 0024)."""
+    found: dict[str, Any] = {}
+    seen: dict[str, Cell] = {}
+    for row in table.rows:
+        period_cell, at_cell = row.get("Period"), row.get("Recorded at")
+        text = r.text(period_cell)
+        period = period_of(text) if text else None
+        if period_cell is None or period is None:
+            r.errors.add(_ref(period_cell, table.title), f"not a period: {text!r}" if text else "Period missing")
+            continue
+        if period in seen:
+            r.errors.add(period_cell.ref, f"{period} appears twice (also {seen[period].ref})")
+            continue
+        seen[period] = period_cell
+        value = _instant_cell(r, at_cell)
+        if at_cell is None or value is _BLANK or value is None:
+            continue
+        found[period] = value
+        r.cells.put(("agreement", "measures_recorded_at", period), at_cell.ref)
+    if found:
+        agreement["measures_recorded_at"] = found

@@ -149,6 +149,11 @@ def write_workbook(doc: ImportDocument) -> bytes:
             raise Unprocessable(f"the manual of {code} is longer than an Excel cell holds ({MAX_CELL_CHARS})")
         manual.append([code, text])
 
+    # when each period's measures were really reported (ADR 0024): text with its zone, like Recorded at
+    reported = sheet("Dilaporkan", ["Period", "Recorded at"], {"Recorded at": 26})
+    for period, at in sorted(a.measures_recorded_at.items(), key=lambda kv: period_order(kv[0])):
+        reported.append([period, at.isoformat()])
+
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -113,21 +113,6 @@ MAIN_OPERATIONS = [
 #: lead empties the list at merge (a new undescribed operation fails, and so does a listed one that
 #: got its description, so the list only shrinks)
 NOT_YET_DESCRIBED = {
-    "GET /api/v1/registry/calendars",  # i11 cycle (registry api/cycle.py)
-    "POST /api/v1/registry/calendars",  # i11 cycle
-    "GET /api/v1/registry/events",  # i11 cycle
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle",  # i11 cycle
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}",  # i11 cycle
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes",  # i11 cycle
-    "PUT /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/notes/{iku}",  # i11 cycle
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/publish",  # i11 cycle
-    "GET /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/published",  # i11 cycle
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/reopen",  # i11 cycle
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/return",  # i11 cycle
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/submit",  # i11 cycle
-    "POST /api/v1/registry/satkers/{code}/agreements/{year}/cycle/{period}/validate",  # i11 cycle
-    "POST /api/v1/registry/satkers/{code}/calendars",  # i11 cycle
-    "GET /api/v1/registry/satkers/{code}/calendars/{year}",  # i11 cycle
     "GET /api/v1/registry/satkers/{code}/zi/evaluations",  # i13 ZI (registry api/zi_evaluations.py)
     "POST /api/v1/registry/satkers/{code}/zi/evaluations",  # i13 ZI
     "GET /api/v1/registry/satkers/{code}/zi/evaluations/{year}",  # i13 ZI

@@ -87,7 +87,13 @@ class PublishIn(InputModel):
 
 
 @router.get(
-    "/calendars", response_model=CalendarList, summary="Every calendar version (presets and the Kanwils' own dates)"
+    "/calendars",
+    response_model=CalendarList,
+    summary="Every calendar version (presets and the Kanwils' own dates)",
+    description=(
+        "Every stored calendar version: the ministry presets per year and satker level, and the dates a "
+        "Kanwil set for the satker under it."
+    ),
 )
 async def list_calendars(
     session: ReadSessionDep,
@@ -104,6 +110,10 @@ async def list_calendars(
     status_code=status.HTTP_201_CREATED,
     response_model=CalendarOut,
     summary="Record a preset calendar version (admin)",
+    description=(
+        "Record a new version of a preset calendar (per period: window opens, realisations and evidence due, "
+        "validation due, NKO published). Earlier versions stay readable."
+    ),
 )
 async def create_calendar(session: SessionDep, principal: PrincipalDep, body: CalendarIn) -> dict[str, Any]:
     ensure_allowed(principal, Action.MANAGE, [])
@@ -124,6 +134,9 @@ async def create_calendar(session: SessionDep, principal: PrincipalDep, body: Ca
     status_code=status.HTTP_201_CREATED,
     response_model=CalendarOut,
     summary="Record the Kanwil's own dates for the satker under it (kanwil_manager, admin)",
+    description=(
+        "Record the Kanwil's own deadlines for the satker under it; they override the preset for that tree from now on."
+    ),
 )
 async def create_own_calendar(
     code: CodePath, session: SessionDep, principal: PrincipalDep, body: OwnCalendarIn
@@ -145,6 +158,9 @@ async def create_own_calendar(
     "/satkers/{code}/calendars/{year}",
     response_model=CalendarOut,
     summary="The calendar in force for a satker (and where it comes from)",
+    description=(
+        "The deadlines in force for the satker and year, and whether they come from the preset or from its Kanwil."
+    ),
 )
 async def calendar_in_force(
     code: CodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep, as_of: AsOfQuery = None
@@ -163,6 +179,10 @@ async def calendar_in_force(
     BASE,
     response_model=CycleOut,
     summary="Every quarter of the satker: state (not started, overdue, submitted, ...), deadlines",
+    description=(
+        "Per quarter of the agreement year: its state (not_started, overdue, submitted, returned, validated, "
+        "published) with the Indonesian label, and its deadlines."
+    ),
 )
 async def get_cycle(code: CodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep) -> dict[str, Any]:
     lineage = await authorize(session, principal, Action.READ, code)
@@ -176,7 +196,13 @@ async def get_cycle(code: CodePath, year: YearPath, session: ReadSessionDep, pri
 
 
 @router.get(
-    f"{BASE}/{{period}}", response_model=PeriodDetail, summary="One quarter: state, deadlines, every revision and round"
+    f"{BASE}/{{period}}",
+    response_model=PeriodDetail,
+    summary="One quarter: state, deadlines, every revision and round",
+    description=(
+        "One quarter in detail: its state, deadlines, every revision (a reopen starts a new one) and every "
+        "submission round with its returns and reasons."
+    ),
 )
 async def get_period(
     code: CodePath, year: YearPath, period: Quarter, session: ReadSessionDep, principal: PrincipalDep
@@ -188,7 +214,14 @@ async def get_period(
     return view
 
 
-@router.get(f"{BASE}/{{period}}/notes", response_model=NoteList, summary="The analysis notes of the quarter, per IKU")
+@router.get(
+    f"{BASE}/{{period}}/notes",
+    response_model=NoteList,
+    summary="The analysis notes of the quarter, per IKU",
+    description=(
+        "The analysis notes (kejadian/penyebab, solusi/rencana aksi, risiko) recorded for the quarter, one per IKU."
+    ),
+)
 async def get_notes(
     code: CodePath, year: YearPath, period: Quarter, session: ReadSessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -201,6 +234,10 @@ async def get_notes(
     f"{BASE}/{{period}}/notes/{{iku}}",
     response_model=NoteOut,
     summary="Record the analysis of an IKU in the quarter (operator)",
+    description=(
+        "Record the LAKIN analysis of an IKU below its target (every part required). Needed before a quarter "
+        "with a red or yellow IKU can be submitted; an IKU not in the agreement is refused."
+    ),
 )
 async def put_note(
     code: CodePath,
@@ -230,6 +267,11 @@ async def put_note(
     f"{BASE}/{{period}}/submit",
     response_model=PeriodOut,
     summary="Declare the quarter's measures and evidence complete (operator)",
+    description=(
+        "Submit the quarter: its measures and evidence are declared complete. Refused with a problem listing "
+        "each gap (an IKU with a target and no realisation, a red/yellow IKU without a note, evidence still "
+        "in review)."
+    ),
 )
 async def submit(
     request: Request, code: CodePath, year: YearPath, period: Quarter, session: SessionDep, principal: PrincipalDep
@@ -251,6 +293,10 @@ async def submit(
     f"{BASE}/{{period}}/validate",
     response_model=PeriodOut,
     summary="Validate the submitted quarter (reviewer of the Kanwil)",
+    description=(
+        "Validate a submitted quarter (a reviewer of the Kanwil, never for their own unit). Its evidence is "
+        "frozen from then on: a new document revision needs a reopen."
+    ),
 )
 async def validate(
     code: CodePath,
@@ -279,6 +325,10 @@ async def validate(
     f"{BASE}/{{period}}/return",
     response_model=PeriodOut,
     summary="Return the submitted quarter with a reason per IKU (reviewer)",
+    description=(
+        "Return a submitted quarter to the satker with a reason per IKU; the satker corrects and submits "
+        "again (every round is kept)."
+    ),
 )
 async def return_submission(
     code: CodePath, year: YearPath, period: Quarter, session: SessionDep, principal: PrincipalDep, body: ReturnIn
@@ -302,6 +352,10 @@ async def return_submission(
     f"{BASE}/{{period}}/reopen",
     response_model=PeriodOut,
     summary="Reopen the quarter with a reason: a new revision (admin)",
+    description=(
+        "Reopen a validated or published quarter (admin, reason required): a new revision starts, the old one"
+        " stays readable and a published NKO becomes superseded when republished."
+    ),
 )
 async def reopen(
     code: CodePath, year: YearPath, period: Quarter, session: SessionDep, principal: PrincipalDep, body: ReopenIn
@@ -323,6 +377,10 @@ async def reopen(
     f"{BASE}/{{period}}/publish",
     response_model=PublishOut,
     summary="Publish the quarter's NKO of the Kanwil and every satker under it, with the SKEP (kanwil_manager)",
+    description=(
+        "Publish the quarter's NKO of the Kanwil and of every satker under it with the decree number (SKEP "
+        "NKO). Every quarter must be validated; the scorecards are frozen with a hash of their inputs."
+    ),
 )
 async def publish(
     request: Request,
@@ -350,6 +408,10 @@ async def publish(
     f"{BASE}/{{period}}/published",
     response_model=PublishedList,
     summary="The satker's scorecards as published (the current one and every superseded one)",
+    description=(
+        "The published scorecards of the satker for the quarter, exactly as published (with the input hash to"
+        " recompute and compare), the current one and every superseded one."
+    ),
 )
 async def get_published(
     code: CodePath, year: YearPath, period: Quarter, session: ReadSessionDep, principal: PrincipalDep
@@ -365,6 +427,10 @@ async def get_published(
     "/satkers/{code}/cycle-overview/{year}",
     response_model=OverviewOut,
     summary="The Kanwil's view: per satker of its tree and quarter, the state, NKO, predicate and red IKU with notes",
+    description=(
+        "The Kanwil's consolidated cycle view: per satker of its tree and per quarter the state, the live and"
+        " the published NKO and predicate, and the red IKU with their analysis notes."
+    ),
 )
 async def get_overview(
     request: Request, code: CodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep
@@ -382,6 +448,10 @@ async def get_overview(
     "/events",
     response_model=EventsPage,
     summary="The events feed (outbox), oldest first after the cursor (admin, service)",
+    description=(
+        "The events written with each cycle change (the outbox), oldest first after the cursor `after`; for "
+        "apps that poll instead of receiving webhooks."
+    ),
 )
 async def get_events(
     session: ReadSessionDep,

@@ -281,6 +281,17 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
             json={"reason": "matrix: reopened for a test"},
         ),
     ),
+    ("GET", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}/workbook"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}/workbook")
+    ),
+    ("PUT", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}/workbook/{level}"): Entry(
+        WRITE,
+        lambda c: Req(
+            f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}/workbook/unit",
+            content=b"not a workbook",
+            headers={"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        ),
+    ),
     ("GET", "/api/v1/registry/satkers/{code}/zi/subtree-evaluations"): Entry(
         READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/subtree-evaluations", params={"year": YEAR})
     ),

@@ -270,6 +270,37 @@ def _component_weight(document: dict[str, Any], code: str) -> Decimal:
     return Decimal(str(comp["weight"]))
 
 
+def check_answers(
+    questions: dict[str, dict[str, Any]], answers: dict[str, Any], evaluation: ZiEvaluation, errors: list[FieldError]
+) -> dict[str, tuple[Any, str | None, list[str]]]:
+    """The answers as stored (question code -> (answer, note, evidence ids)); every problem is
+    appended to ``errors`` with the field ``answers.{code}[.answer|.note|.evidence[i]]`` (the
+    workbook import renames these to the cells they came from)."""
+    clean: dict[str, tuple[Any, str | None, list[str]]] = {}
+    for code, entry in answers.items():
+        where = f"answers.{code}"
+        if code not in questions:
+            errors.append(
+                FieldError(
+                    field=where,
+                    reason=f"{code!r} is not a question of template "
+                    f"{evaluation.template_code} v{evaluation.template_version}",
+                )
+            )
+            continue
+        if not isinstance(entry, dict) or "answer" not in entry or not set(entry) <= {"answer", "note", "evidence"}:
+            errors.append(FieldError(field=where, reason="an object with answer, and optionally note and evidence"))
+            continue
+        value = check_answer(questions[code], entry["answer"], f"{where}.answer", errors)
+        note = entry.get("note")
+        if note is not None and (not isinstance(note, str) or len(note) > 4000):
+            errors.append(FieldError(field=f"{where}.note", reason="text of at most 4000 characters"))
+        evidence = _check_evidence(entry.get("evidence"), f"{where}.evidence", errors)
+        if value is not None:
+            clean[code] = (value, note, evidence)
+    return clean
+
+
 async def record(
     *,
     session: AsyncSession,
@@ -299,28 +330,7 @@ async def record(
             raise Conflict("evaluators answer per question after the unit has submitted its self-assessment")
     if (answers is None) == (totals is None):
         raise Unprocessable("give either answers or totals (pengungkit and hasil)", field="answers")
-    clean: dict[str, tuple[Any, str | None, list[str]]] = {}
-    for code, entry in (answers or {}).items():
-        where = f"answers.{code}"
-        if code not in questions:
-            errors.append(
-                FieldError(
-                    field=where,
-                    reason=f"{code!r} is not a question of template "
-                    f"{evaluation.template_code} v{evaluation.template_version}",
-                )
-            )
-            continue
-        if not isinstance(entry, dict) or "answer" not in entry or not set(entry) <= {"answer", "note", "evidence"}:
-            errors.append(FieldError(field=where, reason="an object with answer, and optionally note and evidence"))
-            continue
-        value = check_answer(questions[code], entry["answer"], f"{where}.answer", errors)
-        note = entry.get("note")
-        if note is not None and (not isinstance(note, str) or len(note) > 4000):
-            errors.append(FieldError(field=f"{where}.note", reason="text of at most 4000 characters"))
-        evidence = _check_evidence(entry.get("evidence"), f"{where}.evidence", errors)
-        if value is not None:
-            clean[code] = (value, note, evidence)
+    clean = check_answers(questions, answers or {}, evaluation, errors)
     sums: dict[str, Decimal] = {}
     if totals is not None:
         if set(totals) != {"pengungkit", "hasil"}:

@@ -45,9 +45,9 @@ def boundary_template() -> dict[str, Any]:
                 }
             )
     questions += [
-        {"code": "ipak", "text": "Survei IPAK", "scale": "survey", "weight": "15", "item": "anti_corruption_perception"},
+        {"code": "ipak", "text": "IPAK", "scale": "survey", "weight": "15", "item": "anti_corruption_perception"},
         {"code": "tlhp", "text": "TLHP", "scale": "ratio", "weight": "5", "item": "performance"},
-        {"code": "ipkp", "text": "Survei IPKP", "scale": "survey", "weight": "20", "item": "service_quality_perception"},
+        {"code": "ipkp", "text": "IPKP", "scale": "survey", "weight": "20", "item": "service_quality_perception"},
     ]
     doc["template"]["questions"] = questions
     return doc

@@ -1,9 +1,11 @@
 """The IKU link of Zona Integritas (issue 13, ADR 0025) through the API: an agreement whose IKU "Nilai
 ZI" reads the stored evaluation through its manual (seed 002: the ZI value, plus 20 % of the reform
-value when WBBM is reached, against a target of 85) scores from the submitted national level."""
+value when WBBM is reached, against a target of 85) scores from the submitted national level; the
+NKO pre-fill of the hasil item "capaian kinerja lebih baik" answers from the NKO of two years."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 from kernel.settings import AuthSettings, CommonSettings
 from kernel.testing import sibling_database
 from runner.composition import System, build_system, running
-from services.registry.seed.zi_demo import load_zi_demo
+from services.registry.seed.zi_demo import demo_template, load_zi_demo
 from services.registry.settings import RegistrySettings
 from tests.conftest import Mint, bearer
 
@@ -168,3 +170,90 @@ async def test_no_submitted_level_gives_no_value(
     r = await reg.put(f"{EV}/2036/levels/unit", json={"totals": {"pengungkit": "50", "hasil": "35"}}, headers=op)
     assert r.status_code == 200, r.text
     assert _find(await _iku(sco, mint(), 2036), "ZI-N")["realization"] is None
+
+
+# --- the NKO pre-fill of "capaian kinerja lebih baik dari tahun sebelumnya" -----------------------------
+
+
+def nko_template() -> dict[str, Any]:
+    """The demo template with its performance item asked as the yes/no question scoring pre-fills."""
+    doc = copy.deepcopy(demo_template())
+    doc["code"] = "ZI-TEST-NKO"
+    questions = [q for q in doc["template"]["questions"] if q.get("item") != "performance"]
+    questions.append(
+        {
+            "code": "hasil.kinerja",
+            "text": "Apakah capaian kinerja lebih baik dari tahun sebelumnya?",
+            "scale": "yes_no",
+            "weight": "5",
+            "item": "performance",
+            "prefill": "nko_improvement",
+        }
+    )
+    doc["template"]["questions"] = questions
+    return doc
+
+
+def plain_agreement(year: int, realization: str) -> dict[str, Any]:
+    doc = agreement(year)
+    a = doc["agreement"]
+    a["number"] = f"PK-NKO/{year}"
+    a["indicators"] = [
+        {
+            "code": "1b-N",
+            "objective": "SS-9",
+            "name": "Persentase layanan tepat waktu",
+            "polarity": "max",
+            "unit": "percent",
+            "targets": {"Y": 80},
+        }
+    ]
+    a["manuals"] = {}
+    a["measures"] = {"1b-N": {"Y": {"realization": realization}}}
+    return doc
+
+
+async def test_nko_prefill_answers_from_the_nko_history_with_its_numbers(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], mint: Mint
+) -> None:
+    reg, sco = clients
+    admin = bearer(mint())
+    bad = nko_template() | {"version": 2}
+    bad["template"]["questions"][-1]["scale"] = "abc"
+    r = await reg.post("/api/v1/registry/zi/templates", json=bad, headers=admin)
+    assert r.status_code == 422 and any(e["field"].endswith(".prefill") for e in r.json()["errors"])
+    assert (await reg.post("/api/v1/registry/zi/templates", json=nko_template(), headers=admin)).status_code == 201
+    for year, realization in ((2037, "76"), (2038, "84"), (2039, "80")):
+        r = await reg.post("/api/v1/registry/import", json=plain_agreement(year, realization), headers=admin)
+        assert r.status_code == 201, r.text
+    op = bearer(mint("satker_operator", OFFICE, sub="op-nko"))
+    for year in (2037, 2038, 2039):
+        r = await reg.post(EV, json={"year": year, "template": {"code": "ZI-TEST-NKO", "version": 1}}, headers=op)
+        assert r.status_code == 201, r.text
+    viewer = bearer(mint("viewer", KANWIL))
+    nko = {}
+    for year in (2037, 2038, 2039):
+        r = await sco.get(f"/api/v1/scoring/satkers/{OFFICE}/scores", params={"year": year, "period": "Y"}, headers=op)
+        nko[year] = Decimal(str(r.json()["nko"]))
+    assert nko[2038] > nko[2037] and nko[2039] < nko[2038]
+
+    r = await sco.get(f"/api/v1/scoring/satkers/{OFFICE}/zi/2038/prefill", headers=viewer)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["better"] is True and body["answers"]["hasil.kinerja"]["answer"] == "yes"
+    assert Decimal(body["source"]["current"]["nko"]) == nko[2038]
+    assert Decimal(body["source"]["previous"]["nko"]) == nko[2037]
+    assert body["source"]["previous"]["agreement"] == "PK-NKO/2037"
+    assert "riwayat NKO" in body["answers"]["hasil.kinerja"]["note"]
+    # the suggestion is a body the unit can store as it is
+    r = await reg.put(f"{EV}/2038/levels/unit", json={"answers": body["answers"]}, headers=op)
+    assert r.status_code == 200, r.text
+
+    worse = (await sco.get(f"/api/v1/scoring/satkers/{OFFICE}/zi/2039/prefill", headers=viewer)).json()
+    assert worse["better"] is False and worse["answers"]["hasil.kinerja"]["answer"] == "no"
+    first = await sco.get(f"/api/v1/scoring/satkers/{OFFICE}/zi/2037/prefill", headers=viewer)
+    assert (
+        first.status_code == 409 and "2036" in first.json()["detail"]
+    )  # no NKO the year before (2036: only the ZI IKU, no evaluation)
+    unmarked = await sco.get(f"/api/v1/scoring/satkers/{OFFICE}/zi/2020/prefill", headers=viewer)
+    assert unmarked.status_code == 409 and "prefill" in unmarked.json()["detail"]

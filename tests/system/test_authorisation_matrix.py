@@ -473,6 +473,9 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/scoring/satkers/{code}/zi/{year}/gap"): Entry(
         READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/{YEAR}/gap")
     ),
+    ("GET", "/api/v1/scoring/satkers/{code}/zi/{year}/prefill"): Entry(
+        READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/{YEAR}/prefill")
+    ),
     ("GET", "/api/v1/scoring/satkers/{code}/zi/readiness"): Entry(
         READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/readiness", params={"year": YEAR})
     ),

@@ -258,7 +258,7 @@ async def ensure_not_own_answers(
             )
 
 
-async def _template_document(session: AsyncSession, evaluation: ZiEvaluation) -> dict[str, Any]:
+async def template_document(session: AsyncSession, evaluation: ZiEvaluation) -> dict[str, Any]:
     row: ZiTemplate = await templates.get(
         session=session, code=evaluation.template_code, version=evaluation.template_version
     )
@@ -315,7 +315,7 @@ async def record(
     """Record answers (question code → ``{answer, note, evidence}``; given codes replace the stored
     ones) or the component totals of an open level. Every problem is listed at once; on any
     problem nothing is written."""
-    document = await _template_document(session, evaluation)
+    document = await template_document(session, evaluation)
     questions = questions_of(document)
     repo = ZiEvaluationRepository(session)
     errors: list[FieldError] = []
@@ -387,7 +387,7 @@ async def submit(*, session: AsyncSession, evaluation: ZiEvaluation, level: str,
     if row.status != OPEN:
         raise Conflict(f"the {level} level is already submitted", field="level")
     if row.pengungkit is None:
-        questions = questions_of(await _template_document(session, evaluation))
+        questions = questions_of(await template_document(session, evaluation))
         answered = {a.question_code for a in await repo.answers([row.id or 0])}
         missing = [c for c in questions if c not in answered]
         if missing or not questions:

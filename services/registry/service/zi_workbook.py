@@ -23,7 +23,7 @@ from services.registry.store.zi_evaluations import ZiEvaluation
 
 async def export_data(*, session: AsyncSession, evaluation: ZiEvaluation, evaluator_level: str) -> dict[str, Any]:
     """What :func:`zi_xlsx.write_answers` needs: the template and the unit's and evaluator's answers."""
-    document = await evaluations._template_document(session, evaluation)
+    document = await evaluations.template_document(session, evaluation)
     (described,) = await evaluations.describe(session=session, evaluations=[evaluation])
     levels = {lv["level"]: lv["answers"] for lv in described["levels"]}
     return {
@@ -42,7 +42,7 @@ async def export_data(*, session: AsyncSession, evaluation: ZiEvaluation, evalua
 
 
 async def questions(*, session: AsyncSession, evaluation: ZiEvaluation) -> dict[str, dict[str, Any]]:
-    return evaluations.questions_of(await evaluations._template_document(session, evaluation))
+    return evaluations.questions_of(await evaluations.template_document(session, evaluation))
 
 
 def _info_errors(read: zi_xlsx.ReadAnswers, evaluation: ZiEvaluation, level: str) -> list[FieldError]:
@@ -81,7 +81,7 @@ async def import_answers(
 ) -> int:
     """Record the workbook's answers of ``level`` (the unit's columns for ``unit``, the evaluator's
     for ``kanwil``/``national``); returns how many questions were written."""
-    document = await evaluations._template_document(session, evaluation)
+    document = await evaluations.template_document(session, evaluation)
     side = read.sides["unit" if level == "unit" else "evaluator"]
     errors = list(read.errors) + _info_errors(read, evaluation, level)
     found: list[FieldError] = []

@@ -383,6 +383,12 @@ class Manual(_Node):
         return any(isinstance(node, evidence_ops) for _, node in walk(self.realization, "realization"))
 
     @cached_property
+    def reads_zi(self) -> bool:
+        """Whether the realisation reads the Zona Integritas evaluation (then the service fetches
+        it, ADR 0025); cached like :attr:`reads_evidence`."""
+        return any(isinstance(node, ZonaIntegritas) for _, node in walk(self.realization, "realization"))
+
+    @cached_property
     def compiled(self) -> Any:
         """The realisation compiled to value-only closures (evaluate.compile_plain), once per
         parsed manual: what scoring runs. :attr:`traced` is the same with the explain trace."""

@@ -20,7 +20,7 @@ from kernel.auth import Principal
 from kernel.client import Peers
 from kernel.errors import ProblemError
 from services.scoring.engine.evaluate import Evidence
-from services.scoring.engine.manual import ZI_INPUT, Manual, ZonaIntegritas, walk
+from services.scoring.engine.manual import ZI_INPUT, Manual
 from services.scoring.engine.scorecard import Prepared
 from services.scoring.service import zi_evaluations as stored
 
@@ -28,7 +28,7 @@ SUBMITTED = "submitted"
 
 
 def reads_zi(manual: Manual) -> bool:
-    return any(isinstance(node, ZonaIntegritas) for _, node in walk(manual.realization, "realization"))
+    return manual.reads_zi  # cached on the (immutable, content-cached) manual
 
 
 def level_facts(results: dict[str, Any]) -> dict[str, str]:

@@ -167,3 +167,26 @@ async def test_bounds_and_roles_before_the_body(reg: httpx.AsyncClient, mint: Mi
         f"{EV}/2035/workbook/kanwil", content=b"x", headers=bearer(mint("reviewer", OFFICE, sub="r")) | XLSX
     )
     assert own.status_code == 403  # nobody evaluates their own unit
+
+
+async def test_more_question_rows_than_a_level_takes_is_413(reg: httpx.AsyncClient, mint: Mint) -> None:
+    from openpyxl import Workbook
+
+    from services.registry.adapters.zi_xlsx import MAX_QUESTION_ROWS
+
+    await _new(reg, mint, 2036)
+    wb = Workbook()
+    info = wb.active
+    info.title = "Info"
+    for row in (["Satker", OFFICE], ["Tahun", 2036], ["Templat", "ZI-DEMO-NGURAH-RAI"], ["Versi templat", 1]):
+        info.append(row)
+    sheet = wb.create_sheet("Jawaban")
+    sheet.append(["Kode", "Jawaban Unit"])
+    for i in range(MAX_QUESTION_ROWS + 1):
+        sheet.append([f"q.{i}", "A"])
+    out = io.BytesIO()
+    wb.save(out)
+    op = bearer(mint("satker_operator", OFFICE, sub="op-wb"))
+    r = await reg.put(f"{EV}/2036/workbook/unit", content=out.getvalue(), headers=op | XLSX)
+    assert r.status_code == 413, r.text
+    assert (await reg.get(f"{EV}/2036", headers=op)).json()["levels"] == []

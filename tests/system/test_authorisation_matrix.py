@@ -281,6 +281,17 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
             json={"reason": "matrix: reopened for a test"},
         ),
     ),
+    ("GET", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}/workbook"): Entry(
+        READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}/workbook")
+    ),
+    ("PUT", "/api/v1/registry/satkers/{code}/zi/evaluations/{year}/workbook/{level}"): Entry(
+        WRITE,
+        lambda c: Req(
+            f"{REG}/satkers/{c.code}/zi/evaluations/{YEAR}/workbook/unit",
+            content=b"not a workbook",
+            headers={"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        ),
+    ),
     ("GET", "/api/v1/registry/satkers/{code}/zi/subtree-evaluations"): Entry(
         READ, lambda c: Req(f"{REG}/satkers/{c.code}/zi/subtree-evaluations", params={"year": YEAR})
     ),
@@ -464,6 +475,9 @@ ENDPOINTS: dict[tuple[str, str], Entry] = {
     ),
     ("GET", "/api/v1/scoring/satkers/{code}/zi/{year}/gap"): Entry(
         READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/{YEAR}/gap")
+    ),
+    ("GET", "/api/v1/scoring/satkers/{code}/zi/{year}/prefill"): Entry(
+        READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/{YEAR}/prefill")
     ),
     ("GET", "/api/v1/scoring/satkers/{code}/zi/readiness"): Entry(
         READ, lambda c: Req(f"/api/v1/scoring/satkers/{c.code}/zi/readiness", params={"year": YEAR})

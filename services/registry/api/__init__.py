@@ -20,6 +20,7 @@ def build_router() -> APIRouter:
         transfer,
         zi,
         zi_evaluations,
+        zi_workbook,
     )
 
     router = APIRouter(
@@ -33,6 +34,7 @@ def build_router() -> APIRouter:
         transfer,
         zi,
         zi_evaluations,
+        zi_workbook,
         history,
         cycle,
         notifications,

@@ -27,6 +27,8 @@ from services.registry.store.zi_models import ZiTemplate
 HALVES = ("pemenuhan", "reform")
 SCALES = ("yes_no", "abc", "a_d", "a_e", "ratio", "survey")
 PREDICATES = ("WBK", "WBBM")  # ascending
+#: answers scoring can suggest (``prefill`` of a question; ADR 0025): the NKO better than the year before
+PREFILLS = ("nko_improvement",)
 HASIL_MINIMUMS = (
     "clean_government_min",
     "clean_government_survey_min",
@@ -137,6 +139,10 @@ def _validate_questions(
         seen.add(q["code"])
         if q.get("scale") not in SCALES:
             errors.append(FieldError(field=f"{f}.scale", reason=f"one of {', '.join(SCALES)}"))
+        if q.get("prefill") is not None and (q["prefill"] not in PREFILLS or q.get("scale") != "yes_no"):
+            errors.append(
+                FieldError(field=f"{f}.prefill", reason=f"one of {', '.join(PREFILLS)}, on a yes_no question")
+            )
         w = _weight(q.get("weight"), f"{f}.weight", errors)
         if q.get("area") in areas and q.get("half") in HALVES and "item" not in q:
             key = f"{q['area']}.{q['half']}"

@@ -268,7 +268,7 @@ async def ensure_not_own_answers(
             )
 
 
-async def _template_document(session: AsyncSession, evaluation: ZiEvaluation) -> dict[str, Any]:
+async def template_document(session: AsyncSession, evaluation: ZiEvaluation) -> dict[str, Any]:
     row: ZiTemplate = await templates.get(
         session=session, code=evaluation.template_code, version=evaluation.template_version
     )
@@ -280,37 +280,14 @@ def _component_weight(document: dict[str, Any], code: str) -> Decimal:
     return Decimal(str(comp["weight"]))
 
 
-async def record(
-    *,
-    session: AsyncSession,
-    evaluation: ZiEvaluation,
-    level: str,
-    answers: dict[str, Any] | None,
-    totals: dict[str, Any] | None,
-    team_label: str | None,
-    actor: str,
-    now: datetime,
-) -> ZiLevel:
-    """Record answers (question code → ``{answer, note, evidence}``; given codes replace the stored
-    ones) or the component totals of an open level. Every problem is listed at once; on any
-    problem nothing is written."""
-    document = await _template_document(session, evaluation)
-    questions = questions_of(document)
-    repo = ZiEvaluationRepository(session)
-    errors: list[FieldError] = []
-    earlier = LEVELS[: LEVELS.index(level)]
-    for other in earlier:
-        found = await repo.level(evaluation.id, other)
-        if found is not None and found.status == OPEN:
-            raise Conflict(f"the {other} level is still open: it is submitted before the {level} level is entered")
-    if answers and level != "unit":
-        unit = await repo.level(evaluation.id, "unit")
-        if unit is None or unit.status != SUBMITTED:
-            raise Conflict("evaluators answer per question after the unit has submitted its self-assessment")
-    if (answers is None) == (totals is None):
-        raise Unprocessable("give either answers or totals (pengungkit and hasil)", field="answers")
+def check_answers(
+    questions: dict[str, dict[str, Any]], answers: dict[str, Any], evaluation: ZiEvaluation, errors: list[FieldError]
+) -> dict[str, tuple[Any, str | None, list[str]]]:
+    """The answers as stored (question code -> (answer, note, evidence ids)); every problem is
+    appended to ``errors`` with the field ``answers.{code}[.answer|.note|.evidence[i]]`` (the
+    workbook import renames these to the cells they came from)."""
     clean: dict[str, tuple[Any, str | None, list[str]]] = {}
-    for code, entry in (answers or {}).items():
+    for code, entry in answers.items():
         where = f"answers.{code}"
         if code not in questions:
             errors.append(
@@ -331,6 +308,39 @@ async def record(
         evidence = _check_evidence(entry.get("evidence"), f"{where}.evidence", errors)
         if value is not None:
             clean[code] = (value, note, evidence)
+    return clean
+
+
+async def record(
+    *,
+    session: AsyncSession,
+    evaluation: ZiEvaluation,
+    level: str,
+    answers: dict[str, Any] | None,
+    totals: dict[str, Any] | None,
+    team_label: str | None,
+    actor: str,
+    now: datetime,
+) -> ZiLevel:
+    """Record answers (question code → ``{answer, note, evidence}``; given codes replace the stored
+    ones) or the component totals of an open level. Every problem is listed at once; on any
+    problem nothing is written."""
+    document = await template_document(session, evaluation)
+    questions = questions_of(document)
+    repo = ZiEvaluationRepository(session)
+    errors: list[FieldError] = []
+    earlier = LEVELS[: LEVELS.index(level)]
+    for other in earlier:
+        found = await repo.level(evaluation.id, other)
+        if found is not None and found.status == OPEN:
+            raise Conflict(f"the {other} level is still open: it is submitted before the {level} level is entered")
+    if answers and level != "unit":
+        unit = await repo.level(evaluation.id, "unit")
+        if unit is None or unit.status != SUBMITTED:
+            raise Conflict("evaluators answer per question after the unit has submitted its self-assessment")
+    if (answers is None) == (totals is None):
+        raise Unprocessable("give either answers or totals (pengungkit and hasil)", field="answers")
+    clean = check_answers(questions, answers or {}, evaluation, errors)
     sums: dict[str, Decimal] = {}
     if totals is not None:
         if set(totals) != {"pengungkit", "hasil"}:
@@ -387,7 +397,7 @@ async def submit(*, session: AsyncSession, evaluation: ZiEvaluation, level: str,
     if row.status != OPEN:
         raise Conflict(f"the {level} level is already submitted", field="level")
     if row.pengungkit is None:
-        questions = questions_of(await _template_document(session, evaluation))
+        questions = questions_of(await template_document(session, evaluation))
         answered = {a.question_code for a in await repo.answers([row.id])}
         missing = [c for c in questions if c not in answered]
         if missing or not questions:

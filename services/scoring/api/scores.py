@@ -33,6 +33,7 @@ from services.scoring.schemas.scores import (
 from services.scoring.service import scores as service
 from services.scoring.service.cycle import evidence_path_applies, evidence_path_json
 from services.scoring.service.present import iku_json, satker_out, scorecard_json
+from services.scoring.service.zi_link import zi_only
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["scores"], responses=PROBLEM_RESPONSES)
 
@@ -125,7 +126,7 @@ async def get_scores(
     prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
     raw = await service.fetch_evidence(**_peers(request, principal), prepared=prepared, period=period)
     applies = as_submitted or evidence_path_applies(prepared, period)
-    body = scorecard_json(score(prepared, period, evidence=raw if applies else {}))
+    body = scorecard_json(score(prepared, period, evidence=raw if applies else zi_only(raw)))  # ADR 0025
     path = evidence_path_json(prepared, period, raw, as_submitted=as_submitted)
     if path is not None:
         body["evidence_path"] = path

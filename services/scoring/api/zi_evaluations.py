@@ -15,6 +15,7 @@ from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES
 from kernel.params import CodePath
 from services.scoring.service import zi_evaluations as service
+from services.scoring.service import zi_prefill
 
 router = APIRouter(prefix="/api/v1/scoring", tags=["zona_integritas"], responses=PROBLEM_RESPONSES)
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
@@ -112,6 +113,29 @@ class ZiReadiness(BaseModel):
     items: list[ReadinessItem]
 
 
+class NkoSource(BaseModel):
+    year: int
+    nko: str
+    nko_display: str
+    agreement: str | None
+    partial: bool
+    scores: str  # the scores request that shows the NKO with its derivation
+
+
+class PrefillAnswer(BaseModel):
+    answer: Literal["yes", "no"]
+    note: str
+
+
+class ZiPrefill(BaseModel):
+    satker: str
+    year: int
+    template: TemplateRef
+    better: bool
+    source: dict[Literal["current", "previous"], NkoSource]
+    answers: dict[str, PrefillAnswer]  # a body for PUT .../zi/evaluations/{year}/levels/unit
+
+
 def _registry(request: Request) -> Any:
     return request.app.state.peers["registry"]
 
@@ -164,3 +188,15 @@ async def readiness(
     code: CodePath, request: Request, principal: PrincipalDep, year: Annotated[int, Query(ge=2000, le=2100)]
 ) -> ZiReadiness:
     return ZiReadiness.model_validate(await service.readiness(_registry(request), principal, code, year))
+
+
+@router.get(
+    "/satkers/{code}/zi/{year}/prefill",
+    summary="Pre-fill 'capaian kinerja lebih baik dari tahun sebelumnya' from kinerja's NKO history",
+)
+async def prefill(code: CodePath, year: YearPath, request: Request, principal: PrincipalDep) -> ZiPrefill:
+    return ZiPrefill.model_validate(
+        await zi_prefill.prefill(
+            peers=request.app.state.peers, manuals=request.app.state.manuals, principal=principal, code=code, year=year
+        )
+    )

@@ -844,6 +844,30 @@ def _p_on_time(n: m.OnTimeReports) -> Compiled:
     return lambda ev: fn(ev)[0]
 
 
+def _zi_value(n: m.ZonaIntegritas) -> Compiled:
+    level, fld = n.level, n.field
+
+    def value(ev: Evaluator) -> Decimal | None:
+        results: Any = ev.evidence.get(m.ZI_INPUT)
+        raw = results.get(level, {}).get(fld) if isinstance(results, dict) else None
+        return None if raw is None else to_decimal(raw)
+
+    return value
+
+
+def _c_zi(n: m.ZonaIntegritas, path: str) -> Compiled:
+    value, where = _zi_value(n), f"{n.level} {n.field}"
+
+    def run(ev: Evaluator) -> Decimal | None:
+        v = value(ev)
+        if ev.trace is not None:
+            note = f"Zona Integritas {where}" if v is not None else f"no submitted Zona Integritas {n.level} level"
+            _step(ev, path, "zona_integritas", v, note)
+        return v
+
+    return run
+
+
 _COMPILERS: dict[type, Callable[[Any, str], Compiled]] = {
     m.Const: _c_const,
     m.Part: _c_part,
@@ -866,6 +890,7 @@ _COMPILERS: dict[type, Callable[[Any, str], Compiled]] = {
     m.ScoreDocuments: _c_score_documents,
     m.Items: _c_items,
     m.Round: _c_round,
+    m.ZonaIntegritas: _c_zi,
 }
 
 
@@ -1180,6 +1205,7 @@ _PLAIN: dict[type, Callable[[Any], Compiled]] = {
     m.ScoreDocuments: _p_score_documents,
     m.Items: _p_items,
     m.Round: _p_round,
+    m.ZonaIntegritas: _zi_value,
 }
 
 

@@ -290,6 +290,23 @@ class Round(_Node):
     places: Annotated[int, Field(ge=0, le=10)] = 2
 
 
+class ZonaIntegritas(_Node):
+    """A result of the satker's stored Zona Integritas evaluation of the agreement's year (issue 13,
+    ADR 0025): ``total``, ``pengungkit``, ``hasil``, the lever halves ``pemenuhan`` / ``reform``, or
+    ``wbk`` / ``wbbm`` (1 reached, 0 not) of one *submitted* level. The scoring service reads the
+    evaluation from the registry and hands the results in as the input :data:`ZI_INPUT`; no
+    submitted level (or no evaluation) gives no value. Example (seed 002: the ZI value, plus 20 %
+    of the reform value when WBBM is reached): ``sum[zi total, product[0.2, zi reform, zi wbbm]]``."""
+
+    op: Literal["zona_integritas"]
+    field: Literal["total", "pengungkit", "hasil", "pemenuhan", "reform", "wbk", "wbbm"]
+    level: Literal["unit", "kanwil", "national"] = "national"
+
+
+#: the input (evidence section) the service fills with the ZI results for :class:`ZonaIntegritas`
+ZI_INPUT = "zona_integritas"
+
+
 Expr = Annotated[
     Union[  # noqa: UP007 - a forward-referenced discriminated union reads better this way
         Const,
@@ -313,6 +330,7 @@ Expr = Annotated[
         Round,
         AgreementTarget,
         OnTimeReports,
+        ZonaIntegritas,
     ],
     Field(discriminator="op"),
 ]
@@ -376,6 +394,12 @@ class Manual(_Node):
         walking the tree for every indicator of every bundle."""
         evidence_ops = (EvidenceValue, Items, ScoreDocuments)
         return any(isinstance(node, evidence_ops) for _, node in walk(self.realization, "realization"))
+
+    @cached_property
+    def reads_zi(self) -> bool:
+        """Whether the realisation reads the Zona Integritas evaluation (then the service fetches
+        it, ADR 0025); cached like :attr:`reads_evidence`."""
+        return any(isinstance(node, ZonaIntegritas) for _, node in walk(self.realization, "realization"))
 
     @cached_property
     def compiled(self) -> Any:

@@ -10,6 +10,7 @@ from services.scoring.service.cycle import evidence_path_applies, evidence_path_
 from services.scoring.service.manuals import ManualCache
 from services.scoring.service.present import scorecard_json
 from services.scoring.service.scores import fetch_evidence, prepare_bundle, subtree_bundles
+from services.scoring.service.zi_link import zi_only
 
 
 async def frozen_scorecards(
@@ -23,7 +24,7 @@ async def frozen_scorecards(
     for b in bundles:
         prepared = prepare_bundle(manuals=manuals, bundle=b)
         raw = await fetch_evidence(peers=peers, principal=principal, prepared=prepared, period=period)
-        used = raw if evidence_path_applies(prepared, period) else {}
+        used = raw if evidence_path_applies(prepared, period) else zi_only(raw)  # ADR 0025
         card = scorecard_json(score(prepared, period, evidence=used))
         path = evidence_path_json(prepared, period, raw)
         if path is not None:

@@ -88,8 +88,10 @@ async def _declared_evidence(*, peers: Peers, principal: Principal, prepared: Pr
     """The evidence facts of a period, but none, without asking, while the period is not declared
     complete: the reported realisation stands then (ADR 0020), exactly as ``/scores`` scores it,
     so the report's numbers are the scores' numbers (ADR 0014)."""
+    from services.scoring.service.zi_link import with_zi  # the ZI results stand on their own (ADR 0025)
+
     if not evidence_path_applies(prepared, period):
-        return {}
+        return await with_zi(peers=peers, principal=principal, prepared=prepared, evidence={})
     return await fetch_evidence(peers=peers, principal=principal, prepared=prepared, period=period)
 
 

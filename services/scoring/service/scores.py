@@ -100,12 +100,23 @@ async def evidence_for(
     complete (submitted; ADR 0020), none before (the reported realisation stands).
     ``as_submitted``: as if it were submitted (the registry's check before a submission)."""
     from services.scoring.service.cycle import evidence_path_applies
+    from services.scoring.service.zi_link import zi_only
 
     raw = await fetch_evidence(peers=peers, principal=principal, prepared=prepared, period=period)
-    return raw if as_submitted or evidence_path_applies(prepared, period) else {}
+    # the ZI results of a submitted level are declared by that submit, not by the quarter reports
+    return raw if as_submitted or evidence_path_applies(prepared, period) else zi_only(raw)
 
 
 async def fetch_evidence(*, peers: Peers, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
+    """Evidence aggregates for the IKU whose manual reads evidence, and the ZI results for the IKU
+    whose manual reads the Zona Integritas evaluation (``zi_link``, ADR 0025)."""
+    from services.scoring.service.zi_link import with_zi
+
+    raw = await _aggregates(peers=peers, principal=principal, prepared=prepared, period=period)
+    return await with_zi(peers=peers, principal=principal, prepared=prepared, evidence=raw)
+
+
+async def _aggregates(*, peers: Peers, principal: Principal, prepared: Prepared, period: str) -> dict[str, Evidence]:
     """Evidence aggregates for the IKU whose manual reads evidence (contracts §8).
 
     ONE evidence request per satker for all of them (``indicator`` repeated), so evidence checks

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from kernel.auth import Action, PrincipalDep
 from kernel.db import ReadSessionDep, SessionDep
 from kernel.errors import PROBLEM_JSON, Problem
+from kernel.types import OrgCodePath
 from services.registry.adapters import zi_xlsx
 from services.registry.api.deps import YearPath, authorize, utcnow
 from services.registry.api.transfer import MAX_BYTES, _read_capped
@@ -38,11 +39,15 @@ class WorkbookImported(BaseModel):
 @router.get(
     PATH,
     summary="Download the answers as the LKE workbook (unit's and one evaluator level's columns)",
+    description=(
+        "The evaluation's answers as the official LKE workbook layout (sheet `Jawaban`: the unit's answer, note"
+        " and evidence, then the chosen evaluator level's answer and note), to fill in and upload again."
+    ),
     response_class=Response,
     responses={200: {"content": {zi_xlsx.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def download_workbook(
-    code: str,
+    code: OrgCodePath,
     year: YearPath,
     session: ReadSessionDep,
     principal: PrincipalDep,
@@ -64,6 +69,10 @@ async def download_workbook(
 @router.put(
     f"{PATH}/{{level}}",
     summary="Upload the LKE workbook: record one level's answers from its columns (all or nothing)",
+    description=(
+        "Record one level's answers from an LKE workbook. Every error is listed at once, named by its cell"
+        " (`Jawaban!D17`); on any error nothing is written. Same roles as the level's PUT."
+    ),
     responses={
         413: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "over 10 MiB, or too many rows"},
         415: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "not an .xlsx workbook"},
@@ -76,7 +85,7 @@ async def download_workbook(
     },
 )
 async def upload_workbook(
-    code: str, year: YearPath, level: LevelPath, request: Request, session: SessionDep, principal: PrincipalDep
+    code: OrgCodePath, year: YearPath, level: LevelPath, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> WorkbookImported:
     evaluation = await _writable(session, principal, code, year, level)
     questions = await service.questions(session=session, evaluation=evaluation)

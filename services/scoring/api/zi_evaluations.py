@@ -193,6 +193,10 @@ async def readiness(
 @router.get(
     "/satkers/{code}/zi/{year}/prefill",
     summary="Pre-fill 'capaian kinerja lebih baik dari tahun sebelumnya' from kinerja's NKO history",
+    description=(
+        'The answer to the hasil item "performance better than the year before" from the NKO of `year` and'
+        " `year - 1`, with both values and the scores requests behind them; writes nothing."
+    ),
 )
 async def prefill(code: CodePath, year: YearPath, request: Request, principal: PrincipalDep) -> ZiPrefill:
     return ZiPrefill.model_validate(

@@ -112,19 +112,8 @@ MAIN_OPERATIONS = [
 #: operations without a description yet, each owned by the helper whose lane holds its router; the
 #: lead empties the list at merge (a new undescribed operation fails, and so does a listed one that
 #: got its description, so the list only shrinks)
-NOT_YET_DESCRIBED = {
-    "GET /api/v1/registry/satkers/{code}/zi/evaluations",  # i13 ZI (registry api/zi_evaluations.py)
-    "POST /api/v1/registry/satkers/{code}/zi/evaluations",  # i13 ZI
-    "GET /api/v1/registry/satkers/{code}/zi/evaluations/{year}",  # i13 ZI
-    "PUT /api/v1/registry/satkers/{code}/zi/evaluations/{year}/levels/{level}",  # i13 ZI
-    "POST /api/v1/registry/satkers/{code}/zi/evaluations/{year}/levels/{level}/reopen",  # i13 ZI
-    "POST /api/v1/registry/satkers/{code}/zi/evaluations/{year}/levels/{level}/submit",  # i13 ZI
-    "GET /api/v1/registry/satkers/{code}/zi/subtree-evaluations",  # i13 ZI
-    "GET /api/v1/registry/zi/templates",  # i13 ZI (registry api/zi.py)
-    "POST /api/v1/registry/zi/templates",  # i13 ZI
-    "GET /api/v1/registry/zi/templates/for-year/{year}",  # i13 ZI
-    "GET /api/v1/registry/zi/templates/{code}/versions/{version}",  # i13 ZI
-}
+#: operations without a description (none left: keep it empty)
+NOT_YET_DESCRIBED: set[str] = set()
 
 
 def _operations(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -108,14 +108,26 @@ async def _writable(session: Any, principal: Any, code: str, year: int, level: s
     return evaluation
 
 
-@router.get(BASE, summary="The ZI evaluations of a satker (every year)")
+@router.get(
+    BASE,
+    summary="The ZI evaluations of a satker (every year)",
+    description=("Every Zona Integritas evaluation of the satker, one per year, with the state of each level."),
+)
 async def list_evaluations(code: OrgCodePath, session: ReadSessionDep, principal: PrincipalDep) -> EvaluationList:
     await authorize(session, principal, Action.READ, code)
     rows = await service.of_satker(session=session, satker_code=code)
     return EvaluationList.model_validate({"items": await service.describe(session=session, evaluations=rows)})
 
 
-@router.post(BASE, status_code=status.HTTP_201_CREATED, summary="Start the ZI evaluation of a year (unit: WRITE)")
+@router.post(
+    BASE,
+    status_code=status.HTTP_201_CREATED,
+    summary="Start the ZI evaluation of a year (unit: WRITE)",
+    description=(
+        "Start the satker's evaluation of a year on the template that applies to it; the unit then "
+        "answers its self-assessment."
+    ),
+)
 async def create_evaluation(
     code: OrgCodePath, body: EvaluationCreate, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
@@ -134,7 +146,14 @@ async def create_evaluation(
     return await _one(session, code, body.year)
 
 
-@router.get(f"{BASE}/{{year}}", summary="One ZI evaluation: every level with its answers and events")
+@router.get(
+    f"{BASE}/{{year}}",
+    summary="One ZI evaluation: every level with its answers and events",
+    description=(
+        "One evaluation: every level (unit, kanwil, national) with its answers, notes, evidence "
+        "links and events (submitted, reopened with the reason)."
+    ),
+)
 async def get_evaluation(
     code: OrgCodePath, year: YearPath, session: ReadSessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
@@ -142,7 +161,15 @@ async def get_evaluation(
     return await _one(session, code, year)
 
 
-@router.put(f"{BASE}/{{year}}/levels/{{level}}", summary="Record answers (or totals) of an open level")
+@router.put(
+    f"{BASE}/{{year}}/levels/{{level}}",
+    summary="Record answers (or totals) of an open level",
+    description=(
+        "Record answers (question code: answer, note, evidence) or the component totals of an open "
+        "level. An answer off the question's scale, a zero denominator or an unknown question is "
+        "refused; nothing is written on any error. Nobody evaluates their own unit's answers."
+    ),
+)
 async def put_level(
     code: OrgCodePath,
     year: YearPath,
@@ -165,7 +192,14 @@ async def put_level(
     return await _one(session, code, year)
 
 
-@router.post(f"{BASE}/{{year}}/levels/{{level}}/submit", summary="Submit (close) a level")
+@router.post(
+    f"{BASE}/{{year}}/levels/{{level}}/submit",
+    summary="Submit (close) a level",
+    description=(
+        "Close a level: every question answered (or both totals given). A closed level is read-only"
+        " until reopened with a reason."
+    ),
+)
 async def submit_level(
     code: OrgCodePath, year: YearPath, level: LevelPath, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
@@ -174,7 +208,11 @@ async def submit_level(
     return await _one(session, code, year)
 
 
-@router.post(f"{BASE}/{{year}}/levels/{{level}}/reopen", summary="Reopen a submitted level (the reason is kept)")
+@router.post(
+    f"{BASE}/{{year}}/levels/{{level}}/reopen",
+    summary="Reopen a submitted level (the reason is kept)",
+    description=("Reopen a submitted level; the reason is required and kept in the level's events."),
+)
 async def reopen_level(
     code: OrgCodePath, year: YearPath, level: LevelPath, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> EvaluationOut:
@@ -188,6 +226,9 @@ async def reopen_level(
 @router.get(
     "/satkers/{code}/zi/subtree-evaluations",
     summary="The ZI evaluations of a year of the satker and every satker under it (the Kanwil's view)",
+    description=(
+        "The evaluations of `year` of the satker and of every satker under it: what the Kanwil's readiness view reads."
+    ),
 )
 async def subtree_evaluations(
     code: OrgCodePath,

@@ -73,8 +73,12 @@ def one_iku_bundle(
         "indicators": [
             {
                 "code": "1x-N",
+                "name": "1x-N",
                 "objective": "SS-1",
                 "polarity": polarity,
+                "unit": None,
+                "weight": 1,
+                "region_aggregation": "own",
                 "consolidation": consolidation,
                 "manual": {"version": 1, "document": manual} if manual else None,
                 "targets": {p: {"value": v, "document": "PK-T/2026", "version": 1} for p, v in targets.items()},

@@ -260,18 +260,18 @@ def prepare(bundle: Mapping[str, Any], parse: Any = parse_manual, parse_rules: A
                     v = Decimal(_float_repr(v)) if type(v) is float else to_decimal(v)
                 # Target(v, document, version) without the Python-level __new__ of a NamedTuple
                 targets[period] = _new_target(Target, (v, t.get("document"), t.get("version"), None, None))
-        consolidation = ind.get("consolidation") or "take_last_known_value"
+        consolidation = ind["consolidation"]  # contract fields are required (contracts/bundle.py)
         derive_window_targets(targets, consolidation)
         indicators.append(
             Indicator(
                 code=ind["code"],
-                name=ind.get("name", ind["code"]),
+                name=ind["name"],
                 objective=ind["objective"],
-                polarity=ind.get("polarity", "max"),
+                polarity=ind["polarity"],
                 unit=ind.get("unit"),
                 consolidation=consolidation,
-                weight=to_decimal(ind.get("weight", 1) or 1),
-                region_aggregation=ind.get("region_aggregation") or "own",
+                weight=to_decimal(ind["weight"]),
+                region_aggregation=ind["region_aggregation"],
                 manual=manual,
                 manual_version=(ind.get("manual") or {}).get("version"),
                 targets=targets,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
-from kernel.auth import Principal, PrincipalDep
+from kernel.auth import PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES, NotFound
 from kernel.params import CodePath
 from kernel.types import BoundedNumber, InputModel
@@ -32,6 +32,7 @@ from services.scoring.schemas.scores import (
 )
 from services.scoring.service import scores as service
 from services.scoring.service.cycle import evidence_path_applies, evidence_path_json
+from services.scoring.service.manuals import ManualCache
 from services.scoring.service.present import iku_json, satker_out, scorecard_json
 from services.scoring.service.zi_link import zi_only
 
@@ -43,14 +44,16 @@ Period = Annotated[ScorePeriod, Query(description="Q1, Q2, S1, Q3, TQ3, Q4 or Y"
 AsOf = Annotated[str | None, Query(description="ISO-8601: score the data as recorded at that moment")]
 
 
-def _peers(request: Request, principal: Principal) -> dict[str, Any]:
-    """What every scores use case takes from the app: the peer clients, and the caller."""
-    return {"peers": request.app.state.peers, "principal": principal}
+def _peers(request: Request) -> service.Peers:
+    """The peer clients (registry, evidence) the app was composed with."""
+    peers: service.Peers = request.app.state.peers
+    return peers
 
 
-def _ctx(request: Request, principal: Principal) -> dict[str, Any]:
-    """…and the manual cache, for the use cases that parse bundles."""
-    return {**_peers(request, principal), "manuals": request.app.state.manuals}
+def _manuals(request: Request) -> ManualCache:
+    """The content-keyed cache of parsed manuals and rule sets."""
+    manuals: ManualCache = request.app.state.manuals
+    return manuals
 
 
 #: ``?year=2024&indicator=4a-N&target_index=110`` on the shipped data (tests check it is a WhatItTakesOut)
@@ -123,8 +126,10 @@ async def get_scores(
     as_of: AsOf = None,
     as_submitted: AsSubmitted = False,
 ) -> ExactJSONResponse:
-    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
-    raw = await service.fetch_evidence(**_peers(request, principal), prepared=prepared, period=period)
+    prepared = await service.load(
+        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+    )
+    raw = await service.fetch_evidence(peers=_peers(request), principal=principal, prepared=prepared, period=period)
     applies = as_submitted or evidence_path_applies(prepared, period)
     body = scorecard_json(score(prepared, period, evidence=raw if applies else zi_only(raw)))  # ADR 0025
     path = evidence_path_json(prepared, period, raw, as_submitted=as_submitted)
@@ -167,11 +172,13 @@ async def get_consolidated(
     as_of: AsOf = None,
     as_submitted: AsSubmitted = False,
 ) -> ExactJSONResponse:
-    members = await service.load_subtree(**_ctx(request, principal), code=code, year=year, as_of=as_of)
+    members = await service.load_subtree(
+        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+    )
     own = next(p for p in members if p.satker["code"] == code)
     # one read of the evidence for the satkers' scores AND the region, so they cannot disagree
     evidence = await service.members_evidence(
-        **_peers(request, principal), members=members, period=period, as_submitted=as_submitted
+        peers=_peers(request), principal=principal, members=members, period=period, as_submitted=as_submitted
     )
     cards = service.score_members(members, period, evidence)
     own_card = cards[code]
@@ -223,10 +230,14 @@ async def get_explain(
     indicator: Annotated[str | None, Query(max_length=32, description="IKU code; omit for the roll-up")] = None,
     as_of: AsOf = None,
 ) -> ExactJSONResponse:
-    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
+    prepared = await service.load(
+        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+    )
     if indicator is not None and prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
-    card = await service.scorecard(**_peers(request, principal), prepared=prepared, period=period, trace=True)
+    card = await service.scorecard(
+        peers=_peers(request), principal=principal, prepared=prepared, period=period, trace=True
+    )
     body: dict[str, Any] = explain_scorecard(card)  # the engine's dicts: ExplainOut (tests check them)
     if indicator is not None:
         s = card.iku(indicator)
@@ -285,13 +296,16 @@ class PrintedReport(InputModel):
 async def post_report_check(
     request: Request, principal: PrincipalDep, code: Code, year: Year, body: PrintedReport, as_of: AsOf = None
 ) -> ExactJSONResponse:
-    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
+    prepared = await service.load(
+        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+    )
     printed = body.model_dump(exclude_none=True)
     printed["indicators"] = {
         c: {p: v.model_dump(exclude_unset=True) for p, v in per.items()} for c, per in body.indicators.items()
     }
     evidence = {
-        p: await service.evidence_for(**_peers(request, principal), prepared=prepared, period=p) for p in SCORE_PERIODS
+        p: await service.evidence_for(peers=_peers(request), principal=principal, prepared=prepared, period=p)
+        for p in SCORE_PERIODS
     }
     return ExactJSONResponse(report_check(prepared, printed, evidence=evidence))  # ReportCheckOut
 
@@ -316,9 +330,11 @@ async def get_what_it_takes(
     period: Period = "Y",
     as_of: AsOf = None,
 ) -> ExactJSONResponse:
-    prepared = await service.load(**_ctx(request, principal), code=code, year=year, as_of=as_of)
+    prepared = await service.load(
+        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+    )
     if prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
-    evidence = await service.evidence_for(**_peers(request, principal), prepared=prepared, period=period)
+    evidence = await service.evidence_for(peers=_peers(request), principal=principal, prepared=prepared, period=period)
     result = what_it_takes(prepared, indicator, period, target_index, evidence=evidence.get(indicator))
     return ExactJSONResponse(result)  # WhatItTakesOut

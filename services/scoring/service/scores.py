@@ -20,7 +20,7 @@ import anyio
 
 from contracts.bundle import Bundle
 from kernel.auth import Action, Principal, ensure_allowed
-from kernel.client import Peers
+from kernel.client import Peers as Peers  # re-exported: the routers type their peer dependency with it
 from kernel.errors import FieldError as KFieldError
 from kernel.errors import NotFound, Unprocessable
 from services.scoring.engine.evaluate import Evidence

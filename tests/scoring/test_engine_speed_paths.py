@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import random
 from decimal import Decimal
+from decimal import Decimal as D
 from typing import Any
 
 import pytest
@@ -129,3 +130,39 @@ def test_compiled_conditions_are_the_generic_test(raw: dict[str, Any]) -> None:
     fast = _condition(c)
     for item in ITEMS:
         assert fast(item) == _holds(item, c), item
+
+
+def _general_best(table: dict[str, Decimal], raw: dict[str, Any]) -> Decimal:
+    """The definition: the highest score of the codes with a count (unknown 0; none: table['none']),
+    the first of equal scores as ``max()`` keeps."""
+    present = [str(k) for k, v in raw.items() if v]
+    return max([table.get(c, Decimal(0)) for c in present], default=table.get("none", Decimal(0)))
+
+
+@pytest.mark.parametrize(
+    ("table", "shortcut"),
+    [
+        ({"ba_tegah_special": D("1.2"), "ba_tegah": D("1.0"), "sbp": D("0.75"), "none": D("0.5")}, True),
+        ({"ba_tegah_special": D("1.2"), "ba_tegah": D("1"), "sbp": D("0.25"), "none": D("0")}, True),
+        ({"a": D("1.0"), "b": D("1"), "none": D("0.5")}, False),  # a tie spelt two ways: general walk
+        ({"a": D("2"), "b": D("-1"), "none": D("0")}, False),  # a negative score: general walk
+        ({"a": D("0.0"), "b": D("3")}, False),  # 0.0 ties with an unknown code's 0: general walk
+    ],
+)
+def test_the_priority_order_gives_the_general_best_score(table: dict[str, Decimal], shortcut: bool) -> None:
+    """``score_documents`` over counts per code: the priority-order shortcut (ADR 0004 round 4) must
+    give the same Decimal, spelt the same, as the general definition, for every table it accepts."""
+    from services.scoring.engine.evaluate import Evaluator, _document_scores, _priority
+
+    node = m.ScoreDocuments(op="score_documents", input="lpt", codes="outcomes", table="t")
+    scores_of = _document_scores(node)
+    rnd = random.Random(9)
+    codes = [*table, "unknown", "other"]
+    for _ in range(400):
+        items = [{"outcomes": {c: rnd.choice((0, 0, 1, 2)) for c in rnd.sample(codes, rnd.randint(0, 4))}}]
+        ev = Evaluator({}, evidence={"lpt": {"items": items}}, tables={"t": table})
+        got = scores_of(ev)
+        want = _general_best(table, items[0]["outcomes"])
+        assert got is not None and len(got) == 1
+        assert got[0] == want and str(got[0]) == str(want), (items, got, want)
+    assert (_priority(table) is not None) == shortcut  # both ways are exercised above

@@ -523,6 +523,8 @@ def _document_scores(n: m.ScoreDocuments) -> Callable[[Evaluator], list[Decimal]
     top_level = "." not in codes_at
     zeros = repeat(ZERO)
 
+    cached: list[Any] = [None, None]  # [table, its priority order]: tables are immutable manual data
+
     def scores_of(ev: Evaluator) -> list[Decimal] | None:
         items = select(ev)
         if items is None:
@@ -530,11 +532,22 @@ def _document_scores(n: m.ScoreDocuments) -> Callable[[Evaluator], list[Decimal]
         table = ev.tables[table_name]
         none_score = table.get("none", ZERO)
         get = table.get
+        if cached[0] is not table:
+            cached[0], cached[1] = table, _priority(table)
+        order = cached[1]
         scores: list[Decimal] = []
         append = scores.append
         for item in items:
             raw = item.get(codes_at) if top_level else _dig(item, codes_at)
             if type(raw) is dict:  # counts per code (LPT outcomes): the codes with a count
+                if order is not None:
+                    for code, value in order:  # the first code the document has is its best
+                        if raw.get(code):
+                            append(value)
+                            break
+                    else:  # no code of the table: unknown codes score 0, no code at all 'none'
+                        append(ZERO if any(raw.values()) else none_score)
+                    continue
                 best = max(map(get, map(str, compress(raw, raw.values())), zeros), default=none_score)
             elif type(raw) is list:  # follow-ups: objects with a type, or codes (as _codes reads them)
                 best = max(
@@ -546,6 +559,25 @@ def _document_scores(n: m.ScoreDocuments) -> Callable[[Evaluator], list[Decimal]
         return scores
 
     return scores_of
+
+
+def _priority(table: Mapping[str, Decimal]) -> tuple[tuple[str, Decimal], ...] | None:
+    """The table's codes by descending score, when the best score of a document is simply the score
+    of the first code in that order it has a count for: every score finite and ≥ 0 (an unknown code
+    scores 0, so it never beats a known one), and equal scores spelt alike, 0 included (``1.0`` and
+    ``1`` are equal, yet would print differently: ``max()`` then keeps the first in the document's
+    order, which only the general walk reproduces). ``None``: take the general walk.
+
+    Measured on the synthetic nation (bench/bench_scoring.py, ADR 0004 round 4). JSON object keys are
+    strings, so the order's codes are looked up as they are (the general walk applies ``str``)."""
+    values = [*table.values(), ZERO]
+    if any(not v.is_finite() or v < 0 for v in values):
+        return None
+    spelt: dict[Decimal, str] = {}
+    for v in values:
+        if spelt.setdefault(v, str(v)) != str(v):
+            return None
+    return tuple(sorted(table.items(), key=lambda kv: kv[1], reverse=True))
 
 
 def _score_documents(n: m.ScoreDocuments) -> Callable[[Evaluator], tuple[Decimal | None, str | None]]:

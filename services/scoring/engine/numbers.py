@@ -43,8 +43,15 @@ def display(value: Decimal | None, places: int = 2) -> str | None:
     return str(value.quantize(quantum, rounding=ROUND_HALF_UP, context=CONTEXT))
 
 
+#: the quantum of each number of decimals (a manual's precision is 0..10): built once, not per call
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(0, 21)}
+
+
 def rounded(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=CONTEXT)
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        quantum = Decimal(1).scaleb(-places)
+    return value.quantize(quantum, rounding=ROUND_HALF_UP, context=CONTEXT)
 
 
 def normal(value: Decimal | None) -> Decimal | None:

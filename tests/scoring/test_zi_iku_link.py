@@ -6,7 +6,7 @@ NKO pre-fill of the hasil item "capaian kinerja lebih baik" answers from the NKO
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from kernel.settings import AuthSettings, CommonSettings
-from kernel.testing import sibling_database
-from runner.composition import System, build_system, running
-from services.registry.seed.zi_demo import demo_template, load_zi_demo
-from services.registry.settings import RegistrySettings
+from kernel.settings import AuthSettings
+from runner.composition import System
+from services.registry.seed.zi_demo import demo_template
 from tests.conftest import Mint, bearer
+from tests.scoring.zi_system import zi_demo_system
 
 pytestmark = pytest.mark.anyio
 OFFICE, KANWIL = "KPP.MP.01", "WBC.13"
@@ -70,24 +69,10 @@ def agreement(year: int) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def zi_db(pg_url: str) -> Iterator[str]:
-    with sibling_database(pg_url, "zi_iku") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 async def system(
-    zi_db: str, auth: AuthSettings, mint: Mint, tmp_path_factory: pytest.TempPathFactory
+    pg_url: str, auth: AuthSettings, mint: Mint, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[System]:
-    common = CommonSettings(environment="test", data_dir=Path(tmp_path_factory.mktemp("zi-iku")))
-    built = build_system(
-        common=common,
-        auth=auth,
-        settings={"registry": RegistrySettings(database_url=zi_db)},
-        services=("registry", "scoring"),
-    )
-    async with running(built):
-        await load_zi_demo(built.peers["registry"], lambda role, satker, sub: mint(role, satker, sub=sub))
+    async with zi_demo_system(pg_url, "zi_iku", auth, mint, Path(tmp_path_factory.mktemp("zi-iku"))) as built:
         yield built
 
 

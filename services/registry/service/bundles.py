@@ -1,8 +1,9 @@
 """The bundle (contracts.md §6): everything scoring needs about agreements, in one request.
 
 Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1),
-then one query each for rule sets, documents, objectives, indicators, manuals, targets, measures
-and closures over *all* requested agreements at once, assembled in memory.
+then one query each for rule sets, documents, objectives, the indicators with their manual in
+force, their targets and measures together (one ``UNION ALL``), closures and the cycle over *all*
+requested agreements at once, assembled in memory (ADR 0014 round 2: 9 statements, was 11).
 
 The shape is the contract :class:`contracts.bundle.Bundle` (ADR 0016): the dicts built here are
 typed with its TypedDicts, so mypy checks every key (a missing, misspelt or extra one is a type
@@ -107,26 +108,27 @@ async def assemble(
             {"code": o.code, "name": o.name, "perspective": o.perspective, "weight": float(o.weight)}
         )
         objective_code[o.id] = o.code
-    indicators = await repo.indicators(ids)
-    ind_ids = [i.id for i in indicators]
+    indicators = await repo.indicators(ids, as_of)  # with the manual in force (one statement)
     manuals: dict[int, BundleManual] = {
-        m.indicator_id: {"version": m.version, "document": _embedded(m.document)}
-        for m in await repo.manuals(ind_ids, as_of)
+        i.id: {"version": i.manual_version, "document": _embedded(i.manual_document)}
+        for i in indicators
+        if i.manual_version is not None
     }
-    # Targets and measures are most of the rows: tuple unpacking (not Row attribute access), and
-    # periods put in calendar order once per indicator instead of sorting every row by period.
+    # Targets and measures (one statement) are most of the rows: tuple unpacking (not Row
+    # attribute access), and periods put in calendar order once per indicator instead of sorting
+    # every row by period. Measure parts keep the SQL's order (by part) within a period.
     targets: dict[int, dict[str, BundleTarget]] = defaultdict(dict)
-    for ind_id, period, value, number, version in await repo.targets(ind_ids, as_of):
-        targets[ind_id][period] = {"value": _num(value), "document": number, "version": version}
-    targets = {k: _in_period_order(v) for k, v in targets.items()}
-    # parts keep the SQL's order (by part) within a period, as the sort of the rows by period did
     measures: dict[int, dict[str, dict[str, float]]] = defaultdict(dict)
-    for ind_id, period, part, value in await repo.measures(ind_ids, as_of):
+    for kind, ind_id, period, part, value, number, version in await repo.parts(ids, as_of):
+        if kind == "t":
+            targets[ind_id][period] = {"value": _num(value), "document": number, "version": version}
+            continue
         by_period = measures[ind_id]
-        parts = by_period.get(period)
-        if parts is None:
-            parts = by_period[period] = {}
-        parts[part] = float(value)  # NOT NULL column; a Number on the wire is a float
+        slot = by_period.get(period)
+        if slot is None:
+            slot = by_period[period] = {}
+        slot[part] = float(value)  # NOT NULL column; a Number on the wire is a float
+    targets = {k: _in_period_order(v) for k, v in targets.items()}
     measures = {k: _in_period_order(v) for k, v in measures.items()}
     closures: dict[int, set[str]] = defaultdict(set)
     for c in await repo.closures(ids, as_of):

@@ -361,14 +361,47 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
     def at() -> sa.BindParameter[Any]:
         return sa.bindparam("as_of", type_=TS)
 
-    as_of = at()
-    latest = (
-        sa.select(man.c.indicator_id, sa.func.max(man.c.version).label("version"))
-        .where(man.c.indicator_id.in_(ids()), man.c.recorded_at <= as_of)
-        .group_by(man.c.indicator_id)
-        .subquery()
+    # The IKU with the manual version in force at ``as_of`` (LEFT JOIN: an IKU may have none yet)
+    # in ONE statement: the version is a correlated ``max`` over the manual's versions, which
+    # PostgreSQL and SQLite both plan as an index probe per IKU (unique indicator_id, version).
+    man_v = man.alias("manual_version")
+    in_force_version = (
+        sa.select(sa.func.max(man_v.c.version))
+        .where(man_v.c.indicator_id == ind.c.id, man_v.c.recorded_at <= at())
+        .scalar_subquery()
     )
-    as_of_t, as_of_m, as_of_c = at(), at(), at()
+    # Targets and measures in ONE statement (``UNION ALL``, told apart by ``kind``), selected by
+    # agreement through their IKU, so they need not wait for the IKU's ids: the columns one kind
+    # lacks are typed NULLs. Measures keep their order by IKU then part.
+    targets = (
+        sa.select(
+            sa.literal("t").label("kind"),
+            tgt.c.indicator_id,
+            tgt.c.period,
+            sa.cast(sa.null(), mea.c.part.type).label("part"),
+            tgt.c.value,
+            doc.c.number,
+            doc.c.version,
+        )
+        .join(doc, doc.c.id == tgt.c.document_id)
+        .join(ind, ind.c.id == tgt.c.indicator_id)
+        .where(ind.c.agreement_id.in_(ids()), _current_at(tgt, at()))
+    )
+    measures = (
+        sa.select(
+            sa.literal("m").label("kind"),
+            mea.c.indicator_id,
+            mea.c.period,
+            mea.c.part,
+            mea.c.value,
+            sa.cast(sa.null(), doc.c.number.type).label("number"),
+            sa.cast(sa.null(), doc.c.version.type).label("version"),
+        )
+        .join(ind, ind.c.id == mea.c.indicator_id)
+        .where(ind.c.agreement_id.in_(ids()), _current_at(mea, at()))
+    )
+    parts = sa.union_all(targets, measures).subquery("parts")
+    as_of_c = at()
     return {
         "rule_sets": sa.select(
             rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document")
@@ -400,18 +433,15 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
             ind.c.validity_control,
             ind.c.weight,
             ind.c.region_aggregation,
+            man.c.version.label("manual_version"),
+            sa.cast(man.c.document, sa.Text).label("manual_document"),
+        )
+        .select_from(
+            ind.outerjoin(man, sa.and_(man.c.indicator_id == ind.c.id, man.c.version == in_force_version))
         )
         .where(ind.c.agreement_id.in_(ids()))
         .order_by(ind.c.agreement_id, ind.c.position),
-        "manuals": sa.select(
-            man.c.indicator_id, man.c.version, sa.cast(man.c.document, sa.Text).label("document")
-        ).join(latest, sa.and_(man.c.indicator_id == latest.c.indicator_id, man.c.version == latest.c.version)),
-        "targets": sa.select(tgt.c.indicator_id, tgt.c.period, tgt.c.value, doc.c.number, doc.c.version)
-        .join(doc, doc.c.id == tgt.c.document_id)
-        .where(tgt.c.indicator_id.in_(ids()), _current_at(tgt, as_of_t)),
-        "measures": sa.select(mea.c.indicator_id, mea.c.period, mea.c.part, mea.c.value)
-        .where(mea.c.indicator_id.in_(ids()), _current_at(mea, as_of_m))
-        .order_by(mea.c.indicator_id, mea.c.part),
+        "parts": sa.select(parts).order_by(parts.c.kind, parts.c.indicator_id, parts.c.part),
         "closures": sa.select(clo.c.agreement_id, clo.c.period).where(
             clo.c.agreement_id.in_(ids()), in_force(clo.c.closed_at, clo.c.reopened_at, as_of_c)
         ),
@@ -443,24 +473,19 @@ class BundleRepository:
     async def objectives(self, agreement_ids: Sequence[int]) -> list[sa.Row[Any]]:
         return await self._rows("objectives", agreement_ids)
 
-    async def indicators(self, agreement_ids: Sequence[int]) -> list[sa.Row[Any]]:
-        return await self._rows("indicators", agreement_ids)
+    async def indicators(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """The IKU of the agreements in order, each with ``manual_version`` and ``manual_document``
+        (JSON text) of the manual in force at ``as_of`` (both NULL without one)."""
+        return await self._rows("indicators", agreement_ids, as_of)
 
-    async def manuals(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
-        """(indicator_id, version, document as JSON text): the version in force at ``as_of``."""
-        return await self._rows("manuals", indicator_ids, as_of)
-
-    async def targets(
-        self, indicator_ids: Sequence[int], as_of: datetime
-    ) -> list[sa.Row[int, str, Decimal | None, str, int]]:
-        """(indicator_id, period, value, document number, document version), current at ``as_of``."""
-        rows = await self._rows("targets", indicator_ids, as_of)
-        return cast("list[sa.Row[int, str, Decimal | None, str, int]]", rows)  # the statement fixes the shape
-
-    async def measures(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[int, str, str, Decimal]]:
-        """(indicator_id, period, part, value), current at ``as_of``, by indicator then part."""
-        rows = await self._rows("measures", indicator_ids, as_of)
-        return cast("list[sa.Row[int, str, str, Decimal]]", rows)  # the statement fixes the shape
+    async def parts(
+        self, agreement_ids: Sequence[int], as_of: datetime
+    ) -> list[sa.Row[str, int, str, Any, Any, Any, Any]]:
+        """The targets and measures of the agreements' IKU current at ``as_of``, one statement:
+        (``"t"``, indicator_id, period, NULL, value, document number, document version) and
+        (``"m"``, indicator_id, period, part, value, NULL, NULL); measures by IKU then part."""
+        rows = await self._rows("parts", agreement_ids, as_of)
+        return cast("list[sa.Row[str, int, str, Any, Any, Any, Any]]", rows)  # the statement fixes the shape
 
     async def closures(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
         """(agreement_id, period) of the periods closed at ``as_of``."""

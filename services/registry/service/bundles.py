@@ -1,9 +1,9 @@
 """The bundle (contracts.md §6): everything scoring needs about agreements, in one request.
 
 Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1),
-then one query each for rule sets, documents, objectives, the indicators with their manual in
-force, their targets and measures together (one ``UNION ALL``), closures and the cycle over *all*
-requested agreements at once, assembled in memory (ADR 0014 round 2: 9 statements, was 11).
+then one query each for rule sets, documents, the SS with their IKU and the IKU's manual in
+force (one statement), their targets and measures (one ``UNION ALL``), closures and the cycle
+over *all* requested agreements at once, assembled in memory (ADR 0014 round 2: 8 statements, was 11).
 
 The shape is the contract :class:`contracts.bundle.Bundle` (ADR 0016): the dicts built here are
 typed with its TypedDicts, so mypy checks every key (a missing, misspelt or extra one is a type
@@ -101,14 +101,24 @@ async def assemble(
     docs: dict[int, list[Any]] = defaultdict(list)
     for d in await repo.documents(ids, as_of):
         docs[d.agreement_id].append(d)
+    # SS, IKU and manuals in force: one statement, one row per SS x IKU (ADR 0014 round 2)
     objectives: dict[int, list[BundleObjective]] = defaultdict(list)
     objective_code: dict[int, str] = {}
-    for o in await repo.objectives(ids):
-        objectives[o.agreement_id].append(
-            {"code": o.code, "name": o.name, "perspective": o.perspective, "weight": float(o.weight)}
-        )
-        objective_code[o.id] = o.code
-    indicators = await repo.indicators(ids, as_of)  # with the manual in force (one statement)
+    indicators: list[Any] = []
+    for o in await repo.outline(ids, as_of):
+        if o.objective_id not in objective_code:
+            objectives[o.agreement_id].append(
+                {
+                    "code": o.objective_code,
+                    "name": o.objective_name,
+                    "perspective": o.perspective,
+                    "weight": float(o.objective_weight),
+                }
+            )
+            objective_code[o.objective_id] = o.objective_code
+        if o.id is not None:
+            indicators.append(o)
+    indicators.sort(key=lambda i: (i.agreement_id, i.position))  # the agreement's IKU order
     manuals: dict[int, BundleManual] = {
         i.id: {"version": i.manual_version, "document": _embedded(i.manual_document)}
         for i in indicators

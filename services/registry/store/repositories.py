@@ -417,13 +417,17 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
         )
         .where(doc.c.agreement_id.in_(ids()), doc.c.recorded_at <= at())
         .order_by(doc.c.agreement_id, doc.c.version),
-        "objectives": sa.select(obj.c.id, obj.c.agreement_id, obj.c.code, obj.c.name, obj.c.perspective, obj.c.weight)
-        .where(obj.c.agreement_id.in_(ids()))
-        .order_by(obj.c.agreement_id, obj.c.position),
-        "indicators": sa.select(
+        # the SS of the agreements, each with its IKU (LEFT JOIN: an SS may have none) and each IKU
+        # with its manual in force (LEFT JOIN: an IKU may have none yet), in ONE statement
+        "outline": sa.select(
+            obj.c.id.label("objective_id"),
+            obj.c.agreement_id,
+            obj.c.code.label("objective_code"),
+            obj.c.name.label("objective_name"),
+            obj.c.perspective,
+            obj.c.weight.label("objective_weight"),
             ind.c.id,
-            ind.c.agreement_id,
-            ind.c.objective_id,
+            ind.c.position,
             ind.c.code,
             ind.c.name,
             ind.c.polarity,
@@ -437,10 +441,12 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
             sa.cast(man.c.document, sa.Text).label("manual_document"),
         )
         .select_from(
-            ind.outerjoin(man, sa.and_(man.c.indicator_id == ind.c.id, man.c.version == in_force_version))
+            obj.outerjoin(ind, ind.c.objective_id == obj.c.id).outerjoin(
+                man, sa.and_(man.c.indicator_id == ind.c.id, man.c.version == in_force_version)
+            )
         )
-        .where(ind.c.agreement_id.in_(ids()))
-        .order_by(ind.c.agreement_id, ind.c.position),
+        .where(obj.c.agreement_id.in_(ids()))
+        .order_by(obj.c.agreement_id, obj.c.position, ind.c.position),
         "parts": sa.select(parts).order_by(parts.c.kind, parts.c.indicator_id, parts.c.part),
         "closures": sa.select(clo.c.agreement_id, clo.c.period).where(
             clo.c.agreement_id.in_(ids()), in_force(clo.c.closed_at, clo.c.reopened_at, as_of_c)
@@ -470,13 +476,11 @@ class BundleRepository:
         """Agreement documents recorded by ``as_of``, by agreement then version."""
         return await self._rows("documents", agreement_ids, as_of)
 
-    async def objectives(self, agreement_ids: Sequence[int]) -> list[sa.Row[Any]]:
-        return await self._rows("objectives", agreement_ids)
-
-    async def indicators(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
-        """The IKU of the agreements in order, each with ``manual_version`` and ``manual_document``
-        (JSON text) of the manual in force at ``as_of`` (both NULL without one)."""
-        return await self._rows("indicators", agreement_ids, as_of)
+    async def outline(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """One row per SS and IKU of the agreements (an SS without IKU: the IKU columns NULL), by
+        agreement, SS position, IKU position; each IKU with ``manual_version`` and
+        ``manual_document`` (JSON text) of the manual in force at ``as_of`` (NULL without one)."""
+        return await self._rows("outline", agreement_ids, as_of)
 
     async def parts(
         self, agreement_ids: Sequence[int], as_of: datetime

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa

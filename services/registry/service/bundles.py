@@ -1,9 +1,10 @@
 """The bundle (contracts.md §6): everything scoring needs about agreements, in one request.
 
 Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1),
-then one query each for rule sets, documents, the SS with their IKU and the IKU's manual in
-force (one statement), their targets and measures (one ``UNION ALL``), closures and the cycle
-over *all* requested agreements at once, assembled in memory (ADR 0014 round 2: 8 statements, was 11).
+then one query each for rule sets, documents with closed periods (one ``UNION ALL``), the SS with
+their IKU and the IKU's manual in force (one statement), their targets and measures (one ``UNION
+ALL``) and the cycle over *all* requested agreements at once, assembled in memory (ADR 0014
+round 2: 7 statements, was 11).
 
 The shape is the contract :class:`contracts.bundle.Bundle` (ADR 0016): the dicts built here are
 typed with its TypedDicts, so mypy checks every key (a missing, misspelt or extra one is a type
@@ -99,8 +100,12 @@ async def assemble(
     repo = BundleRepository(session)
     rule_sets = {r.id: r for r in await repo.rule_sets(sorted({a.rule_set_id for _, _, a in items}))}
     docs: dict[int, list[Any]] = defaultdict(list)
-    for d in await repo.documents(ids, as_of):
-        docs[d.agreement_id].append(d)
+    closures: dict[int, set[str]] = defaultdict(set)
+    for d in await repo.documents(ids, as_of):  # documents and closed periods, one statement
+        if d.row == "c":
+            closures[d.agreement_id].add(d.period)
+        else:
+            docs[d.agreement_id].append(d)
     # SS, IKU and manuals in force: one statement, one row per SS x IKU (ADR 0014 round 2)
     objectives: dict[int, list[BundleObjective]] = defaultdict(list)
     objective_code: dict[int, str] = {}
@@ -140,9 +145,6 @@ async def assemble(
         slot[part] = float(value)  # NOT NULL column; a Number on the wire is a float
     targets = {k: _in_period_order(v) for k, v in targets.items()}
     measures = {k: _in_period_order(v) for k, v in measures.items()}
-    closures: dict[int, set[str]] = defaultdict(set)
-    for c in await repo.closures(ids, as_of):
-        closures[c.agreement_id].add(c.period)
     cycle = await cycle_facts(session=session, agreement_ids=ids, as_of=as_of)
     by_agreement: dict[int, list[Any]] = defaultdict(list)
     for i in indicators:

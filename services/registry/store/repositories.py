@@ -400,22 +400,36 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
         .where(ind.c.agreement_id.in_(ids()), _current_at(mea, at()))
     )
     parts = sa.union_all(targets, measures).subquery("parts")
-    as_of_c = at()
+    # The agreements' documents recorded by ``as_of`` and their periods closed at ``as_of`` in ONE
+    # statement, the same way (``row`` ``d``/``c``); documents by agreement then version.
+    documents = sa.select(
+        sa.literal("d").label("row"),
+        doc.c.agreement_id,
+        doc.c.version,
+        doc.c.number,
+        doc.c.kind,
+        doc.c.note,
+        doc.c.recorded_at,
+        doc.c.recorded_by,
+        sa.cast(sa.null(), clo.c.period.type).label("period"),
+    ).where(doc.c.agreement_id.in_(ids()), doc.c.recorded_at <= at())
+    closures = sa.select(
+        sa.literal("c").label("row"),
+        clo.c.agreement_id,
+        sa.cast(sa.null(), doc.c.version.type).label("version"),
+        sa.cast(sa.null(), doc.c.number.type).label("number"),
+        sa.cast(sa.null(), doc.c.kind.type).label("kind"),
+        sa.cast(sa.null(), doc.c.note.type).label("note"),
+        sa.cast(sa.null(), doc.c.recorded_at.type).label("recorded_at"),
+        sa.cast(sa.null(), doc.c.recorded_by.type).label("recorded_by"),
+        clo.c.period,
+    ).where(clo.c.agreement_id.in_(ids()), in_force(clo.c.closed_at, clo.c.reopened_at, at()))
+    papers = sa.union_all(documents, closures).subquery("papers")
     return {
         "rule_sets": sa.select(
             rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document")
         ).where(rs.c.id.in_(ids())),
-        "documents": sa.select(
-            doc.c.agreement_id,
-            doc.c.version,
-            doc.c.number,
-            doc.c.kind,
-            doc.c.note,
-            doc.c.recorded_at,
-            doc.c.recorded_by,
-        )
-        .where(doc.c.agreement_id.in_(ids()), doc.c.recorded_at <= at())
-        .order_by(doc.c.agreement_id, doc.c.version),
+        "documents": sa.select(papers).order_by(papers.c.row, papers.c.agreement_id, papers.c.version),
         # the SS of the agreements, each with its IKU (LEFT JOIN: an SS may have none) and each IKU
         # with its manual in force (LEFT JOIN: an IKU may have none yet), in ONE statement
         "outline": sa.select(
@@ -447,9 +461,6 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
         .where(obj.c.agreement_id.in_(ids()))
         .order_by(obj.c.agreement_id, obj.c.position, ind.c.position),
         "parts": sa.select(parts).order_by(parts.c.kind, parts.c.indicator_id, parts.c.part),
-        "closures": sa.select(clo.c.agreement_id, clo.c.period).where(
-            clo.c.agreement_id.in_(ids()), in_force(clo.c.closed_at, clo.c.reopened_at, as_of_c)
-        ),
     }
 
 
@@ -472,7 +483,9 @@ class BundleRepository:
         return await self._rows("rule_sets", ids)
 
     async def documents(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
-        """Agreement documents recorded by ``as_of``, by agreement then version."""
+        """Agreement documents recorded by ``as_of`` (``row`` ``"d"``, by agreement then version)
+        and the periods closed at ``as_of`` (``row`` ``"c"``, ``period`` set, the document columns
+        NULL), one statement."""
         return await self._rows("documents", agreement_ids, as_of)
 
     async def outline(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
@@ -489,7 +502,3 @@ class BundleRepository:
         (``"m"``, indicator_id, period, part, value, NULL, NULL); measures by IKU then part."""
         rows = await self._rows("parts", agreement_ids, as_of)
         return cast("list[sa.Row[str, int, str, Any, Any, Any, Any]]", rows)  # the statement fixes the shape
-
-    async def closures(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
-        """(agreement_id, period) of the periods closed at ``as_of``."""
-        return await self._rows("closures", agreement_ids, as_of)

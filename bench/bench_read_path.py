@@ -17,7 +17,7 @@ run, so the ratio says where the time goes:
 * scores without the evidence service in the composition (the manuals then use the reported
   realisation): what the evidence hop adds, measured beside the figure the target applies to;
 * the SQL statements one request runs (cursor executions counted on every engine of the run),
-  the figure ADR 0014 round 2 reduced (bundle 11 -> 8).
+  the figure ADR 0014 round 2 reduced (bundle 11 -> 7).
 
 The verdict line compares the scores p50 with evidence (path cache on, the default) to 5 ms.
 

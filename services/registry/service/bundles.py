@@ -1,10 +1,11 @@
 """The bundle (contracts.md §6): everything scoring needs about agreements, in one request.
 
-Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1),
-then one query each for rule sets, documents with closed periods (one ``UNION ALL``), the SS with
-their IKU and the IKU's manual in force (one statement), their targets and measures (one ``UNION
-ALL``) and the cycle over *all* requested agreements at once, assembled in memory (ADR 0014
-round 2: 7 statements, was 11).
+Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1;
+joined to their rule set for one bundle), then one query each for the rule sets (a list of
+bundles), documents with closed periods (one ``UNION ALL``), the SS with their IKU and the IKU's
+manual in force (one statement), their targets and measures (one ``UNION ALL``) and the cycle
+over *all* requested agreements at once, assembled in memory (ADR 0014 round 2: 6 statements for
+one bundle, was 11).
 
 The shape is the contract :class:`contracts.bundle.Bundle` (ADR 0016): the dicts built here are
 typed with its TypedDicts, so mypy checks every key (a missing, misspelt or extra one is a type
@@ -22,7 +23,7 @@ bundle cost more than the SQL, so nothing is validated at run time on this side.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -94,11 +95,18 @@ def _in_period_order(by_period: dict[str, Any]) -> dict[str, Any]:
 
 
 async def assemble(
-    *, session: AsyncSession, items: list[tuple[Satker, list[str], Agreement]], as_of: datetime
+    *,
+    session: AsyncSession,
+    items: list[tuple[Satker, list[str], Agreement]],
+    as_of: datetime,
+    rule_sets: Mapping[int, Any] | None = None,
 ) -> list[BundleBody]:
+    """``rule_sets``: the agreements' rule sets by id (``code``, ``version``, ``document`` as JSON
+    text) when the caller read them already; else read here."""
     ids = [a.id for _, _, a in items]
     repo = BundleRepository(session)
-    rule_sets = {r.id: r for r in await repo.rule_sets(sorted({a.rule_set_id for _, _, a in items}))}
+    if rule_sets is None:
+        rule_sets = {r.id: r for r in await repo.rule_sets(sorted({a.rule_set_id for _, _, a in items}))}
     docs: dict[int, list[Any]] = defaultdict(list)
     closures: dict[int, set[str]] = defaultdict(set)
     for d in await repo.documents(ids, as_of):  # documents and closed periods, one statement
@@ -218,9 +226,16 @@ async def bundle(
     it), which saves the recursive query."""
     if lineage is None:
         lineage = await satkers_service.lineage(session=session, code=code)
-    agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
+    # the agreement and its rule set in one statement; without an agreement at ``as_of`` the
+    # agreement routes' own read answers (its 404), and a bundle is assembled if it finds one
+    head = await BundleRepository(session).head(code, year)
+    rule_sets: dict[int, Any] | None = None
+    if head is not None and head[0].recorded_at <= as_of:
+        agreement, rule_sets = head[0], {head.id: head}
+    else:
+        agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
     items = [(lineage[-1], [s.code for s in lineage], agreement)]
-    return (await assemble(session=session, items=items, as_of=as_of))[0]
+    return (await assemble(session=session, items=items, as_of=as_of, rule_sets=rule_sets))[0]
 
 
 async def subtree_bundles(

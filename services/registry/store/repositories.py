@@ -464,6 +464,20 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
     }
 
 
+@functools.cache
+def _bundle_head_statement() -> sa.Select[Any]:
+    """The agreement (as :func:`_agreement_statement` finds it) joined to its rule set."""
+    rs = RuleSet.__table__  # type: ignore[attr-defined]
+    return (
+        sa.select(Agreement, rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document"))
+        .join(rs, rs.c.id == col(Agreement.rule_set_id))
+        .where(
+            col(Agreement.satker_code) == sa.bindparam("satker_code", type_=sa.String()),
+            col(Agreement.year) == sa.bindparam("year", type_=sa.Integer()),
+        )
+    )
+
+
 class BundleRepository:
     """The bundle's reads over *lists* of ids (one query per table, whatever the number of satker)."""
 
@@ -477,6 +491,13 @@ class BundleRepository:
         if as_of is not None:
             params["as_of"] = as_of
         return list((await self.session.execute(_bundle_statements()[name], params)).all())
+
+    async def head(self, satker_code: str, year: int) -> sa.Row[Agreement, int, str, int, str] | None:
+        """The agreement of a satker and year with its rule set, one statement: (the agreement,
+        rule set id, code, version, document as JSON text), ``None`` when there is none."""
+        params = {"satker_code": satker_code, "year": year}
+        row = (await self.session.execute(_bundle_head_statement(), params)).first()
+        return cast("sa.Row[Agreement, int, str, int, str] | None", row)  # the statement fixes the shape
 
     async def rule_sets(self, ids: Sequence[int]) -> list[sa.Row[Any]]:
         """(id, code, version, document as JSON text)."""

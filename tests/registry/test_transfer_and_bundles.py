@@ -105,6 +105,21 @@ async def test_bundle_as_of_before_the_addendum(api: httpx.AsyncClient, admin: d
     assert four_a["manual"] is None and four_a["measures"] == {}  # recorded later (at import time)
 
 
+async def test_bundle_without_an_agreement_is_the_agreement_routes_404(
+    api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """The bundle reads the agreement and its rule set in one statement (ADR 0014 round 2); when
+    it finds none at ``as_of`` it answers exactly the 404 of the agreement routes."""
+    for params, year, when in (({}, 2031, False), ({"as_of": "2000-01-01T00:00:00Z"}, 2024, True)):
+        path = f"{R}/satkers/WBC.16/agreements/{year}"
+        r = await api.get(f"{path}/bundle", params=params, headers=admin)
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["errors"][0]["field"] == "year"
+        assert (" at 2000-01-01" in r.json()["detail"]) is when
+        assert r.json()["detail"] == (await api.get(path, params=params, headers=admin)).json()["detail"]
+
+
 async def test_subtree_bundles_and_constant_query_count(
     api: httpx.AsyncClient, system: System, admin: dict[str, str], mint: Mint
 ) -> None:

@@ -1,8 +1,11 @@
 """The bundle (contracts.md §6): everything scoring needs about agreements, in one request.
 
-Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1),
-then one query each for rule sets, documents, objectives, indicators, manuals, targets, measures
-and closures over *all* requested agreements at once, assembled in memory.
+Cost is a fixed number of queries whatever the size: satker lineage/subtree (1), agreements (1;
+joined to their rule set for one bundle), then one query each for the rule sets (a list of
+bundles), documents with closed periods (one ``UNION ALL``), the SS with their IKU and the IKU's
+manual in force (one statement), their targets and measures (one ``UNION ALL``) and the cycle
+over *all* requested agreements at once, assembled in memory (ADR 0014 round 2: 6 statements for
+one bundle, was 11).
 
 The shape is the contract :class:`contracts.bundle.Bundle` (ADR 0016): the dicts built here are
 typed with its TypedDicts, so mypy checks every key (a missing, misspelt or extra one is a type
@@ -20,7 +23,7 @@ bundle cost more than the SQL, so nothing is validated at run time on this side.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -92,45 +95,64 @@ def _in_period_order(by_period: dict[str, Any]) -> dict[str, Any]:
 
 
 async def assemble(
-    *, session: AsyncSession, items: list[tuple[Satker, list[str], Agreement]], as_of: datetime
+    *,
+    session: AsyncSession,
+    items: list[tuple[Satker, list[str], Agreement]],
+    as_of: datetime,
+    rule_sets: Mapping[int, Any] | None = None,
 ) -> list[BundleBody]:
+    """``rule_sets``: the agreements' rule sets by id (``code``, ``version``, ``document`` as JSON
+    text) when the caller read them already; else read here."""
     ids = [a.id for _, _, a in items]
     repo = BundleRepository(session)
-    rule_sets = {r.id: r for r in await repo.rule_sets(sorted({a.rule_set_id for _, _, a in items}))}
+    if rule_sets is None:
+        rule_sets = {r.id: r for r in await repo.rule_sets(sorted({a.rule_set_id for _, _, a in items}))}
     docs: dict[int, list[Any]] = defaultdict(list)
-    for d in await repo.documents(ids, as_of):
-        docs[d.agreement_id].append(d)
+    closures: dict[int, set[str]] = defaultdict(set)
+    for d in await repo.documents(ids, as_of):  # documents and closed periods, one statement
+        if d.row == "c":
+            closures[d.agreement_id].add(d.period)
+        else:
+            docs[d.agreement_id].append(d)
+    # SS, IKU and manuals in force: one statement, one row per SS x IKU (ADR 0014 round 2)
     objectives: dict[int, list[BundleObjective]] = defaultdict(list)
     objective_code: dict[int, str] = {}
-    for o in await repo.objectives(ids):
-        objectives[o.agreement_id].append(
-            {"code": o.code, "name": o.name, "perspective": o.perspective, "weight": float(o.weight)}
-        )
-        objective_code[o.id] = o.code
-    indicators = await repo.indicators(ids)
-    ind_ids = [i.id for i in indicators]
+    indicators: list[Any] = []
+    for o in await repo.outline(ids, as_of):
+        if o.objective_id not in objective_code:
+            objectives[o.agreement_id].append(
+                {
+                    "code": o.objective_code,
+                    "name": o.objective_name,
+                    "perspective": o.perspective,
+                    "weight": float(o.objective_weight),
+                }
+            )
+            objective_code[o.objective_id] = o.objective_code
+        if o.id is not None:
+            indicators.append(o)
+    indicators.sort(key=lambda i: (i.agreement_id, i.position))  # the agreement's IKU order
     manuals: dict[int, BundleManual] = {
-        m.indicator_id: {"version": m.version, "document": _embedded(m.document)}
-        for m in await repo.manuals(ind_ids, as_of)
+        i.id: {"version": i.manual_version, "document": _embedded(i.manual_document)}
+        for i in indicators
+        if i.manual_version is not None
     }
-    # Targets and measures are most of the rows: tuple unpacking (not Row attribute access), and
-    # periods put in calendar order once per indicator instead of sorting every row by period.
+    # Targets and measures (one statement) are most of the rows: tuple unpacking (not Row
+    # attribute access), and periods put in calendar order once per indicator instead of sorting
+    # every row by period. Measure parts keep the SQL's order (by part) within a period.
     targets: dict[int, dict[str, BundleTarget]] = defaultdict(dict)
-    for ind_id, period, value, number, version in await repo.targets(ind_ids, as_of):
-        targets[ind_id][period] = {"value": _num(value), "document": number, "version": version}
-    targets = {k: _in_period_order(v) for k, v in targets.items()}
-    # parts keep the SQL's order (by part) within a period, as the sort of the rows by period did
     measures: dict[int, dict[str, dict[str, float]]] = defaultdict(dict)
-    for ind_id, period, part, value in await repo.measures(ind_ids, as_of):
+    for kind, ind_id, period, part, value, number, version in await repo.parts(ids, as_of):
+        if kind == "t":
+            targets[ind_id][period] = {"value": _num(value), "document": number, "version": version}
+            continue
         by_period = measures[ind_id]
-        parts = by_period.get(period)
-        if parts is None:
-            parts = by_period[period] = {}
-        parts[part] = float(value)  # NOT NULL column; a Number on the wire is a float
+        slot = by_period.get(period)
+        if slot is None:
+            slot = by_period[period] = {}
+        slot[part] = float(value)  # NOT NULL column; a Number on the wire is a float
+    targets = {k: _in_period_order(v) for k, v in targets.items()}
     measures = {k: _in_period_order(v) for k, v in measures.items()}
-    closures: dict[int, set[str]] = defaultdict(set)
-    for c in await repo.closures(ids, as_of):
-        closures[c.agreement_id].add(c.period)
     cycle = await cycle_facts(session=session, agreement_ids=ids, as_of=as_of)
     by_agreement: dict[int, list[Any]] = defaultdict(list)
     for i in indicators:
@@ -204,9 +226,16 @@ async def bundle(
     it), which saves the recursive query."""
     if lineage is None:
         lineage = await satkers_service.lineage(session=session, code=code)
-    agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
+    # the agreement and its rule set in one statement; without an agreement at ``as_of`` the
+    # agreement routes' own read answers (its 404), and a bundle is assembled if it finds one
+    head = await BundleRepository(session).head(code, year)
+    rule_sets: dict[int, Any] | None = None
+    if head is not None and head[0].recorded_at <= as_of:
+        agreement, rule_sets = head[0], {head.id: head}
+    else:
+        agreement = await agreements_service.get(session=session, satker_code=code, year=year, as_of=as_of)
     items = [(lineage[-1], [s.code for s in lineage], agreement)]
-    return (await assemble(session=session, items=items, as_of=as_of))[0]
+    return (await assemble(session=session, items=items, as_of=as_of, rule_sets=rule_sets))[0]
 
 
 async def subtree_bundles(

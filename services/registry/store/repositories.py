@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -361,36 +360,87 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
     def at() -> sa.BindParameter[Any]:
         return sa.bindparam("as_of", type_=TS)
 
-    as_of = at()
-    latest = (
-        sa.select(man.c.indicator_id, sa.func.max(man.c.version).label("version"))
-        .where(man.c.indicator_id.in_(ids()), man.c.recorded_at <= as_of)
-        .group_by(man.c.indicator_id)
-        .subquery()
+    # The IKU with the manual version in force at ``as_of`` (LEFT JOIN: an IKU may have none yet)
+    # in ONE statement: the version is a correlated ``max`` over the manual's versions, which
+    # PostgreSQL and SQLite both plan as an index probe per IKU (unique indicator_id, version).
+    man_v = man.alias("manual_version")
+    in_force_version = (
+        sa.select(sa.func.max(man_v.c.version))
+        .where(man_v.c.indicator_id == ind.c.id, man_v.c.recorded_at <= at())
+        .scalar_subquery()
     )
-    as_of_t, as_of_m, as_of_c = at(), at(), at()
+    # Targets and measures in ONE statement (``UNION ALL``, told apart by ``kind``), selected by
+    # agreement through their IKU, so they need not wait for the IKU's ids: the columns one kind
+    # lacks are typed NULLs. Measures keep their order by IKU then part.
+    targets = (
+        sa.select(
+            sa.literal("t").label("kind"),
+            tgt.c.indicator_id,
+            tgt.c.period,
+            sa.cast(sa.null(), mea.c.part.type).label("part"),
+            tgt.c.value,
+            doc.c.number,
+            doc.c.version,
+        )
+        .join(doc, doc.c.id == tgt.c.document_id)
+        .join(ind, ind.c.id == tgt.c.indicator_id)
+        .where(ind.c.agreement_id.in_(ids()), _current_at(tgt, at()))
+    )
+    measures = (
+        sa.select(
+            sa.literal("m").label("kind"),
+            mea.c.indicator_id,
+            mea.c.period,
+            mea.c.part,
+            mea.c.value,
+            sa.cast(sa.null(), doc.c.number.type).label("number"),
+            sa.cast(sa.null(), doc.c.version.type).label("version"),
+        )
+        .join(ind, ind.c.id == mea.c.indicator_id)
+        .where(ind.c.agreement_id.in_(ids()), _current_at(mea, at()))
+    )
+    parts = sa.union_all(targets, measures).subquery("parts")
+    # The agreements' documents recorded by ``as_of`` and their periods closed at ``as_of`` in ONE
+    # statement, the same way (``row`` ``d``/``c``); documents by agreement then version.
+    documents = sa.select(
+        sa.literal("d").label("row"),
+        doc.c.agreement_id,
+        doc.c.version,
+        doc.c.number,
+        doc.c.kind,
+        doc.c.note,
+        doc.c.recorded_at,
+        doc.c.recorded_by,
+        sa.cast(sa.null(), clo.c.period.type).label("period"),
+    ).where(doc.c.agreement_id.in_(ids()), doc.c.recorded_at <= at())
+    closures = sa.select(
+        sa.literal("c").label("row"),
+        clo.c.agreement_id,
+        sa.cast(sa.null(), doc.c.version.type).label("version"),
+        sa.cast(sa.null(), doc.c.number.type).label("number"),
+        sa.cast(sa.null(), doc.c.kind.type).label("kind"),
+        sa.cast(sa.null(), doc.c.note.type).label("note"),
+        sa.cast(sa.null(), doc.c.recorded_at.type).label("recorded_at"),
+        sa.cast(sa.null(), doc.c.recorded_by.type).label("recorded_by"),
+        clo.c.period,
+    ).where(clo.c.agreement_id.in_(ids()), in_force(clo.c.closed_at, clo.c.reopened_at, at()))
+    papers = sa.union_all(documents, closures).subquery("papers")
     return {
         "rule_sets": sa.select(
             rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document")
         ).where(rs.c.id.in_(ids())),
-        "documents": sa.select(
-            doc.c.agreement_id,
-            doc.c.version,
-            doc.c.number,
-            doc.c.kind,
-            doc.c.note,
-            doc.c.recorded_at,
-            doc.c.recorded_by,
-        )
-        .where(doc.c.agreement_id.in_(ids()), doc.c.recorded_at <= at())
-        .order_by(doc.c.agreement_id, doc.c.version),
-        "objectives": sa.select(obj.c.id, obj.c.agreement_id, obj.c.code, obj.c.name, obj.c.perspective, obj.c.weight)
-        .where(obj.c.agreement_id.in_(ids()))
-        .order_by(obj.c.agreement_id, obj.c.position),
-        "indicators": sa.select(
+        "documents": sa.select(papers).order_by(papers.c.row, papers.c.agreement_id, papers.c.version),
+        # the SS of the agreements, each with its IKU (LEFT JOIN: an SS may have none) and each IKU
+        # with its manual in force (LEFT JOIN: an IKU may have none yet), in ONE statement
+        "outline": sa.select(
+            obj.c.id.label("objective_id"),
+            obj.c.agreement_id,
+            obj.c.code.label("objective_code"),
+            obj.c.name.label("objective_name"),
+            obj.c.perspective,
+            obj.c.weight.label("objective_weight"),
             ind.c.id,
-            ind.c.agreement_id,
-            ind.c.objective_id,
+            ind.c.position,
             ind.c.code,
             ind.c.name,
             ind.c.polarity,
@@ -400,22 +450,32 @@ def _bundle_statements() -> dict[str, sa.Select[Any]]:
             ind.c.validity_control,
             ind.c.weight,
             ind.c.region_aggregation,
+            man.c.version.label("manual_version"),
+            sa.cast(man.c.document, sa.Text).label("manual_document"),
         )
-        .where(ind.c.agreement_id.in_(ids()))
-        .order_by(ind.c.agreement_id, ind.c.position),
-        "manuals": sa.select(
-            man.c.indicator_id, man.c.version, sa.cast(man.c.document, sa.Text).label("document")
-        ).join(latest, sa.and_(man.c.indicator_id == latest.c.indicator_id, man.c.version == latest.c.version)),
-        "targets": sa.select(tgt.c.indicator_id, tgt.c.period, tgt.c.value, doc.c.number, doc.c.version)
-        .join(doc, doc.c.id == tgt.c.document_id)
-        .where(tgt.c.indicator_id.in_(ids()), _current_at(tgt, as_of_t)),
-        "measures": sa.select(mea.c.indicator_id, mea.c.period, mea.c.part, mea.c.value)
-        .where(mea.c.indicator_id.in_(ids()), _current_at(mea, as_of_m))
-        .order_by(mea.c.indicator_id, mea.c.part),
-        "closures": sa.select(clo.c.agreement_id, clo.c.period).where(
-            clo.c.agreement_id.in_(ids()), in_force(clo.c.closed_at, clo.c.reopened_at, as_of_c)
-        ),
+        .select_from(
+            obj.outerjoin(ind, ind.c.objective_id == obj.c.id).outerjoin(
+                man, sa.and_(man.c.indicator_id == ind.c.id, man.c.version == in_force_version)
+            )
+        )
+        .where(obj.c.agreement_id.in_(ids()))
+        .order_by(obj.c.agreement_id, obj.c.position, ind.c.position),
+        "parts": sa.select(parts).order_by(parts.c.kind, parts.c.indicator_id, parts.c.part),
     }
+
+
+@functools.cache
+def _bundle_head_statement() -> sa.Select[Any]:
+    """The agreement (as :func:`_agreement_statement` finds it) joined to its rule set."""
+    rs = RuleSet.__table__  # type: ignore[attr-defined]
+    return (
+        sa.select(Agreement, rs.c.id, rs.c.code, rs.c.version, sa.cast(rs.c.document, sa.Text).label("document"))
+        .join(rs, rs.c.id == col(Agreement.rule_set_id))
+        .where(
+            col(Agreement.satker_code) == sa.bindparam("satker_code", type_=sa.String()),
+            col(Agreement.year) == sa.bindparam("year", type_=sa.Integer()),
+        )
+    )
 
 
 class BundleRepository:
@@ -432,36 +492,34 @@ class BundleRepository:
             params["as_of"] = as_of
         return list((await self.session.execute(_bundle_statements()[name], params)).all())
 
+    async def head(self, satker_code: str, year: int) -> sa.Row[Agreement, int, str, int, str] | None:
+        """The agreement of a satker and year with its rule set, one statement: (the agreement,
+        rule set id, code, version, document as JSON text), ``None`` when there is none."""
+        params = {"satker_code": satker_code, "year": year}
+        row = (await self.session.execute(_bundle_head_statement(), params)).first()
+        return cast("sa.Row[Agreement, int, str, int, str] | None", row)  # the statement fixes the shape
+
     async def rule_sets(self, ids: Sequence[int]) -> list[sa.Row[Any]]:
         """(id, code, version, document as JSON text)."""
         return await self._rows("rule_sets", ids)
 
     async def documents(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
-        """Agreement documents recorded by ``as_of``, by agreement then version."""
+        """Agreement documents recorded by ``as_of`` (``row`` ``"d"``, by agreement then version)
+        and the periods closed at ``as_of`` (``row`` ``"c"``, ``period`` set, the document columns
+        NULL), one statement."""
         return await self._rows("documents", agreement_ids, as_of)
 
-    async def objectives(self, agreement_ids: Sequence[int]) -> list[sa.Row[Any]]:
-        return await self._rows("objectives", agreement_ids)
+    async def outline(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
+        """One row per SS and IKU of the agreements (an SS without IKU: the IKU columns NULL), by
+        agreement, SS position, IKU position; each IKU with ``manual_version`` and
+        ``manual_document`` (JSON text) of the manual in force at ``as_of`` (NULL without one)."""
+        return await self._rows("outline", agreement_ids, as_of)
 
-    async def indicators(self, agreement_ids: Sequence[int]) -> list[sa.Row[Any]]:
-        return await self._rows("indicators", agreement_ids)
-
-    async def manuals(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
-        """(indicator_id, version, document as JSON text): the version in force at ``as_of``."""
-        return await self._rows("manuals", indicator_ids, as_of)
-
-    async def targets(
-        self, indicator_ids: Sequence[int], as_of: datetime
-    ) -> list[sa.Row[int, str, Decimal | None, str, int]]:
-        """(indicator_id, period, value, document number, document version), current at ``as_of``."""
-        rows = await self._rows("targets", indicator_ids, as_of)
-        return cast("list[sa.Row[int, str, Decimal | None, str, int]]", rows)  # the statement fixes the shape
-
-    async def measures(self, indicator_ids: Sequence[int], as_of: datetime) -> list[sa.Row[int, str, str, Decimal]]:
-        """(indicator_id, period, part, value), current at ``as_of``, by indicator then part."""
-        rows = await self._rows("measures", indicator_ids, as_of)
-        return cast("list[sa.Row[int, str, str, Decimal]]", rows)  # the statement fixes the shape
-
-    async def closures(self, agreement_ids: Sequence[int], as_of: datetime) -> list[sa.Row[Any]]:
-        """(agreement_id, period) of the periods closed at ``as_of``."""
-        return await self._rows("closures", agreement_ids, as_of)
+    async def parts(
+        self, agreement_ids: Sequence[int], as_of: datetime
+    ) -> list[sa.Row[str, int, str, Any, Any, Any, Any]]:
+        """The targets and measures of the agreements' IKU current at ``as_of``, one statement:
+        (``"t"``, indicator_id, period, NULL, value, document number, document version) and
+        (``"m"``, indicator_id, period, part, value, NULL, NULL); measures by IKU then part."""
+        rows = await self._rows("parts", agreement_ids, as_of)
+        return cast("list[sa.Row[str, int, str, Any, Any, Any, Any]]", rows)  # the statement fixes the shape

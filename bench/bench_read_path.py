@@ -12,7 +12,10 @@ recent one is reused: ``KINERJA_EVIDENCE_SATKER_PATH_TTL_SECONDS``]. Printed, me
 run, so the ratio says where the time goes:
 
 * the floor: a trivial authenticated registry read (``GET /satkers/WBC.16``), the cost of one hop;
-* the bundle alone and the aggregates alone (the two hops scores makes);
+* the bundle alone and the aggregates alone (the two hops scores makes), and the bundle
+  revalidated (the 304 of ADR 0026: what a scores request pays for an unchanged bundle);
+* scores with the bundle cache off (``KINERJA_SCORING_BUNDLE_CACHE_SIZE=0``: every request reads
+  and prepares the whole bundle, the path before ADR 0026) beside the default (cache on);
 * scores with evidence, the path cache off (every aggregates request asks the registry) and on;
 * scores without the evidence service in the composition (the manuals then use the reported
   realisation): what the evidence hop adds, measured beside the figure the target applies to;
@@ -46,6 +49,7 @@ from runner.composition import build_system, running
 from services.evidence.settings import EvidenceSettings
 from services.registry.seed import load_seed_document
 from services.registry.settings import RegistrySettings
+from services.scoring.settings import ScoringSettings
 
 TARGET_MS = 5.0
 SECRET = "bench-secret-not-for-production-0123456789abcdef"
@@ -61,17 +65,17 @@ def _pct(samples: list[float], q: float) -> float:
 
 
 async def _sample(
-    client: httpx.AsyncClient, path: str, params: dict[str, Any], headers: dict[str, str], n: int
+    client: httpx.AsyncClient, path: str, params: dict[str, Any], headers: dict[str, str], n: int, status: int = 200
 ) -> list[float]:
-    for _ in range(10):  # warm: manuals parsed, statements prepared, pools filled
+    for _ in range(10):  # warm: manuals parsed, statements prepared, pools filled, bundle copies kept
         r = await client.get(path, params=params, headers=headers)
-        assert r.status_code == 200, r.text
+        assert r.status_code == status, r.text
     samples = []
     for _ in range(n):
         started = time.perf_counter()
         r = await client.get(path, params=params, headers=headers)
         samples.append(time.perf_counter() - started)
-        assert r.status_code == 200, r.text
+        assert r.status_code == status, r.text
     return samples
 
 
@@ -115,13 +119,16 @@ async def run(requests: int) -> None:
     logging.getLogger("kinerja").setLevel(logging.WARNING)
     with temporary_database("kinerja_bench_read") as url, tempfile.TemporaryDirectory() as tmp:
 
-        def system_of(ttl: float, services: tuple[str, ...] = ("registry", "evidence", "scoring")) -> Any:
+        def system_of(
+            ttl: float, services: tuple[str, ...] = ("registry", "evidence", "scoring"), bundle_cache: int = 256
+        ) -> Any:
             system = build_system(
                 common=CommonSettings(environment="test", data_dir=Path(tmp)),
                 auth=AuthSettings(secret=SECRET),
                 settings={
                     "registry": RegistrySettings(database_url=url),
                     "evidence": EvidenceSettings(database_url=url, scanner="disabled", satker_path_ttl_seconds=ttl),
+                    "scoring": ScoringSettings(bundle_cache_size=bundle_cache),
                 },
                 services=services,
             )
@@ -130,16 +137,18 @@ async def run(requests: int) -> None:
                 app.middleware_stack = None
             return system
 
-        uncached, cached = system_of(0), system_of(EvidenceSettings().satker_path_ttl_seconds)
+        ttl = EvidenceSettings().satker_path_ttl_seconds
+        uncached, cached = system_of(0), system_of(ttl)
         alone = system_of(0, ("registry", "scoring"))  # the same database, no evidence service
-        async with running(uncached), running(cached), running(alone):
+        cold = system_of(ttl, bundle_cache=0)  # every request reads and prepares the whole bundle
+        async with running(uncached), running(cached), running(alone), running(cold):
 
             def client(system: Any, name: str) -> httpx.AsyncClient:
                 return httpx.AsyncClient(transport=httpx.ASGITransport(app=system.apps[name]), base_url="http://b")
 
             reg, ev, ev_cached = client(cached, "registry"), client(uncached, "evidence"), client(cached, "evidence")
             sc, sc_cached = client(uncached, "scoring"), client(cached, "scoring")
-            sc_alone = client(alone, "scoring")
+            sc_alone, sc_cold = client(alone, "scoring"), client(cold, "scoring")
             r = await reg.post("/api/v1/registry/import", json=load_seed_document(), headers=headers)
             assert r.status_code == 201, r.text
             yp = {"year": 2024, "period": "Y"}
@@ -154,6 +163,17 @@ async def run(requests: int) -> None:
             _line(
                 "evidence aggregates, path cache on",
                 await _sample(ev_cached, AGGREGATES, agg, headers, requests),
+                floor,
+            )
+            revalidate = {"If-None-Match": (await reg.get(BUNDLE, headers=headers)).headers["etag"]}
+            _line(
+                "registry bundle revalidated (304, ADR 0026)",
+                await _sample(reg, BUNDLE, {}, headers | revalidate, requests, status=304),
+                floor,
+            )
+            full = _line(
+                "scores with evidence, bundle cache off (full read)",
+                await _sample(sc_cold, SCORES, yp, headers, requests),
                 floor,
             )
             before = _line(
@@ -175,12 +195,13 @@ async def run(requests: int) -> None:
                 f"scores p50 with evidence: {after * 1e3:.2f} ms (target <= {TARGET_MS:.0f} ms at the service):"
                 f" {verdict}; ratio to the target {after * 1e3 / TARGET_MS:.2f}; path cache off {before * 1e3:.2f} ms,"
                 f" ratio on/off {after / before:.2f}; without the evidence service {without * 1e3:.2f} ms,"
-                f" ratio with/without {after / without:.2f}"
+                f" ratio with/without {after / without:.2f}; bundle cache off {full * 1e3:.2f} ms,"
+                f" ratio on/off {after / full:.2f}"
             )
             a = (await sc.get(SCORES, params=yp, headers=headers)).json()["nko"]
             b = (await sc_cached.get(SCORES, params=yp, headers=headers)).json()["nko"]
             assert a == b, (a, b)
-            for c in (reg, ev, ev_cached, sc, sc_cached, sc_alone):
+            for c in (reg, ev, ev_cached, sc, sc_cached, sc_alone, sc_cold):
                 await c.aclose()
 
 

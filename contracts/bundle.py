@@ -30,6 +30,9 @@ from typing_extensions import TypedDict
 from contracts.wire import Document, Num, Timestamp
 
 FORMAT = "kinerja.bundle/v1"
+#: the response header of the bundle route with the moment the bundle stands for (its ``as_of``),
+#: on 200 and on 304 alike: after a 304 the caller's copy stands for this moment (ADR 0026)
+AS_OF_HEADER = "Kinerja-As-Of"
 
 
 @with_config(extra="forbid")

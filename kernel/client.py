@@ -122,6 +122,24 @@ class ServiceClient:
         except orjson.JSONDecodeError:
             return response.json()
 
+    async def get_json_unless_current(
+        self, path: str, *, token: str | None, etag: str | None, params: dict[str, Any] | None = None
+    ) -> tuple[Any | None, httpx.Headers]:
+        """A conditional GET (RFC 9110 §13.1.2): with ``etag`` (of a copy the caller holds) sent as
+        ``If-None-Match``, the answer is ``(None, headers)`` when the service says the copy is
+        current (304), else ``(json, headers)`` as :meth:`get_json` reads it. A 304 to a request
+        that named no copy is the peer's error (502), never taken for an empty answer."""
+        headers = {"If-None-Match": etag} if etag else None
+        response = await self.request("GET", path, token=token, params=params, headers=headers)
+        if response.status_code == 304:
+            if not etag:
+                raise UpstreamError(f"{self.service} answered 304 Not Modified to a request without If-None-Match")
+            return None, response.headers
+        try:
+            return orjson.loads(response.content), response.headers
+        except orjson.JSONDecodeError:
+            return response.json(), response.headers
+
 
 class Peers:
     """The services a service talks to, by name, filled in by whoever composes the system.

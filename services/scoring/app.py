@@ -11,6 +11,7 @@ from kernel.app import add_network_peers, new_service_app, token_verifier
 from kernel.client import Peers
 from kernel.settings import AuthSettings, CommonSettings
 from services.scoring.api import cycle, manuals, report, scores, zi, zi_evaluations
+from services.scoring.service.bundle_cache import BundleCache
 from services.scoring.service.manuals import ManualCache
 from services.scoring.settings import ScoringSettings
 
@@ -49,6 +50,7 @@ def create_app(
     app.state.settings = settings
     app.state.peers = peers
     app.state.manuals = ManualCache(settings.manual_cache_size)
+    app.state.bundles = BundleCache(settings.bundle_cache_size)
     app.include_router(manuals.router)
     app.include_router(scores.router)
     app.include_router(zi.router)

@@ -15,6 +15,8 @@ class ScoringSettings(BaseSettings):
     peer_timeout_seconds: float = 10.0
     #: size of the cache of parsed manuals (keyed by the manual's content, so never stale)
     manual_cache_size: int = 4096
+    #: prepared bundles kept between requests, re-used only on the registry's 304 (ADR 0026); 0: off
+    bundle_cache_size: int = 256
 
 
 def load() -> tuple[ScoringSettings, CommonSettings, AuthSettings]:

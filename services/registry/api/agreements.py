@@ -12,6 +12,7 @@ import orjson
 import yaml
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
+from contracts.bundle import AS_OF_HEADER
 from contracts.bundle import EXAMPLE as BUNDLE_EXAMPLE
 from kernel.auth import Action, PrincipalDep, ensure_allowed
 from kernel.db import ReadSessionDep, SessionDep
@@ -20,6 +21,7 @@ from kernel.types import ensure_no_nul
 from services.registry.api import transfer as transfer_api
 from services.registry.api.deps import (
     AgreementAtDep,
+    AsOfQuery,
     AtDep,
     ClosingAgreementDep,
     IndicatorAtDep,
@@ -30,6 +32,7 @@ from services.registry.api.deps import (
     ReadLineageDep,
     YearPath,
     manual_validator,
+    resolve_as_of,
     utcnow,
 )
 from services.registry.schemas import (
@@ -249,14 +252,36 @@ def _bundle_json(body: Any) -> Response:
     description=(
         "One satker's agreement with everything scoring needs, in one read: satker, rule set, SS, IKU "
         "with manuals, targets and measures, closed periods and the reporting cycle at `as_of`. The shape "
-        "is the contract `kinerja.bundle/v1` (contracts/bundle.py)."
+        "is the contract `kinerja.bundle/v1` (contracts/bundle.py). The answer carries a strong `ETag` "
+        "(the registry revision: it changes with every write to the registry) and `Kinerja-As-Of`; with "
+        "`If-None-Match` naming the current tag the answer is `304 Not Modified` without a body: the "
+        "caller's copy is current (ADR 0026)."
     ),
     response_model=Bundle,
-    responses={200: {"content": {"application/json": {"example": BUNDLE_EXAMPLE}}}},
+    responses={
+        200: {"content": {"application/json": {"example": BUNDLE_EXAMPLE}}},
+        304: {"description": "the copy named by `If-None-Match` is current (headers `ETag`, `Kinerja-As-Of`)"},
+    },
 )
-async def get_bundle(lineage: ReadLineageDep, year: YearPath, at: AtDep, session: ReadSessionDep) -> Response:
-    body = await bundles_service.bundle(session=session, code=lineage[-1].code, year=year, as_of=at, lineage=lineage)
-    return _bundle_json(body)
+async def get_bundle(
+    lineage: ReadLineageDep,
+    year: YearPath,
+    session: ReadSessionDep,
+    as_of: AsOfQuery = None,
+    if_none_match: Annotated[
+        str | None, Header(description="the ETag of a bundle the caller holds: 304 when it is current")
+    ] = None,
+) -> Response:
+    at = resolve_as_of(as_of)
+    code = lineage[-1].code
+    etag = await bundles_service.tag(session=session, code=code, year=year, as_of=as_of)  # before the rows
+    headers = {"ETag": etag, AS_OF_HEADER: bundles_service.timestamp(at)}
+    if bundles_service.matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    body = await bundles_service.bundle(session=session, code=code, year=year, as_of=at, lineage=lineage)
+    response = _bundle_json(body)
+    response.headers.update(headers)
+    return response
 
 
 @router.get(

@@ -22,6 +22,7 @@ bundle cost more than the SQL, so nothing is validated at run time on this side.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.bundle import (
+    FORMAT,
     Bundle,
     BundleCycle,
     BundleManual,
@@ -63,6 +65,10 @@ def _ts(value: datetime) -> str:
     ``OPT_UTC_Z`` writes for the same datetime (stored moments are UTC; naive ones are read so)."""
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.isoformat().removesuffix("+00:00") + "Z"
+
+
+#: the contract's text of a moment, for the router's ``Kinerja-As-Of`` header (the body's ``as_of``)
+timestamp = _ts
 
 
 def _ts_or_none(value: datetime | None) -> str | None:
@@ -217,6 +223,39 @@ async def assemble(
             }
         )
     return out
+
+
+#: what a bundle's ETag vouches for besides the revision: the shape, so a registry whose bundle
+#: changes shape (a new contract version) never answers 304 to a copy in the old one
+BUNDLE_SHAPE = FORMAT
+
+
+async def tag(*, session: AsyncSession, code: str, year: int, as_of: datetime | None) -> str:
+    """The strong ETag of the bundle of ``code``/``year`` at ``as_of`` (``None``: now), ADR 0026.
+
+    Made of the registry revision (:meth:`BundleRepository.revision`), which the database changes
+    in every transaction that writes to any registry table, so the same tag proves that no row the
+    bundle is built from has changed. Call it BEFORE reading the bundle: a write committed in
+    between then gives the copy a tag that is already outdated (one needless re-read), never a
+    current tag on outdated rows. "Now" needs nothing more: no stored moment lies in the future
+    (recorded, submitted, decided and published times are the server's clock at the write; an
+    import's ``measures_recorded_at`` is refused in the future), so the rows in force "now" change
+    only with a write."""
+    revision = await BundleRepository(session).revision()
+    moment = "now" if as_of is None else _ts(as_of)
+    key = f"{BUNDLE_SHAPE}|{revision}|{code}|{year}|{moment}"
+    return '"' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """``If-None-Match`` (RFC 9110 §13.1.2) names ``etag``: ``*`` or one of its listed tags
+    (weak comparison, as the RFC prescribes for this header)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    listed = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in listed
 
 
 async def bundle(

@@ -210,3 +210,20 @@ class PeriodClosure(RegistryTable, table=True):
     def current_at(cls, as_of: datetime) -> sa.ColumnElement[bool]:
         """The closures in force at ``as_of`` (closed by then, not reopened by then)."""
         return in_force(cls.closed_at, cls.reopened_at, as_of)
+
+
+class RegistryRevision(RegistryTable, table=True):
+    """One row: a token that changes with every committed write to any registry table (ADR 0026).
+
+    Written only by the database: the triggers of migration 0015 set a new random ``token`` in
+    every transaction that inserts, updates or deletes a row of any other registry table (on
+    PostgreSQL a deferred constraint trigger, so the row is locked only at commit and once per
+    transaction: ``txid``). The bundle's ETag is made of it: read *before* the bundle's rows, a
+    token that is still the same proves that nothing the bundle is built from has changed. Random,
+    not a counter: a database restored from a backup can never give an old token new meaning."""
+
+    __tablename__ = "registry_revision"
+
+    id: int = Field(primary_key=True)
+    token: str = Field(max_length=64)
+    txid: int | None = Field(default=None, sa_type=sa.BigInteger())

@@ -28,6 +28,7 @@ from services.registry.store.models import (
     Measure,
     Objective,
     PeriodClosure,
+    RegistryRevision,
     RuleSet,
     Satker,
     Target,
@@ -478,6 +479,9 @@ def _bundle_head_statement() -> sa.Select[Any]:
     )
 
 
+_REVISION = sa.select(col(RegistryRevision.token)).where(col(RegistryRevision.id) == 1)
+
+
 class BundleRepository:
     """The bundle's reads over *lists* of ids (one query per table, whatever the number of satker)."""
 
@@ -498,6 +502,14 @@ class BundleRepository:
         params = {"satker_code": satker_code, "year": year}
         row = (await self.session.execute(_bundle_head_statement(), params)).first()
         return cast("sa.Row[Agreement, int, str, int, str] | None", row)  # the statement fixes the shape
+
+    async def revision(self) -> str:
+        """The registry revision token (ADR 0026): changed by the database's triggers in every
+        transaction that writes to a registry table. Read it *before* the rows it vouches for."""
+        token = (await self.session.execute(_REVISION)).scalar_one_or_none()
+        if token is None:  # migration 0015 inserts the row and nothing deletes it
+            raise RuntimeError("registry_revision has no row: the registry database is not migrated to 0015")
+        return str(token)
 
     async def rule_sets(self, ids: Sequence[int]) -> list[sa.Row[Any]]:
         """(id, code, version, document as JSON text)."""

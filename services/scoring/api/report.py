@@ -78,7 +78,15 @@ async def get_score_table(
     accept_language: AcceptLanguage = None,
 ) -> ScoreTable:
     peers, manuals = request.app.state.peers, request.app.state.manuals
-    prepared = await scores.load(peers=peers, manuals=manuals, principal=principal, code=code, year=year, as_of=as_of)
+    prepared = await scores.load(
+        peers=peers,
+        manuals=manuals,
+        bundles=request.app.state.bundles,
+        principal=principal,
+        code=code,
+        year=year,
+        as_of=as_of,
+    )
     cards = await service.score_all_periods(peers=peers, principal=principal, prepared=prepared)
     return service.score_table(prepared=prepared, cards=cards, language=language_of(accept_language))
 

@@ -31,6 +31,7 @@ from services.scoring.schemas.scores import (
     WhatItTakesOut,
 )
 from services.scoring.service import scores as service
+from services.scoring.service.bundle_cache import BundleCache
 from services.scoring.service.cycle import evidence_path_applies, evidence_path_json
 from services.scoring.service.manuals import ManualCache
 from services.scoring.service.present import iku_json, satker_out, scorecard_json
@@ -48,6 +49,12 @@ def _peers(request: Request) -> service.Peers:
     """The peer clients (registry, evidence) the app was composed with."""
     peers: service.Peers = request.app.state.peers
     return peers
+
+
+def _bundles(request: Request) -> BundleCache:
+    """The prepared bundles kept between requests, re-used on the registry's 304 (ADR 0026)."""
+    bundles: BundleCache = request.app.state.bundles
+    return bundles
 
 
 def _manuals(request: Request) -> ManualCache:
@@ -127,7 +134,13 @@ async def get_scores(
     as_submitted: AsSubmitted = False,
 ) -> ExactJSONResponse:
     prepared = await service.load(
-        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+        peers=_peers(request),
+        manuals=_manuals(request),
+        bundles=_bundles(request),
+        principal=principal,
+        code=code,
+        year=year,
+        as_of=as_of,
     )
     raw = await service.fetch_evidence(peers=_peers(request), principal=principal, prepared=prepared, period=period)
     applies = as_submitted or evidence_path_applies(prepared, period)
@@ -231,7 +244,13 @@ async def get_explain(
     as_of: AsOf = None,
 ) -> ExactJSONResponse:
     prepared = await service.load(
-        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+        peers=_peers(request),
+        manuals=_manuals(request),
+        bundles=_bundles(request),
+        principal=principal,
+        code=code,
+        year=year,
+        as_of=as_of,
     )
     if indicator is not None and prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
@@ -297,7 +316,13 @@ async def post_report_check(
     request: Request, principal: PrincipalDep, code: Code, year: Year, body: PrintedReport, as_of: AsOf = None
 ) -> ExactJSONResponse:
     prepared = await service.load(
-        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+        peers=_peers(request),
+        manuals=_manuals(request),
+        bundles=_bundles(request),
+        principal=principal,
+        code=code,
+        year=year,
+        as_of=as_of,
     )
     printed = body.model_dump(exclude_none=True)
     printed["indicators"] = {
@@ -331,7 +356,13 @@ async def get_what_it_takes(
     as_of: AsOf = None,
 ) -> ExactJSONResponse:
     prepared = await service.load(
-        peers=_peers(request), manuals=_manuals(request), principal=principal, code=code, year=year, as_of=as_of
+        peers=_peers(request),
+        manuals=_manuals(request),
+        bundles=_bundles(request),
+        principal=principal,
+        code=code,
+        year=year,
+        as_of=as_of,
     )
     if prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")

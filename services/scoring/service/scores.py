@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, cast
 
@@ -36,6 +37,7 @@ from services.scoring.engine.scorecard import (
     score,
 )
 from services.scoring.schemas.scores import RegionLine
+from services.scoring.service.bundle_cache import BundleCache
 from services.scoring.service.manuals import ManualCache
 from services.scoring.store import peers as reads
 
@@ -56,14 +58,41 @@ def prepare_bundle(*, manuals: ManualCache, bundle: Bundle) -> Prepared:
 
 
 async def load(
-    *, peers: Peers, manuals: ManualCache, principal: Principal, code: str, year: int, as_of: str | None
+    *,
+    peers: Peers,
+    manuals: ManualCache,
+    principal: Principal,
+    code: str,
+    year: int,
+    as_of: str | None,
+    bundles: BundleCache | None = None,
 ) -> Prepared:
     """The satker's bundle (one registry request; the caller's token is forwarded). A year without
     an agreement and a satker outside the caller's reach are the registry's answers (404; 403
-    exactly like an unknown satker), relayed."""
-    bundle = await reads.bundle(peers["registry"], token=principal.token, code=code, year=year, as_of=as_of)
-    ensure_allowed(principal, Action.READ, bundle["satker"]["path"])
-    return prepare_bundle(manuals=manuals, bundle=bundle)
+    exactly like an unknown satker), relayed.
+
+    ``bundles``: prepared copies kept between requests (:mod:`~services.scoring.service.bundle_cache`);
+    the request then names the copy it holds and re-uses it only on the registry's 304 (nothing
+    written since). ``None``: every call reads and prepares the whole bundle."""
+    registry = peers["registry"]
+    if bundles is None:
+        bundle = await reads.bundle(registry, token=principal.token, code=code, year=year, as_of=as_of)
+        ensure_allowed(principal, Action.READ, bundle["satker"]["path"])
+        return prepare_bundle(manuals=manuals, bundle=bundle)
+    key = (code, year, as_of)
+    held = bundles.get(key)
+    read = await reads.bundle_unless_current(
+        registry, token=principal.token, code=code, year=year, as_of=as_of, etag=held.etag if held else None
+    )
+    if read.bundle is None:  # 304: the copy is current (get_json_unless_current refuses one without a copy)
+        assert held is not None
+        prepared = replace(held.prepared, as_of=read.as_of)
+    else:
+        prepared = prepare_bundle(manuals=manuals, bundle=read.bundle)
+        if read.etag:
+            bundles.put(key, read.etag, prepared)
+    ensure_allowed(principal, Action.READ, prepared.satker["path"])
+    return prepared
 
 
 async def subtree_bundles(

@@ -15,12 +15,13 @@ is dropped (tolerant reader, so a newer peer does not break this one).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from contracts.bundle import Bundle, read_bundle, read_bundles
+from contracts.bundle import AS_OF_HEADER, Bundle, read_bundle, read_bundles
 from contracts.evidence import IndicatorFacts, ManyIndicatorFacts, read_facts, read_many_facts
 from kernel.client import ServiceClient
 from kernel.errors import UpstreamError, dotted, validation_problem
@@ -57,6 +58,35 @@ async def bundle(registry: ServiceClient, *, token: str | None, code: str, year:
     """The satker's agreement bundle of ``year`` (one registry request), checked."""
     body = await registry.get_json(BUNDLE.format(code=code, year=year), token=token, params=_as_of(as_of))
     return checked(read_bundle, body, what="the registry's bundle")
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRead:
+    """A conditional read of a bundle: ``bundle`` is ``None`` when the copy named by the request's
+    ETag is current (304), and ``as_of`` then the moment the copy stands for now; ``etag``: the
+    registry's tag of the answer (``None``: a registry without tags, nothing to keep)."""
+
+    bundle: Bundle | None
+    etag: str | None
+    as_of: str | None
+
+
+async def bundle_unless_current(
+    registry: ServiceClient, *, token: str | None, code: str, year: int, as_of: str | None, etag: str | None
+) -> BundleRead:
+    """The bundle as :func:`bundle` reads it, unless the registry says the copy tagged ``etag`` is
+    current (ADR 0026). A 304 must say the moment of the read (``Kinerja-As-Of``; without it a
+    502); a 200 carries it in the body already, and one without an ``ETag`` (a registry from
+    before ADR 0026) is simply not kept."""
+    body, headers = await registry.get_json_unless_current(
+        BUNDLE.format(code=code, year=year), token=token, etag=etag, params=_as_of(as_of)
+    )
+    if body is None:
+        moment = headers.get(AS_OF_HEADER)
+        if not moment:
+            raise UpstreamError(f"the registry's 304 for the bundle has no {AS_OF_HEADER} header", field=AS_OF_HEADER)
+        return BundleRead(None, headers.get("etag"), moment)
+    return BundleRead(checked(read_bundle, body, what="the registry's bundle"), headers.get("etag"), None)
 
 
 async def bundles(

@@ -272,9 +272,10 @@ async def get_bundle(
         str | None, Header(description="the ETag of a bundle the caller holds: 304 when it is current")
     ] = None,
 ) -> Response:
-    at = resolve_as_of(as_of)
     code = lineage[-1].code
     etag = await bundles_service.tag(session=session, code=code, year=year, as_of=as_of)  # before the rows
+    # "now" after the revision: every write the revision has seen committed was stamped before it
+    at = resolve_as_of(as_of)
     headers = {"ETag": etag, AS_OF_HEADER: bundles_service.timestamp(at)}
     if bundles_service.matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)

@@ -237,7 +237,9 @@ async def tag(*, session: AsyncSession, code: str, year: int, as_of: datetime | 
     in every transaction that writes to any registry table, so the same tag proves that no row the
     bundle is built from has changed. Call it BEFORE reading the bundle: a write committed in
     between then gives the copy a tag that is already outdated (one needless re-read), never a
-    current tag on outdated rows. "Now" needs nothing more: no stored moment lies in the future
+    current tag on outdated rows. The router takes "now" *after* the tag, so every write the
+    revision has seen committed was stamped before that moment. "Now" needs nothing more: no
+    stored moment lies in the future
     (recorded, submitted, decided and published times are the server's clock at the write; an
     import's ``measures_recorded_at`` is refused in the future), so the rows in force "now" change
     only with a write."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
-from kernel.auth import PrincipalDep
+from kernel.auth import Principal, PrincipalDep
 from kernel.errors import PROBLEM_RESPONSES, NotFound
 from kernel.params import CodePath
 from kernel.types import BoundedNumber, InputModel
@@ -21,7 +21,7 @@ from services.scoring.engine.analysis import (
 )
 from services.scoring.engine.numbers import display
 from services.scoring.engine.periods import SCORE_PERIODS, ScorePeriod
-from services.scoring.engine.scorecard import score
+from services.scoring.engine.scorecard import Prepared, score
 from services.scoring.schemas.scores import (
     ConsolidatedOut,
     ExplainOut,
@@ -49,6 +49,19 @@ def _peers(request: Request) -> service.Peers:
     """The peer clients (registry, evidence) the app was composed with."""
     peers: service.Peers = request.app.state.peers
     return peers
+
+
+async def _load(request: Request, principal: Principal, *, code: str, year: int, as_of: str | None) -> Prepared:
+    """The satker's prepared bundle with this app's peers and caches (:func:`service.load`)."""
+    return await service.load(
+        peers=_peers(request),
+        manuals=_manuals(request),
+        bundles=_bundles(request),
+        principal=principal,
+        code=code,
+        year=year,
+        as_of=as_of,
+    )
 
 
 def _bundles(request: Request) -> BundleCache:
@@ -133,15 +146,7 @@ async def get_scores(
     as_of: AsOf = None,
     as_submitted: AsSubmitted = False,
 ) -> ExactJSONResponse:
-    prepared = await service.load(
-        peers=_peers(request),
-        manuals=_manuals(request),
-        bundles=_bundles(request),
-        principal=principal,
-        code=code,
-        year=year,
-        as_of=as_of,
-    )
+    prepared = await _load(request, principal, code=code, year=year, as_of=as_of)
     raw = await service.fetch_evidence(peers=_peers(request), principal=principal, prepared=prepared, period=period)
     applies = as_submitted or evidence_path_applies(prepared, period)
     body = scorecard_json(score(prepared, period, evidence=raw if applies else zi_only(raw)))  # ADR 0025
@@ -243,15 +248,7 @@ async def get_explain(
     indicator: Annotated[str | None, Query(max_length=32, description="IKU code; omit for the roll-up")] = None,
     as_of: AsOf = None,
 ) -> ExactJSONResponse:
-    prepared = await service.load(
-        peers=_peers(request),
-        manuals=_manuals(request),
-        bundles=_bundles(request),
-        principal=principal,
-        code=code,
-        year=year,
-        as_of=as_of,
-    )
+    prepared = await _load(request, principal, code=code, year=year, as_of=as_of)
     if indicator is not None and prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
     card = await service.scorecard(
@@ -315,15 +312,7 @@ class PrintedReport(InputModel):
 async def post_report_check(
     request: Request, principal: PrincipalDep, code: Code, year: Year, body: PrintedReport, as_of: AsOf = None
 ) -> ExactJSONResponse:
-    prepared = await service.load(
-        peers=_peers(request),
-        manuals=_manuals(request),
-        bundles=_bundles(request),
-        principal=principal,
-        code=code,
-        year=year,
-        as_of=as_of,
-    )
+    prepared = await _load(request, principal, code=code, year=year, as_of=as_of)
     printed = body.model_dump(exclude_none=True)
     printed["indicators"] = {
         c: {p: v.model_dump(exclude_unset=True) for p, v in per.items()} for c, per in body.indicators.items()
@@ -355,15 +344,7 @@ async def get_what_it_takes(
     period: Period = "Y",
     as_of: AsOf = None,
 ) -> ExactJSONResponse:
-    prepared = await service.load(
-        peers=_peers(request),
-        manuals=_manuals(request),
-        bundles=_bundles(request),
-        principal=principal,
-        code=code,
-        year=year,
-        as_of=as_of,
-    )
+    prepared = await _load(request, principal, code=code, year=year, as_of=as_of)
     if prepared.indicator(indicator) is None:
         raise NotFound(f"indicator {indicator} is not in the agreement of {code} for {year}", field="indicator")
     evidence = await service.evidence_for(peers=_peers(request), principal=principal, prepared=prepared, period=period)

@@ -161,7 +161,7 @@ async def test_bundle_etag_304_and_a_write_that_changes_it(
 
 @pytest.mark.anyio
 async def test_a_refused_write_leaves_the_tag(api: httpx.AsyncClient, agreement: str, admin: dict[str, str]) -> None:
-    """A 422 rolls its transaction back: nothing changed, the copy stays current (no needless re-read)."""
+    """A refused import writes nothing: the copy stays current (no needless re-read)."""
     tag = (await api.get(BUNDLE, headers=admin)).headers["etag"]
     bad = mini_document(SATKER, YEAR, "PK-X")
     bad["agreement"]["indicators"][0]["polarity"] = "sideways"

@@ -146,17 +146,21 @@ async def test_no_copy_without_the_right_to_read(systems: tuple[System, System],
     assert r.status_code == 403
 
 
-async def test_a_304_without_a_copy_asked_for_is_the_registrys_error(systems: tuple[System, System]) -> None:
+async def test_a_304_without_a_copy_asked_for_is_the_registrys_error() -> None:
+    from fastapi import FastAPI, Response
+
+    from kernel.client import ServiceClient
     from kernel.errors import UpstreamError
 
-    cached, _ = systems
-    client = cached.apps["scoring"].state.peers["registry"]
+    rogue = FastAPI()
 
-    def not_modified(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(304, headers={"Kinerja-As-Of": "2024-12-31T00:00:00Z"})
+    @rogue.get("/x")
+    async def not_modified() -> Response:
+        return Response(status_code=304, headers={"Kinerja-As-Of": "2024-12-31T00:00:00Z"})
 
-    rogue = type(client)("registry", base_url="http://registry.test")
-    rogue._http = httpx.AsyncClient(transport=httpx.MockTransport(not_modified), base_url="http://registry.test")
+    client = ServiceClient("registry", app=rogue)
     with pytest.raises(UpstreamError, match="304"):
-        await rogue.get_json_unless_current("/x", token=None, etag=None)
-    await rogue.aclose()
+        await client.get_json_unless_current("/x", token=None, etag=None)
+    body, headers = await client.get_json_unless_current("/x", token=None, etag='"held"')
+    assert body is None and headers["kinerja-as-of"] == "2024-12-31T00:00:00Z"
+    await client.aclose()

@@ -48,6 +48,3 @@ class BundleCache:
         self._items.move_to_end(key)
         if len(self._items) > self._size:
             self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)

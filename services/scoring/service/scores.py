@@ -74,22 +74,17 @@ async def load(
     ``bundles``: prepared copies kept between requests (:mod:`~services.scoring.service.bundle_cache`);
     the request then names the copy it holds and re-uses it only on the registry's 304 (nothing
     written since). ``None``: every call reads and prepares the whole bundle."""
-    registry = peers["registry"]
-    if bundles is None:
-        bundle = await reads.bundle(registry, token=principal.token, code=code, year=year, as_of=as_of)
-        ensure_allowed(principal, Action.READ, bundle["satker"]["path"])
-        return prepare_bundle(manuals=manuals, bundle=bundle)
     key = (code, year, as_of)
-    held = bundles.get(key)
+    held = bundles.get(key) if bundles is not None else None
     read = await reads.bundle_unless_current(
-        registry, token=principal.token, code=code, year=year, as_of=as_of, etag=held.etag if held else None
+        peers["registry"], token=principal.token, code=code, year=year, as_of=as_of, etag=held.etag if held else None
     )
     if read.bundle is None:  # 304: the copy is current (get_json_unless_current refuses one without a copy)
         assert held is not None
         prepared = replace(held.prepared, as_of=read.as_of)
     else:
         prepared = prepare_bundle(manuals=manuals, bundle=read.bundle)
-        if read.etag:
+        if bundles is not None and read.etag:
             bundles.put(key, read.etag, prepared)
     ensure_allowed(principal, Action.READ, prepared.satker["path"])
     return prepared

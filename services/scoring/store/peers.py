@@ -54,12 +54,6 @@ def checked(read: Callable[[Any], T], body: Any, *, what: str) -> T:
         ) from None
 
 
-async def bundle(registry: ServiceClient, *, token: str | None, code: str, year: int, as_of: str | None) -> Bundle:
-    """The satker's agreement bundle of ``year`` (one registry request), checked."""
-    body = await registry.get_json(BUNDLE.format(code=code, year=year), token=token, params=_as_of(as_of))
-    return checked(read_bundle, body, what="the registry's bundle")
-
-
 @dataclass(frozen=True, slots=True)
 class BundleRead:
     """A conditional read of a bundle: ``bundle`` is ``None`` when the copy named by the request's
@@ -74,10 +68,11 @@ class BundleRead:
 async def bundle_unless_current(
     registry: ServiceClient, *, token: str | None, code: str, year: int, as_of: str | None, etag: str | None
 ) -> BundleRead:
-    """The bundle as :func:`bundle` reads it, unless the registry says the copy tagged ``etag`` is
-    current (ADR 0026). A 304 must say the moment of the read (``Kinerja-As-Of``; without it a
-    502); a 200 carries it in the body already, and one without an ``ETag`` (a registry from
-    before ADR 0026) is simply not kept."""
+    """The satker's agreement bundle of ``year`` (one registry request), checked, unless the
+    registry says the copy tagged ``etag`` is current (ADR 0026; ``etag=None``: always the
+    bundle). A 304 must say the moment of the read (``Kinerja-As-Of``; without it a 502); a 200
+    carries it in the body already, and one without an ``ETag`` (a registry from before ADR 0026)
+    is simply not kept."""
     body, headers = await registry.get_json_unless_current(
         BUNDLE.format(code=code, year=year), token=token, etag=etag, params=_as_of(as_of)
     )
